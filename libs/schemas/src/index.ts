@@ -1,0 +1,4 @@
+export * from './reasons';
+export * from './asset';
+export * from './call';
+export * from './tenants';

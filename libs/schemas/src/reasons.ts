@@ -1,0 +1,44 @@
+// Every reason a file or row can be rejected or flagged. Codes are public (CONTRACT.md):
+// add new ones freely, never reuse one for another meaning.
+export const REASON_CODES = [
+  'unsupported-type',
+  'nested-directory',
+  'too-large',
+  'empty-file',
+  'corrupt-media',
+  'format-mismatch',
+  'parse-error',
+  'nested-field',
+  'missing-field',
+  'invalid-value',
+  'unsafe-reference',
+  'update-window-closed',
+  'unknown-object-type',
+  'missing-id',
+  // Our additions.
+  'unreadable-file',
+  'expired',
+] as const;
+
+export type ReasonCode = (typeof REASON_CODES)[number];
+
+export interface Reason {
+  code: ReasonCode;
+  message: string;
+  field?: string;
+  line?: number;
+}
+
+/** Thrown by parsers and probes for input that will never be accepted; carries the public reason. */
+export class RejectionError extends Error {
+  readonly reason: Reason;
+  constructor(reason: Reason) {
+    super(`${reason.code}: ${reason.message}`);
+    this.name = 'RejectionError';
+    this.reason = reason;
+  }
+}
+
+export function reject(code: ReasonCode, message: string, where: { field?: string; line?: number } = {}): never {
+  throw new RejectionError({ code, message, ...where });
+}

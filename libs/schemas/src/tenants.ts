@@ -1,0 +1,160 @@
+// The tenants file (CONTRACT.md "Tenants file"): schema, defaults and validation that names
+// every bad key at once. Secrets are never values here, only names of files or env variables.
+import { z } from 'zod';
+import { CRM_OBJECT_TYPES } from './call';
+
+const CANONICAL_FIELDS = [
+  'callTime',
+  'userId',
+  'direction',
+  'recordingFile',
+  'externalCallId',
+  'durationSec',
+  'contactId',
+  'leadId',
+  'opportunityId',
+  'caseId',
+  'accountId',
+] as const;
+export type CanonicalField = (typeof CANONICAL_FIELDS)[number];
+export const canonicalFields: readonly CanonicalField[] = CANONICAL_FIELDS;
+
+function isIanaZone(zone: string): boolean {
+  try {
+    new Intl.DateTimeFormat('en-US', { timeZone: zone });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+const relativeOrAbsolutePath = z.string().min(1, 'must be a non-empty path');
+
+const localLocation = z.strictObject({ kind: z.literal('local'), root: relativeOrAbsolutePath });
+
+const s3Location = z.strictObject({
+  kind: z.literal('s3'),
+  bucket: z.string().min(1),
+  prefix: z.string().default(''),
+  region: z.string().default('us-east-1'),
+  endpoint: z.url().optional(),
+  forcePathStyle: z.boolean().default(false),
+  /** Names of env variables holding the keys; the SDK's default chain is used when absent. */
+  accessKeyIdEnv: z.string().optional(),
+  secretAccessKeyEnv: z.string().optional(),
+});
+
+const sftpLocation = z
+  .strictObject({
+    kind: z.literal('sftp'),
+    host: z.string().min(1),
+    port: z.number().int().min(1).max(65535).default(22),
+    username: z.string().min(1),
+    privateKeyFile: z.string().optional(),
+    passphraseEnv: z.string().optional(),
+    passwordEnv: z.string().optional(),
+    root: z.string().default('/'),
+  })
+  .refine((sftp) => Boolean(sftp.privateKeyFile) !== Boolean(sftp.passwordEnv), {
+    message: 'give exactly one of privateKeyFile or passwordEnv',
+    path: ['privateKeyFile'],
+  });
+
+const sourceLocation = z.discriminatedUnion('kind', [localLocation, sftpLocation, s3Location]);
+const archiveLocation = z.discriminatedUnion('kind', [localLocation, s3Location]);
+
+const FIELD_TYPES = ['string', 'integer', 'decimal', 'boolean', 'datetime', 'enum'] as const;
+export type FieldType = (typeof FIELD_TYPES)[number];
+
+const fieldMapping = z
+  .strictObject({
+    /** A canonical field, or any other name for a custom field. */
+    to: z.string().regex(/^[A-Za-z_][A-Za-z0-9_.-]*$/, 'must be a field name'),
+    type: z.enum(FIELD_TYPES).default('string'),
+    /** datetime: a Luxon format string (e.g. "MM/dd/yyyy HH:mm"); ISO 8601 when absent. */
+    format: z.string().optional(),
+    /** datetime: the value is a Unix epoch in seconds or milliseconds. */
+    epoch: z.enum(['s', 'ms']).optional(),
+    /** datetime without an offset: read in this zone (default: the tenant's timezone). */
+    timezone: z.string().refine(isIanaZone, 'must be an IANA time zone').optional(),
+    /** enum: source value -> our value; matching is case-insensitive. */
+    values: z.record(z.string(), z.string()).optional(),
+  })
+  .refine((mapping) => mapping.type !== 'enum' || mapping.values !== undefined, {
+    message: 'an enum field needs values',
+    path: ['values'],
+  });
+export type FieldMapping = z.infer<typeof fieldMapping>;
+
+const DEFAULT_DIRECTIONS: Record<string, string> = {
+  inbound: 'inbound',
+  outbound: 'outbound',
+  internal: 'internal',
+  screenshare: 'screenshare',
+  in: 'inbound',
+  out: 'outbound',
+};
+
+const tenant = z.strictObject({
+  id: z.string().regex(/^[a-z0-9-]+$/, 'must match [a-z0-9-]+'),
+  source: sourceLocation,
+  archive: archiveLocation,
+  timezone: z.string().default('UTC').refine(isIanaZone, 'must be an IANA time zone, e.g. America/New_York'),
+  filenameTime: z.enum(['start', 'end']).default('start'),
+  /** A file must keep its size and mtime (S3: ETag) this long before it is taken. */
+  settleSeconds: z.number().min(0).default(5),
+  /** How often SFTP and S3 sources are listed; local sources also react to file events. */
+  pollSeconds: z.number().positive().default(30),
+  directions: z.record(z.string(), z.string()).default(DEFAULT_DIRECTIONS),
+  metadata: z
+    .strictObject({
+      fields: z.record(z.string(), fieldMapping).default({}),
+      required: z.array(z.string()).default(['callTime', 'userId']),
+      /** Metadata becomes a ready call alone: recordings come from another connector. */
+      metadataOnly: z.boolean().default(false),
+      updateWindowHours: z.number().positive().default(48),
+    })
+    .prefault({}),
+  crm: z.strictObject({ idColumn: z.string().min(1).default('id') }).prefault({}),
+  retention: z
+    .strictObject({
+      purgeAfterDays: z.number().positive().default(7),
+      awaitingMetadataDays: z.number().positive().default(30),
+    })
+    .prefault({}),
+});
+export type TenantConfig = z.infer<typeof tenant>;
+export type SourceLocation = z.infer<typeof sourceLocation>;
+export type ArchiveLocation = z.infer<typeof archiveLocation>;
+
+export const tenantsFileSchema = z
+  .strictObject({ tenants: z.array(tenant).min(1, 'list at least one tenant') })
+  .superRefine((file, ctx) => {
+    const seen = new Set<string>();
+    file.tenants.forEach((t, index) => {
+      if (seen.has(t.id)) ctx.addIssue({ code: 'custom', message: `duplicate tenant id "${t.id}"`, path: ['tenants', index, 'id'] });
+      seen.add(t.id);
+    });
+  });
+export type TenantsFile = z.infer<typeof tenantsFileSchema>;
+
+export { CRM_OBJECT_TYPES };
+
+/** Renders zod issues as `tenants[0].source.root: message` lines, one per bad key. */
+export function describeIssues(issues: readonly z.core.$ZodIssue[]): string[] {
+  return issues.map((issue) => {
+    const path = issue.path
+      .map((part, i) => (typeof part === 'number' ? `[${part}]` : i === 0 ? String(part) : `.${String(part)}`))
+      .join('');
+    let message = issue.message;
+    if (issue.code === 'unrecognized_keys') message = `unknown key(s): ${issue.keys.join(', ')}`;
+    return `${path || '(root)'}: ${message}`;
+  });
+}
+
+export type ParseResult<T> = { ok: true; value: T } | { ok: false; errors: string[] };
+
+export function parseTenantsFile(input: unknown): ParseResult<TenantsFile> {
+  const result = tenantsFileSchema.safeParse(input);
+  return result.success ? { ok: true, value: result.data } : { ok: false, errors: describeIssues(result.error.issues) };
+}
