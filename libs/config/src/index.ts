@@ -1,1 +1,3 @@
-export {};
+export * from './env';
+export * from './tokens';
+export * from './tenants-file';

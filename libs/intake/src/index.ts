@@ -1,1 +1,6 @@
-export {};
+export * from './layout';
+export * from './rejection';
+export * from './scan';
+export * from './scan-handler';
+export * from './local-watch';
+export * from './asset-job';

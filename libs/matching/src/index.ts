@@ -1,1 +1,3 @@
-export {};
+export * from './build-call';
+export * from './crm-links';
+export * from './match-handler';

@@ -1,1 +1,4 @@
-export {};
+export * from './registry';
+export * from './connection';
+export * from './producer';
+export * from './worker';

@@ -1,1 +1,3 @@
-export {};
+export * from './redis-bootstrap';
+export * from './runtime';
+export * from './services';

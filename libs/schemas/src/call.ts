@@ -74,7 +74,11 @@ export interface Call {
   match?: CallMatch;
   warnings: Reason[];
   statusReason?: Reason;
+  /** Bumped on every material change; `calls-updated` job ids carry it. */
   version: number;
+  /** When the call first became ready, and at which version (later versions are updates). */
+  readyAt?: string;
+  readyVersion?: number;
   createdAt: string;
   updatedAt: string;
 }

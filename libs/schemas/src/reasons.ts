@@ -16,8 +16,14 @@ export const REASON_CODES = [
   'unknown-object-type',
   'missing-id',
   // Our additions.
+  /** The file could not be read from the upload area (I/O error after retries). */
   'unreadable-file',
+  /** A recording waited for metadata longer than the tenant allows. */
   'expired',
+  /** A newer upload under the same name replaced this version before it was captured. */
+  'superseded',
+  /** The file was deleted from the upload area before it was captured. */
+  'vanished',
 ] as const;
 
 export type ReasonCode = (typeof REASON_CODES)[number];

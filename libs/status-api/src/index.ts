@@ -1,1 +1,3 @@
-export {};
+export * from './errors';
+export * from './app';
+export * from './metrics';

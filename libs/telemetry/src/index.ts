@@ -1,1 +1,2 @@
-export {};
+export * from './logger';
+export * from './tracing';

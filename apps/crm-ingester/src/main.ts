@@ -1,0 +1,4 @@
+// The crm-ingester service as its own process (one container per service on Kubernetes).
+import { runServiceMain } from '@callintake/runtime';
+
+await runServiceMain('crm-ingester');

@@ -1,0 +1,37 @@
+// Every service in one process, for one machine (`ingest up`, `demo`).
+import { randomBytes } from 'node:crypto';
+import { Runtime, SERVICE_NAMES, startService, type RunningService, type RuntimeOptions } from '@callintake/runtime';
+
+export interface AllServices {
+  runtime: Runtime;
+  services: RunningService[];
+  statusAddress?: string;
+  stop(): Promise<void>;
+}
+
+export async function startAllServices(options: RuntimeOptions): Promise<AllServices> {
+  const runtime = await Runtime.create(options);
+  const services: RunningService[] = [];
+  try {
+    for (const name of SERVICE_NAMES) services.push(await startService(name, runtime, { ...(options.env ? { env: options.env } : {}) }));
+  } catch (error) {
+    await Promise.all(services.map((service) => service.stop()));
+    await runtime.close();
+    throw error;
+  }
+  const statusAddress = services.find((service) => service.address)?.address;
+  return {
+    runtime,
+    services,
+    ...(statusAddress ? { statusAddress } : {}),
+    async stop() {
+      // The API first, so nothing new arrives while workers drain.
+      for (const service of [...services].reverse()) await service.stop();
+      await runtime.close();
+    },
+  };
+}
+
+export function randomToken(): string {
+  return randomBytes(18).toString('base64url');
+}

@@ -1,0 +1,4 @@
+// The intake-watcher service as its own process (one container per service on Kubernetes).
+import { runServiceMain } from '@callintake/runtime';
+
+await runServiceMain('intake-watcher');

@@ -1,0 +1,69 @@
+import assert from 'node:assert/strict';
+import { mkdtemp, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+import { commonEnv, ConfigError, loadEnv, statusApiEnv } from './env';
+import { loadTenantsFile } from './tenants-file';
+import { parseApiTokens, scopeAllows } from './tokens';
+
+describe('environment', () => {
+  it('applies defaults', () => {
+    const env = loadEnv({ ...commonEnv, ...statusApiEnv }, {});
+    assert.equal(env.REDIS_URL, 'redis://127.0.0.1:6379');
+    assert.equal(env.STATUS_PORT, 3000);
+    assert.equal(env.WORKER_CONCURRENCY, 4);
+  });
+
+  it('reports every bad variable at once and never shows a secret', () => {
+    assert.throws(
+      () => loadEnv({ ...commonEnv, ...statusApiEnv }, { REDIS_URL: 'http://secret@host', STATUS_PORT: '99999', LOG_LEVEL: 'loud' }),
+      (error: unknown) => {
+        assert.ok(error instanceof ConfigError);
+        assert.equal(error.problems.length, 3);
+        assert.match(error.message, /REDIS_URL=\[redacted\]: expected redis:\/\//);
+        assert.match(error.message, /STATUS_PORT="99999": expected a port number/);
+        assert.match(error.message, /LOG_LEVEL="loud": expected one of/);
+        assert.doesNotMatch(error.message, /secret@host/);
+        return true;
+      },
+    );
+  });
+});
+
+describe('STATUS_API_TOKENS', () => {
+  it('parses all-tenant and per-tenant scopes', () => {
+    const tokens = parseApiTokens('s3cr3t:*,acmetoken:acme,two:acme+globex');
+    assert.ok(scopeAllows(tokens.get('s3cr3t')!, 'anything'));
+    assert.ok(scopeAllows(tokens.get('acmetoken')!, 'acme'));
+    assert.ok(!scopeAllows(tokens.get('acmetoken')!, 'globex'));
+    assert.ok(scopeAllows(tokens.get('two')!, 'globex'));
+    assert.equal(parseApiTokens('').size, 0);
+  });
+
+  it('rejects malformed entries', () => {
+    assert.throws(() => parseApiTokens('justatoken'), /entry 1: expected token:scope/);
+    assert.throws(() => parseApiTokens('t:Acme Corp'), /scope must be/);
+  });
+});
+
+describe('tenants file loading', () => {
+  it('reads YAML, resolves relative roots against the file, and names bad keys', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'callintake-config-'));
+    const good = join(dir, 'tenants.yaml');
+    await writeFile(good, 'tenants:\n  - id: acme\n    source: { kind: local, root: upload/acme }\n    archive: { kind: local, root: /srv/archive }\n');
+    const file = await loadTenantsFile(good);
+    const source = file.tenants[0]!.source;
+    assert.equal(source.kind === 'local' ? source.root : '', join(dir, 'upload/acme'));
+
+    const bad = join(dir, 'bad.yaml');
+    await writeFile(bad, 'tenants:\n  - id: acme\n    source: { kind: local }\n    archive: { kind: local, root: /a }\n    timezone: Nowhere/City\n');
+    await assert.rejects(loadTenantsFile(bad), (error: unknown) => {
+      assert.ok(error instanceof ConfigError);
+      assert.match(error.message, /tenants\[0\]\.source\.root/);
+      assert.match(error.message, /tenants\[0\]\.timezone/);
+      return true;
+    });
+    await assert.rejects(loadTenantsFile(join(dir, 'missing.yaml')), /cannot read \(ENOENT\)/);
+  });
+});

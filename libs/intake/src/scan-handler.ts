@@ -1,0 +1,48 @@
+// The `scan-source` job: one tenant's scan, serialised per tenant across replicas, and a
+// follow-up scan when files are still settling so they are taken as soon as they may be.
+import { jobId, PermanentJobError, type JobContext, type JobProducer } from '@callintake/queues';
+import type { TenantConfig } from '@callintake/schemas';
+import { withLock, type StateStore } from '@callintake/state';
+import type { UploadArea } from '@callintake/storage';
+import { scanSource, type ScanSummary } from './scan';
+
+export interface IntakeDeps {
+  state: StateStore;
+  producer: JobProducer;
+  tenant(tenantId: string): TenantConfig | undefined;
+  uploadArea(tenant: TenantConfig): UploadArea;
+}
+
+const SCAN_LOCK_MS = 5 * 60_000;
+
+export async function handleScanSource(deps: IntakeDeps, payload: { tenantId: string }, context: JobContext): Promise<ScanSummary> {
+  const tenant = deps.tenant(payload.tenantId);
+  if (!tenant) throw new PermanentJobError(`unknown tenant ${payload.tenantId}`);
+  const area = deps.uploadArea(tenant);
+  const summary = await withLock(
+    deps.state.redis,
+    deps.state.keys.lock(tenant.id, 'scan'),
+    () => scanSource({ tenant, area, state: deps.state, producer: deps.producer, logger: context.logger }),
+    SCAN_LOCK_MS,
+    SCAN_LOCK_MS,
+  );
+  if (summary.settling > 0) await requestScan(deps.producer, tenant, tenant.settleSeconds * 1000 + 250, deps.state.clock.now());
+  if (summary.enqueued || summary.rejected) context.logger.info({ tenant: tenant.id, ...summary }, 'scan finished');
+  return summary;
+}
+
+/**
+ * Asks for a scan soon. Requests within the same second share one job id, so a burst of
+ * file events costs one scan.
+ */
+export async function requestScan(producer: JobProducer, tenant: TenantConfig, delayMs: number, now: Date): Promise<void> {
+  const due = now.getTime() + delayMs;
+  await producer.add('scan-source', { tenantId: tenant.id }, { jobId: jobId('scan', tenant.id, String(Math.ceil(due / 1000))), delayMs });
+}
+
+/** The periodic safety-net scan: every pollSeconds for each tenant. */
+export async function scheduleScans(producer: JobProducer, tenants: TenantConfig[]): Promise<void> {
+  for (const tenant of tenants) {
+    await producer.schedule(jobId('scan', tenant.id), 'scan-source', { tenantId: tenant.id }, tenant.pollSeconds * 1000);
+  }
+}

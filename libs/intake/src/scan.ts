@@ -1,0 +1,197 @@
+// One scan of a tenant's upload area: find files in data/ that finished uploading, record
+// each as a version of its asset, and hand it to the queue for its kind. Idempotent: scanning
+// twice, or two watcher replicas scanning at once, adds nothing twice (deterministic job ids,
+// versions keyed by size+mtime or ETag).
+import { classifyFileName, isTemporaryName } from '@callintake/naming';
+import { jobId, type JobName, type JobProducer } from '@callintake/queues';
+import type { AssetKind, Reason, TenantConfig } from '@callintake/schemas';
+import type { Observation, StateStore } from '@callintake/state';
+import type { StoredEntry, UploadArea } from '@callintake/storage';
+import type { Logger } from '@callintake/telemetry';
+import { DATA_DIR, NESTED_SCAN_DEPTH, RESERVED_DIRS, processedPath, rejectedPath } from './layout';
+import { rejectFile } from './rejection';
+
+export const MAX_MEDIA_BYTES = 2 * 1024 ** 3;
+
+export interface ScanDeps {
+  tenant: TenantConfig;
+  area: UploadArea;
+  state: StateStore;
+  producer: JobProducer;
+  logger: Logger;
+}
+
+export interface ScanSummary {
+  listed: number;
+  settling: number;
+  temporary: number;
+  enqueued: number;
+  rejected: number;
+  unchanged: number;
+}
+
+const JOB_FOR_KIND: Record<Exclude<AssetKind, 'unknown'>, JobName> = {
+  recording: 'probe-recording',
+  'call-metadata': 'parse-metadata',
+  'crm-batch': 'ingest-crm-batch',
+};
+
+/** CRM batches go first under backlog (SPEC "Priority lane"); 1 is the most urgent. */
+const PRIORITY_FOR_KIND: Record<Exclude<AssetKind, 'unknown'>, number> = {
+  'crm-batch': 1,
+  'call-metadata': 2,
+  recording: 2,
+};
+
+export function fingerprintOf(entry: StoredEntry): string {
+  return entry.etag ? `etag-${entry.etag}` : `${entry.sizeBytes}-${Math.trunc(entry.modifiedAt.getTime())}`;
+}
+
+interface Candidate {
+  name: string;
+  entry: StoredEntry;
+  nested: boolean;
+}
+
+export async function scanSource(deps: ScanDeps): Promise<ScanSummary> {
+  const { tenant, area, state } = deps;
+  const now = state.clock.now().getTime();
+  const settleMs = tenant.settleSeconds * 1000;
+  const summary: ScanSummary = { listed: 0, settling: 0, temporary: 0, enqueued: 0, rejected: 0, unchanged: 0 };
+  const previous = await state.observations.getAll(tenant.id);
+  const seenNow = new Set<string>();
+  const observe: Array<[string, Observation]> = [];
+  const settled: Candidate[] = [];
+
+  for await (const candidate of walkData(area)) {
+    summary.listed++;
+    if (isTemporaryName(candidate.entry.name)) {
+      summary.temporary++;
+      continue;
+    }
+    seenNow.add(candidate.name);
+    const fingerprint = fingerprintOf(candidate.entry);
+    const before = previous.get(candidate.name);
+    if (!before || before.fingerprint !== fingerprint) {
+      observe.push([candidate.name, { fingerprint, since: now }]);
+      if (settleMs > 0) {
+        summary.settling++;
+        continue;
+      }
+    } else if (now - before.since < settleMs) {
+      summary.settling++;
+      continue;
+    }
+    settled.push(candidate);
+  }
+
+  await state.observations.set(tenant.id, observe);
+  const gone = [...previous.keys()].filter((name) => !seenNow.has(name));
+  await state.observations.remove(tenant.id, gone);
+
+  await forEachLimited(settled, 16, async (candidate) => {
+    const outcome = await takeFile(deps, candidate);
+    summary[outcome]++;
+  });
+  return summary;
+}
+
+async function takeFile(deps: ScanDeps, candidate: Candidate): Promise<'enqueued' | 'rejected' | 'unchanged'> {
+  const { tenant, area, state, producer } = deps;
+  const { name, entry } = candidate;
+  const classification = classifyFileName(entry.name);
+  const kind: AssetKind = candidate.nested ? 'unknown' : classification.kind;
+  const { version, created } = await state.assets.recordVersion(tenant.id, name, kind, {
+    versionId: fingerprintOf(entry),
+    sizeBytes: entry.sizeBytes,
+    modifiedAt: entry.modifiedAt.toISOString(),
+    ...(entry.etag ? { etag: entry.etag } : {}),
+    location: entry.path,
+  });
+
+  const rejection = rejectionAtIntake(candidate, classification.kind);
+  if (rejection) {
+    if (candidate.nested || entry.type !== 'file') {
+      // Customers' own folders are theirs, and links are never followed or moved: report,
+      // but leave the entry where it is.
+      await state.assets.updateVersion(tenant.id, name, version.versionId, { state: 'rejected', reason: rejection });
+      return created ? 'rejected' : 'unchanged';
+    }
+    await rejectFile(area, state, { tenantId: tenant.id, name, versionId: version.versionId, version: version.number, location: entry.path }, rejection);
+    deps.logger.info({ tenant: tenant.id, file: name, reason: rejection.code }, 'file rejected at intake');
+    return 'rejected';
+  }
+
+  // The same version again after it was handled: an identical re-upload (same size and
+  // mtime, or ETag), or a worker that stopped between capture and move. Its content is
+  // captured, so finishing the move is all that is left.
+  if (!created && (version.state === 'processed' || version.state === 'rejected')) {
+    const target = version.state === 'processed' ? processedPath(name) : rejectedPath(name);
+    await area.move(entry.path, target);
+    return 'unchanged';
+  }
+  const job = JOB_FOR_KIND[kind as Exclude<AssetKind, 'unknown'>];
+  await producer.add(
+    job,
+    { tenantId: tenant.id, fileName: name, versionId: version.versionId },
+    { jobId: jobId(tenant.id, name, version.versionId), priority: PRIORITY_FOR_KIND[kind as Exclude<AssetKind, 'unknown'>] },
+  );
+  return created ? 'enqueued' : 'unchanged';
+}
+
+function rejectionAtIntake(candidate: Candidate, kind: AssetKind): Reason | undefined {
+  const { entry } = candidate;
+  if (candidate.nested) {
+    return {
+      code: 'nested-directory',
+      message: `files must sit directly in ${DATA_DIR}/; "${candidate.name}" is inside a sub-folder and is not ingested`,
+    };
+  }
+  if (entry.type === 'symlink') return { code: 'unsupported-type', message: 'symbolic links are not followed; upload the file itself' };
+  if (entry.type !== 'file') return { code: 'unsupported-type', message: 'not a regular file' };
+  if (kind === 'unknown') {
+    return {
+      code: 'unsupported-type',
+      message: `"${entry.name}" is neither a recording (wav mp3 mp4 m4a mpg mpeg wma wmv webm aiff aif flac ogg gsm arf au), call metadata (json xml yml yaml csv) nor a CRM batch (contacts_*.csv, leads_*.csv, ...)`,
+    };
+  }
+  if (entry.sizeBytes === 0) return { code: 'empty-file', message: 'the file is empty (0 bytes)' };
+  if (kind === 'recording' && entry.sizeBytes > MAX_MEDIA_BYTES) {
+    return { code: 'too-large', message: `recordings may be at most 2 GiB; this one is ${entry.sizeBytes} bytes` };
+  }
+  return undefined;
+}
+
+/** Direct children of data/, then files in customer-made folders (reported, never ingested). */
+async function* walkData(area: UploadArea): AsyncGenerator<Candidate> {
+  const nestedDirs: Array<{ path: string; depth: number }> = [];
+  for await (const entry of area.list(DATA_DIR)) {
+    if (entry.type === 'directory') {
+      if (!RESERVED_DIRS.has(entry.name)) nestedDirs.push({ path: entry.path, depth: 1 });
+      continue;
+    }
+    yield { name: entry.name, entry, nested: false };
+  }
+  while (nestedDirs.length) {
+    const dir = nestedDirs.shift() as { path: string; depth: number };
+    for await (const entry of area.list(dir.path)) {
+      if (entry.type === 'directory') {
+        if (dir.depth < NESTED_SCAN_DEPTH) nestedDirs.push({ path: entry.path, depth: dir.depth + 1 });
+        continue;
+      }
+      if (entry.type !== 'file') continue;
+      yield { name: entry.path.slice(DATA_DIR.length + 1), entry, nested: true };
+    }
+  }
+}
+
+async function forEachLimited<T>(items: T[], limit: number, work: (item: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  const runners = Array.from({ length: Math.min(limit, items.length) }, async () => {
+    while (next < items.length) {
+      const item = items[next++] as T;
+      await work(item);
+    }
+  });
+  await Promise.all(runners);
+}

@@ -1,0 +1,86 @@
+// Assembles the public call document from what was captured. Pure, so the rules for status,
+// call time and field precedence are tested without Redis.
+import type { Call, CallStatus, CrmLink, CrmReferenceField, MatchMethod, TenantConfig } from '@callintake/schemas';
+import type { MetadataRecord, RecordingRecord } from '@callintake/state';
+
+export interface CallParts {
+  id: string;
+  tenant: TenantConfig;
+  recording: RecordingRecord | null;
+  metadata: MetadataRecord | null;
+  crm: Partial<Record<CrmReferenceField, CrmLink>>;
+  method?: MatchMethod;
+  now: Date;
+}
+
+export function statusOf(parts: Pick<CallParts, 'recording' | 'metadata' | 'tenant'>): CallStatus {
+  if (parts.recording && parts.metadata) return 'ready';
+  if (parts.recording) return 'awaiting_metadata';
+  return parts.tenant.metadata.metadataOnly ? 'ready' : 'awaiting_recording';
+}
+
+/** The name's timestamp is the call's start or end (tenant setting); we store the start. */
+export function callTimeFromRecording(recording: RecordingRecord, tenant: TenantConfig): string | undefined {
+  const stamp = recording.name.timestamp;
+  if (!stamp) return undefined;
+  if (tenant.filenameTime === 'start' || recording.facts.durationSec === undefined) return stamp;
+  return new Date(Date.parse(stamp) - Math.round(recording.facts.durationSec * 1000)).toISOString();
+}
+
+/** Returns the next call document, or undefined when nothing material changed. */
+export function buildCall(existing: Call | null, parts: CallParts): Call | undefined {
+  const { recording, metadata, tenant } = parts;
+  const status = statusOf(parts);
+  const callTime = metadata?.canonical.callTime ?? (recording ? callTimeFromRecording(recording, tenant) : undefined);
+  const userId = metadata?.canonical.userId ?? recording?.name.uid;
+  const direction = metadata?.canonical.direction ?? recording?.name.direction;
+  const body: Omit<Call, 'version' | 'createdAt' | 'updatedAt' | 'readyAt' | 'readyVersion'> = {
+    id: parts.id,
+    tenantId: tenant.id,
+    status,
+    ...(callTime ? { callTime } : {}),
+    ...(userId ? { userId } : {}),
+    ...(direction ? { direction } : {}),
+    ...(recording
+      ? { recording: { fileName: recording.fileName, ...recording.facts, archiveUri: recording.archiveUri } }
+      : {}),
+    ...(metadata
+      ? {
+          metadata: {
+            fileName: metadata.fileName,
+            version: metadata.version,
+            ...(metadata.line !== undefined ? { line: metadata.line } : {}),
+            fields: metadata.fields,
+          },
+        }
+      : {}),
+    crm: parts.crm,
+    ...(recording && metadata && parts.method ? { match: { method: parts.method, score: 1 } } : {}),
+    warnings: recording?.warnings ?? [],
+  };
+  if (existing && sameBody(existing, body)) return undefined;
+  const now = parts.now.toISOString();
+  const version = existing ? existing.version + 1 : 1;
+  const becameReady = status === 'ready' && !existing?.readyAt;
+  return {
+    ...body,
+    version,
+    createdAt: existing?.createdAt ?? now,
+    updatedAt: now,
+    ...(existing?.readyAt ? { readyAt: existing.readyAt, readyVersion: existing.readyVersion ?? version } : {}),
+    ...(becameReady ? { readyAt: now, readyVersion: version } : {}),
+  };
+}
+
+function sameBody(existing: Call, body: object): boolean {
+  const { version: _v, createdAt: _c, updatedAt: _u, readyAt: _r, readyVersion: _rv, ...rest } = existing;
+  return stableJson(rest) === stableJson(body);
+}
+
+function stableJson(value: unknown): string {
+  return JSON.stringify(value, (_key, v: unknown) =>
+    v && typeof v === 'object' && !Array.isArray(v)
+      ? Object.fromEntries(Object.entries(v as Record<string, unknown>).sort(([a], [b]) => a.localeCompare(b)))
+      : v,
+  );
+}

@@ -1,0 +1,87 @@
+// Enqueues jobs by name; the queue follows from the registry. Deterministic job ids make
+// every add idempotent: BullMQ ignores an add whose id already exists.
+import { Queue, type JobsOptions } from 'bullmq';
+import type { Redis } from 'ioredis';
+import { currentTraceCarrier } from '@callintake/telemetry';
+import { JOB_QUEUE, type Envelope, type JobName, type JobPayloads, type QueueName } from './registry';
+
+/** Completed jobs are kept a day (for inspection), failed ones a fortnight, so nothing fails silently. */
+export const DEFAULT_JOB_OPTIONS: JobsOptions = {
+  attempts: 8,
+  backoff: { type: 'exponential', delay: 1_000, jitter: 0.5 },
+  removeOnComplete: { age: 24 * 3600, count: 50_000 },
+  removeOnFail: { age: 14 * 24 * 3600 },
+};
+
+/** Downstream queues keep completed jobs longer: consumers may replay them. */
+const DOWNSTREAM_JOB_OPTIONS: JobsOptions = {
+  ...DEFAULT_JOB_OPTIONS,
+  removeOnComplete: { age: 7 * 24 * 3600 },
+};
+
+export interface AddOptions {
+  jobId: string;
+  /** 1 is most urgent. Queues that use priorities give every job one (priority 0 jumps ahead). */
+  priority?: number;
+  delayMs?: number;
+}
+
+export class JobProducer {
+  private readonly queues = new Map<QueueName, Queue>();
+
+  constructor(
+    private readonly connection: Redis,
+    private readonly prefix: string,
+  ) {}
+
+  queue(name: QueueName): Queue {
+    let queue = this.queues.get(name);
+    if (!queue) {
+      const downstream = name === 'calls-ready' || name === 'calls-updated';
+      queue = new Queue(name, {
+        connection: this.connection,
+        prefix: this.prefix,
+        defaultJobOptions: downstream ? DOWNSTREAM_JOB_OPTIONS : DEFAULT_JOB_OPTIONS,
+      });
+      this.queues.set(name, queue);
+    }
+    return queue;
+  }
+
+  async add<J extends JobName>(name: J, payload: JobPayloads[J], options: AddOptions): Promise<void> {
+    const envelope: Envelope<J> = { payload, trace: currentTraceCarrier() };
+    await this.queue(JOB_QUEUE[name]).add(name, envelope, {
+      jobId: options.jobId,
+      ...(options.priority !== undefined ? { priority: options.priority } : {}),
+      ...(options.delayMs !== undefined ? { delay: options.delayMs } : {}),
+    });
+  }
+
+  /** Adds many jobs of one name in one round trip (batch CSVs yield thousands). */
+  async addMany<J extends JobName>(name: J, jobs: Array<{ payload: JobPayloads[J]; options: AddOptions }>): Promise<void> {
+    if (jobs.length === 0) return;
+    const trace = currentTraceCarrier();
+    await this.queue(JOB_QUEUE[name]).addBulk(
+      jobs.map(({ payload, options }) => ({
+        name,
+        data: { payload, trace } satisfies Envelope<J>,
+        opts: { jobId: options.jobId, ...(options.priority !== undefined ? { priority: options.priority } : {}) },
+      })),
+    );
+  }
+
+  /** A repeating job (e.g. a tenant's scan); upserting the same id never duplicates it. */
+  async schedule<J extends JobName>(schedulerId: string, name: J, payload: JobPayloads[J], everyMs: number): Promise<void> {
+    const envelope: Envelope<J> = { payload };
+    await this.queue(JOB_QUEUE[name]).upsertJobScheduler(schedulerId, { every: everyMs }, { name, data: envelope });
+  }
+
+  async unschedule(queue: QueueName, schedulerId: string): Promise<void> {
+    await this.queue(queue).removeJobScheduler(schedulerId);
+  }
+
+  async close(): Promise<void> {
+    await Promise.all([...this.queues.values()].map((queue) => queue.close()));
+    this.queues.clear();
+  }
+}

@@ -1,0 +1,77 @@
+// The one place that declares every queue, every job name and every payload type.
+// A handler's payload type follows from its job name; queue names are public for SREs
+// (scaling on depth) and downstream consumers (`calls-ready`, `calls-updated`): never rename one.
+import type { Call } from '@callintake/schemas';
+import type { TraceCarrier } from '@callintake/telemetry';
+
+export const QUEUE_NAMES = [
+  'intake-scan',
+  'media-probe',
+  'metadata-parse',
+  'crm-ingest',
+  'call-match',
+  'retention',
+  'calls-ready',
+  'calls-updated',
+] as const;
+export type QueueName = (typeof QUEUE_NAMES)[number];
+
+/** Identifies one uploaded version of one file. Small on purpose: workers read the rest from state. */
+export interface AssetVersionJob {
+  tenantId: string;
+  fileName: string;
+  versionId: string;
+}
+
+export interface JobPayloads {
+  /** List a tenant's upload area and hand settled files on. */
+  'scan-source': { tenantId: string };
+  'probe-recording': AssetVersionJob;
+  'parse-metadata': AssetVersionJob;
+  'ingest-crm-batch': AssetVersionJob;
+  /** Pair one captured recording or metadata record with its counterpart. */
+  'match-recording': { tenantId: string; fileName: string };
+  'match-metadata': { tenantId: string; recordId: string };
+  /** Purge old upload-area files and expire recordings that waited too long. */
+  'sweep-tenant': { tenantId: string };
+  /** Downstream: the full call document (CONTRACT.md). */
+  'call-ready': Call;
+  'call-updated': Call;
+}
+export type JobName = keyof JobPayloads;
+
+export const JOB_QUEUE = {
+  'scan-source': 'intake-scan',
+  'probe-recording': 'media-probe',
+  'parse-metadata': 'metadata-parse',
+  'ingest-crm-batch': 'crm-ingest',
+  'match-recording': 'call-match',
+  'match-metadata': 'call-match',
+  'sweep-tenant': 'retention',
+  'call-ready': 'calls-ready',
+  'call-updated': 'calls-updated',
+} as const satisfies { [J in JobName]: QueueName };
+
+/** Job names whose queue is Q. */
+export type JobsOf<Q extends QueueName> = {
+  [J in JobName]: (typeof JOB_QUEUE)[J] extends Q ? J : never;
+}[JobName];
+
+/** What travels in BullMQ: our payload plus the trace context of whoever enqueued it. */
+export type Envelope<J extends JobName> = { payload: JobPayloads[J]; trace?: TraceCarrier };
+
+export function jobNamesOf(queue: QueueName): JobName[] {
+  return (Object.keys(JOB_QUEUE) as JobName[]).filter((name) => JOB_QUEUE[name] === queue);
+}
+
+/**
+ * BullMQ job ids may not contain ':' (its key separator); file names may. Percent-encode
+ * only what must be, so ids stay readable in dashboards.
+ */
+export function jobIdPart(value: string): string {
+  return value.replace(/%/g, '%25').replace(/:/g, '%3A');
+}
+
+export function jobId(...parts: string[]): string {
+  return parts.map(jobIdPart).join('/');
+}

@@ -1,0 +1,90 @@
+// Everything a service needs, built once at start from validated configuration: Redis
+// connections, state, the job producer, tenants and their storage adapters.
+import type { Redis } from 'ioredis';
+import { commonEnv, loadEnv, loadTenantsFile, type EnvValues } from '@callintake/config';
+import { bullPrefix, JobProducer, producerConnection, waitForReady, workerConnection, type RedisSettings } from '@callintake/queues';
+import type { TenantConfig } from '@callintake/schemas';
+import { StateStore, systemClock, type Clock } from '@callintake/state';
+import { openArchive, openUploadArea, type ArchiveStore, type UploadArea } from '@callintake/storage';
+import { createLogger, type Logger } from '@callintake/telemetry';
+
+export type CommonEnv = EnvValues<typeof commonEnv>;
+
+export interface RuntimeOptions {
+  service: string;
+  env?: NodeJS.ProcessEnv;
+  /** Wins over INGEST_TENANTS. */
+  tenantsPath?: string;
+  /** Already loaded tenants (tests, demo); wins over both paths. */
+  tenants?: TenantConfig[];
+  clock?: Clock;
+  logger?: Logger;
+}
+
+export class Runtime {
+  readonly tenants: Map<string, TenantConfig>;
+  readonly prefix: string;
+  private readonly areas = new Map<string, UploadArea>();
+  private readonly archives = new Map<string, ArchiveStore>();
+
+  private constructor(
+    readonly env: CommonEnv,
+    readonly settings: RedisSettings,
+    /** Shared by workers and state: retries forever, so a Redis restart pauses work instead of failing it. */
+    readonly redis: Redis,
+    /** For request paths (status API): fails fast while Redis is away. */
+    readonly producerRedis: Redis,
+    readonly state: StateStore,
+    readonly producer: JobProducer,
+    readonly logger: Logger,
+    tenants: TenantConfig[],
+  ) {
+    this.tenants = new Map(tenants.map((tenant) => [tenant.id, tenant]));
+    this.prefix = bullPrefix(settings);
+    // Fail at start, not at first use, for a tenant whose storage kind we cannot open.
+    for (const tenant of tenants) {
+      this.uploadArea(tenant);
+      this.archive(tenant);
+    }
+  }
+
+  static async create(options: RuntimeOptions): Promise<Runtime> {
+    const env = loadEnv(commonEnv, options.env ?? process.env);
+    const logger = options.logger ?? createLogger({ service: options.service, level: env.LOG_LEVEL });
+    const tenants = options.tenants ?? (await loadTenantsFile(options.tenantsPath ?? env.INGEST_TENANTS)).tenants;
+    const settings: RedisSettings = { url: env.REDIS_URL, namespace: env.REDIS_NAMESPACE };
+    const redis = workerConnection(settings);
+    const producerRedis = producerConnection(settings);
+    for (const connection of [redis, producerRedis]) connection.on('error', (error) => logger.warn({ err: error }, 'Redis connection error'));
+    await Promise.all([waitForReady(redis), waitForReady(producerRedis)]);
+    const state = new StateStore(redis, env.REDIS_NAMESPACE || 'callintake', options.clock ?? systemClock);
+    const producer = new JobProducer(redis, bullPrefix(settings));
+    return new Runtime(env, settings, redis, producerRedis, state, producer, logger, tenants);
+  }
+
+  tenant = (tenantId: string): TenantConfig | undefined => this.tenants.get(tenantId);
+
+  uploadArea = (tenant: TenantConfig): UploadArea => {
+    let area = this.areas.get(tenant.id);
+    if (!area) {
+      area = openUploadArea(tenant.source);
+      this.areas.set(tenant.id, area);
+    }
+    return area;
+  };
+
+  archive = (tenant: TenantConfig): ArchiveStore => {
+    let archive = this.archives.get(tenant.id);
+    if (!archive) {
+      archive = openArchive(tenant.archive);
+      this.archives.set(tenant.id, archive);
+    }
+    return archive;
+  };
+
+  async close(): Promise<void> {
+    await this.producer.close();
+    await Promise.all([...this.areas.values(), ...this.archives.values()].map((store) => store.close()));
+    await Promise.all([this.redis.quit(), this.producerRedis.quit()]);
+  }
+}

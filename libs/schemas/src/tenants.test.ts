@@ -1,0 +1,73 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { parseTenantsFile } from './tenants';
+
+const minimal = {
+  id: 'acme',
+  source: { kind: 'local', root: '/srv/upload/acme' },
+  archive: { kind: 'local', root: '/srv/archive/acme' },
+};
+
+describe('tenants file', () => {
+  it('accepts the CONTRACT example and fills defaults', () => {
+    const result = parseTenantsFile({
+      tenants: [
+        {
+          ...minimal,
+          timezone: 'America/New_York',
+          filenameTime: 'start',
+          metadata: {
+            fields: {
+              datetime: { to: 'callTime', type: 'datetime' },
+              email: { to: 'userId' },
+              filename: { to: 'recordingFile' },
+              direction: { to: 'direction' },
+            },
+          },
+        },
+      ],
+    });
+    assert.ok(result.ok, JSON.stringify(result));
+    const tenant = result.value.tenants[0]!;
+    assert.equal(tenant.settleSeconds, 5);
+    assert.deepEqual(tenant.metadata.required, ['callTime', 'userId']);
+    assert.equal(tenant.metadata.fields['email']?.type, 'string');
+    assert.equal(tenant.retention.purgeAfterDays, 7);
+    assert.equal(tenant.retention.awaitingMetadataDays, 30);
+    assert.equal(tenant.metadata.updateWindowHours, 48);
+    assert.equal(tenant.crm.idColumn, 'id');
+    assert.equal(tenant.directions['out'], 'outbound');
+  });
+
+  it('names every bad key at once', () => {
+    const result = parseTenantsFile({
+      tenants: [
+        { ...minimal, id: 'Acme Corp', timezone: 'Mars/Olympus', filenameTime: 'middle', colour: 'red' },
+        { ...minimal, source: { kind: 'ftp', root: '/x' } },
+        { id: 'b', source: { kind: 'sftp', host: 'h', username: 'u' }, archive: minimal.archive, metadata: { fields: { x: { to: 'y', type: 'enum' } } } },
+      ],
+    });
+    assert.equal(result.ok, false);
+    if (result.ok) return;
+    const text = result.errors.join('\n');
+    for (const expected of [
+      'tenants[0].id: must match [a-z0-9-]+',
+      'tenants[0].timezone: must be an IANA time zone',
+      'tenants[0].filenameTime',
+      'tenants[0]: unknown key(s): colour',
+      'tenants[1].source.kind',
+      'tenants[2].source.privateKeyFile: give exactly one of privateKeyFile or passwordEnv',
+      'tenants[2].metadata.fields.x.values: an enum field needs values',
+    ]) {
+      assert.ok(text.includes(expected), `missing "${expected}" in:\n${text}`);
+    }
+  });
+
+  it('rejects duplicate tenant ids and an empty list', () => {
+    const dup = parseTenantsFile({ tenants: [minimal, minimal] });
+    assert.equal(dup.ok, false);
+    assert.match(dup.ok ? '' : dup.errors.join(), /tenants\[1\]\.id: duplicate tenant id "acme"/);
+    const empty = parseTenantsFile({ tenants: [] });
+    assert.match(empty.ok ? '' : empty.errors.join(), /list at least one tenant/);
+  });
+});

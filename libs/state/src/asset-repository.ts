@@ -1,0 +1,134 @@
+import type { Redis } from 'ioredis';
+import type { Asset, AssetKind, AssetState, AssetVersion, Reason } from '@callintake/schemas';
+import { getJson, mutateJson, type IndexOp } from './cas';
+import type { Clock } from './clock';
+import type { Keys } from './keys';
+import { pageOf, type Page, type PageRequest } from './pagination';
+
+export interface SeenVersion {
+  versionId: string;
+  sizeBytes: number;
+  modifiedAt: string;
+  etag?: string;
+  location: string;
+}
+
+export interface VersionUpdate {
+  state: AssetState;
+  reason?: Reason;
+  sha256?: string;
+  location?: string;
+  callIds?: string[];
+  warnings?: Reason[];
+}
+
+export class AssetRepository {
+  constructor(
+    private readonly redis: Redis,
+    private readonly keys: Keys,
+    private readonly clock: Clock,
+  ) {}
+
+  get(tenantId: string, name: string): Promise<Asset | null> {
+    return getJson<Asset>(this.redis, this.keys.asset(tenantId, name));
+  }
+
+  /**
+   * Records a settled file as a version of its asset. Idempotent: the same version id
+   * (size+mtime or ETag) returns the existing version instead of adding one.
+   */
+  async recordVersion(
+    tenantId: string,
+    name: string,
+    kind: AssetKind,
+    seen: SeenVersion,
+  ): Promise<{ asset: Asset; version: AssetVersion; created: boolean }> {
+    const now = this.clock.now().toISOString();
+    let created = false;
+    const { after } = await mutateJson<Asset>(this.redis, this.keys.asset(tenantId, name), (current) => {
+      const existing = current?.versions.find((v) => v.versionId === seen.versionId);
+      created = !existing;
+      if (existing) return { next: undefined };
+      const asset: Asset = current ?? {
+        tenantId,
+        name,
+        kind,
+        state: 'pending',
+        warnings: [],
+        callIds: [],
+        versions: [],
+        firstSeenAt: now,
+        updatedAt: now,
+      };
+      const version: AssetVersion = {
+        versionId: seen.versionId,
+        number: asset.versions.length + 1,
+        sizeBytes: seen.sizeBytes,
+        modifiedAt: seen.modifiedAt,
+        ...(seen.etag ? { etag: seen.etag } : {}),
+        seenAt: now,
+        state: 'pending',
+        location: seen.location,
+      };
+      const next: Asset = { ...asset, kind, state: 'pending', versions: [...asset.versions, version], updatedAt: now };
+      delete next.reason;
+      return { next, ops: this.indexOps(current, next) };
+    });
+    const asset = after as Asset;
+    const version = asset.versions.find((v) => v.versionId === seen.versionId) as AssetVersion;
+    return { asset, version, created };
+  }
+
+  /** Sets one version's state; the asset's own state and reason follow its latest version. */
+  async updateVersion(tenantId: string, name: string, versionId: string, update: VersionUpdate): Promise<Asset> {
+    const now = this.clock.now().toISOString();
+    const { after } = await mutateJson<Asset>(this.redis, this.keys.asset(tenantId, name), (current) => {
+      if (!current) throw new Error(`asset ${tenantId}/${name} does not exist`);
+      const versions = current.versions.map((v) => {
+        if (v.versionId !== versionId) return v;
+        const updated: AssetVersion = { ...v, state: update.state };
+        if (update.reason) updated.reason = update.reason;
+        else delete updated.reason;
+        if (update.sha256) updated.sha256 = update.sha256;
+        if (update.location) updated.location = update.location;
+        return updated;
+      });
+      const latest = versions[versions.length - 1] as AssetVersion;
+      const next: Asset = {
+        ...current,
+        versions,
+        state: latest.state,
+        callIds: update.callIds ? [...new Set([...current.callIds, ...update.callIds])] : current.callIds,
+        warnings: update.warnings ?? current.warnings,
+        updatedAt: now,
+      };
+      if (latest.reason) next.reason = latest.reason;
+      else delete next.reason;
+      return { next, ops: this.indexOps(current, next) };
+    });
+    return after as Asset;
+  }
+
+  /** Links an asset to calls without touching its state (workers may be changing that). */
+  async addCallIds(tenantId: string, name: string, callIds: string[]): Promise<void> {
+    await mutateJson<Asset>(this.redis, this.keys.asset(tenantId, name), (current) => {
+      if (!current || callIds.every((id) => current.callIds.includes(id))) return { next: undefined };
+      return { next: { ...current, callIds: [...new Set([...current.callIds, ...callIds])] } };
+    });
+  }
+
+  async list(tenantId: string, request: PageRequest & { state?: AssetState }): Promise<Page<Asset>> {
+    const index = request.state ? this.keys.assetStateIndex(tenantId, request.state) : this.keys.assetIndex(tenantId);
+    return pageOf(this.redis, index, request, (name) => this.keys.asset(tenantId, name));
+  }
+
+  private indexOps(before: Asset | null, after: Asset): IndexOp[] {
+    const score = Date.parse(after.firstSeenAt);
+    const ops: IndexOp[] = [{ op: 'ZADD', key: this.keys.assetIndex(after.tenantId), score, member: after.name }];
+    if (before && before.state !== after.state) {
+      ops.push({ op: 'ZREM', key: this.keys.assetStateIndex(after.tenantId, before.state), member: after.name });
+    }
+    ops.push({ op: 'ZADD', key: this.keys.assetStateIndex(after.tenantId, after.state), score, member: after.name });
+    return ops;
+  }
+}

@@ -1,0 +1,48 @@
+import type { Redis } from 'ioredis';
+import type { Call, CallStatus } from '@callintake/schemas';
+import { getJson, mutateJson, type IndexOp, type Mutation } from './cas';
+import type { Keys } from './keys';
+import { pageOf, type Page, type PageRequest } from './pagination';
+
+export class CallRepository {
+  constructor(
+    private readonly redis: Redis,
+    private readonly keys: Keys,
+  ) {}
+
+  get(tenantId: string, callId: string): Promise<Call | null> {
+    return getJson<Call>(this.redis, this.keys.call(tenantId, callId));
+  }
+
+  /** Atomically replaces a call (or creates it), keeping the newest-first and status indexes. */
+  async mutate(
+    tenantId: string,
+    callId: string,
+    change: (current: Call | null) => Call | null | undefined,
+  ): Promise<{ before: Call | null; after: Call | null; changed: boolean }> {
+    return mutateJson<Call>(this.redis, this.keys.call(tenantId, callId), (current): Mutation<Call> => {
+      const next = change(current);
+      if (next === undefined) return { next };
+      return { next, ops: this.indexOps(tenantId, callId, current, next) };
+    });
+  }
+
+  list(tenantId: string, request: PageRequest & { status?: CallStatus }): Promise<Page<Call>> {
+    const index = request.status ? this.keys.callStatusIndex(tenantId, request.status) : this.keys.callIndex(tenantId);
+    return pageOf(this.redis, index, request, (id) => this.keys.call(tenantId, id));
+  }
+
+  private indexOps(tenantId: string, callId: string, before: Call | null, after: Call | null): IndexOp[] {
+    const ops: IndexOp[] = [];
+    if (before) ops.push({ op: 'ZREM', key: this.keys.callStatusIndex(tenantId, before.status), member: callId });
+    if (!after) {
+      ops.push({ op: 'ZREM', key: this.keys.callIndex(tenantId), member: callId });
+      return ops;
+    }
+    // Newest first by call time; calls without one yet sort by when we created them.
+    const score = Date.parse(after.callTime ?? after.createdAt);
+    ops.push({ op: 'ZADD', key: this.keys.callIndex(tenantId), score, member: callId });
+    ops.push({ op: 'ZADD', key: this.keys.callStatusIndex(tenantId, after.status), score, member: callId });
+    return ops;
+  }
+}

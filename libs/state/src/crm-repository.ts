@@ -1,0 +1,23 @@
+import type { Redis } from 'ioredis';
+import type { CrmObjectType } from '@callintake/schemas';
+import type { Keys } from './keys';
+
+export class CrmRepository {
+  constructor(
+    private readonly redis: Redis,
+    private readonly keys: Keys,
+  ) {}
+
+  async get(tenantId: string, type: CrmObjectType, id: string): Promise<Record<string, string> | null> {
+    const raw = await this.redis.get(this.keys.crmObject(tenantId, type, id));
+    return raw === null ? null : (JSON.parse(raw) as Record<string, string>);
+  }
+
+  /** Upserts whole records (a later row replaces the record), pipelined. */
+  async upsertMany(tenantId: string, type: CrmObjectType, records: Array<{ id: string; record: Record<string, string> }>): Promise<void> {
+    if (records.length === 0) return;
+    const pipeline = this.redis.pipeline();
+    for (const { id, record } of records) pipeline.set(this.keys.crmObject(tenantId, type, id), JSON.stringify(record));
+    await pipeline.exec();
+  }
+}

@@ -1,0 +1,54 @@
+// Every Redis key we own, in one place. Tenant ids are [a-z0-9-]+, so `<ns>:<tenant>:` never
+// collides; names come last so any character in a file name is safe.
+export class Keys {
+  constructor(readonly namespace: string) {}
+
+  private t(tenantId: string): string {
+    return `${this.namespace}:t:${tenantId}`;
+  }
+  tenantPattern(tenantId: string): string {
+    return `${this.t(tenantId)}:*`;
+  }
+  allPattern(): string {
+    return `${this.namespace}:*`;
+  }
+
+  /** What the scanner last saw of each file still in data/, for the settle interval. */
+  observations(tenantId: string): string {
+    return `${this.t(tenantId)}:observations`;
+  }
+  asset(tenantId: string, name: string): string {
+    return `${this.t(tenantId)}:asset:${name}`;
+  }
+  assetIndex(tenantId: string): string {
+    return `${this.t(tenantId)}:assets`;
+  }
+  assetStateIndex(tenantId: string, state: string): string {
+    return `${this.t(tenantId)}:assets:state:${state}`;
+  }
+  recording(tenantId: string, fileName: string): string {
+    return `${this.t(tenantId)}:recording:${fileName}`;
+  }
+  metadata(tenantId: string, recordId: string): string {
+    return `${this.t(tenantId)}:metadata:${recordId}`;
+  }
+  /** Pairing by name: lower-cased stem -> which recording and which metadata record carry it. */
+  nameKey(tenantId: string, stem: string): string {
+    return `${this.t(tenantId)}:by-name:${stem}`;
+  }
+  call(tenantId: string, callId: string): string {
+    return `${this.t(tenantId)}:call:${callId}`;
+  }
+  callIndex(tenantId: string): string {
+    return `${this.t(tenantId)}:calls`;
+  }
+  callStatusIndex(tenantId: string, status: string): string {
+    return `${this.t(tenantId)}:calls:status:${status}`;
+  }
+  crmObject(tenantId: string, type: string, id: string): string {
+    return `${this.t(tenantId)}:crm:${type}:${id}`;
+  }
+  lock(tenantId: string, scope: string): string {
+    return `${this.t(tenantId)}:lock:${scope}`;
+  }
+}

@@ -1,0 +1,55 @@
+// What the pipeline stores between stages. Calls and assets are public shapes (schemas);
+// these are our internal records of captured recordings and metadata.
+import type { FieldValue, MediaFacts, Reason } from '@callintake/schemas';
+
+export interface ParsedNameFacts {
+  pattern: 'timestamp' | 'external-id' | 'unrecognized';
+  timestamp?: string;
+  direction?: string;
+  uid?: string;
+  source?: string;
+  externalId?: string;
+}
+
+export interface RecordingRecord {
+  tenantId: string;
+  fileName: string;
+  versionId: string;
+  version: number;
+  facts: MediaFacts;
+  archiveUri: string;
+  sha256: string;
+  name: ParsedNameFacts;
+  warnings: Reason[];
+  capturedAt: string;
+  callId?: string;
+}
+
+/** Canonical fields after mapping; everything else stays in `fields` under its mapped name. */
+export interface CanonicalValues {
+  callTime?: string;
+  userId?: string;
+  direction?: string;
+  recordingFile?: string;
+  externalCallId?: string;
+  durationSec?: number;
+  contactId?: string;
+  leadId?: string;
+  opportunityId?: string;
+  caseId?: string;
+  accountId?: string;
+}
+
+export interface MetadataRecord {
+  tenantId: string;
+  /** The file name for single-record files; `<file>#<line>` for rows of a batch CSV. */
+  recordId: string;
+  fileName: string;
+  version: number;
+  line?: number;
+  fields: Record<string, FieldValue>;
+  canonical: CanonicalValues;
+  sha256: string;
+  receivedAt: string;
+  callId?: string;
+}

@@ -1,0 +1,40 @@
+import type { Redis } from 'ioredis';
+import { AssetRepository } from './asset-repository';
+import { CallRepository } from './call-repository';
+import { MetadataRepository, NameIndex, RecordingRepository } from './capture-repositories';
+import type { Clock } from './clock';
+import { CrmRepository } from './crm-repository';
+import { Keys } from './keys';
+import { withLock } from './lock';
+import { ObservationRepository } from './observation-repository';
+
+/** Every repository over one Redis connection and key namespace. */
+export class StateStore {
+  readonly keys: Keys;
+  readonly assets: AssetRepository;
+  readonly observations: ObservationRepository;
+  readonly recordings: RecordingRepository;
+  readonly metadata: MetadataRepository;
+  readonly names: NameIndex;
+  readonly calls: CallRepository;
+  readonly crm: CrmRepository;
+
+  constructor(
+    readonly redis: Redis,
+    namespace: string,
+    readonly clock: Clock,
+  ) {
+    this.keys = new Keys(namespace);
+    this.assets = new AssetRepository(redis, this.keys, clock);
+    this.observations = new ObservationRepository(redis, this.keys);
+    this.recordings = new RecordingRepository(redis, this.keys);
+    this.metadata = new MetadataRepository(redis, this.keys);
+    this.names = new NameIndex(redis, this.keys);
+    this.calls = new CallRepository(redis, this.keys);
+    this.crm = new CrmRepository(redis, this.keys);
+  }
+
+  lock<T>(tenantId: string, scope: string, work: () => Promise<T>): Promise<T> {
+    return withLock(this.redis, this.keys.lock(tenantId, scope), work);
+  }
+}

@@ -1,0 +1,28 @@
+// Status API error codes: public and stable, never reused for another meaning.
+export const API_ERROR_CODES = {
+  unauthorized: 401,
+  forbidden: 403,
+  'not-found': 404,
+  'invalid-request': 400,
+  'unknown-tenant': 404,
+  'redis-unavailable': 503,
+  internal: 500,
+} as const;
+export type ApiErrorCode = keyof typeof API_ERROR_CODES;
+
+export class ApiError extends Error {
+  constructor(
+    readonly code: ApiErrorCode,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'ApiError';
+  }
+  get status(): number {
+    return API_ERROR_CODES[this.code];
+  }
+}
+
+export function errorBody(code: ApiErrorCode, message: string) {
+  return { error: { code, message } };
+}

@@ -1,0 +1,183 @@
+// Shared by the local adapters: turns a caller's relative POSIX path into an absolute path that
+// is provably under the root, and walks existing components so that no symlink is ever
+// followed. Customers control what sits in an upload area, so a symlink there is hostile input.
+import { randomBytes } from 'node:crypto';
+import { constants } from 'node:fs';
+import type { Stats } from 'node:fs';
+import { lstat, mkdir, open, stat, unlink } from 'node:fs/promises';
+import type { FileHandle } from 'node:fs/promises';
+import path from 'node:path';
+import { StorageError } from './types';
+
+export interface ResolvedPath {
+  /** Normalized relative POSIX path ('' for the root itself). */
+  relative: string;
+  /** Components under the root, never '', '.' or '..'. */
+  segments: string[];
+  absolute: string;
+}
+
+/**
+ * Any `..` segment is refused, even one that would stay inside the root (`data/../data/x`):
+ * callers have no reason to send one, and refusing is simpler to reason about than resolving.
+ */
+export function resolveUnderRoot(root: string, relativePath: string): ResolvedPath {
+  const outside = (why: string) =>
+    new StorageError(`path ${JSON.stringify(relativePath)} ${why}`, 'outside-root');
+  if (typeof relativePath !== 'string') throw outside('is not a string');
+  if (relativePath.includes('\0')) throw outside('contains NUL');
+  if (relativePath.startsWith('/')) throw outside('is absolute');
+  // On Windows `\` and drive letters would also escape; on POSIX a `\` is an ordinary name
+  // character that customers' SFTP clients do produce, so it must stay usable there.
+  if (path.sep === '\\' && (relativePath.includes('\\') || /^[a-zA-Z]:/.test(relativePath))) {
+    throw outside('is not a POSIX relative path');
+  }
+  const segments = relativePath.split('/').filter((segment) => segment !== '' && segment !== '.');
+  if (segments.includes('..')) throw outside('contains ..');
+  const absolute = path.join(root, ...segments);
+  const back = path.relative(root, absolute);
+  if (back === '..' || back.startsWith(`..${path.sep}`) || path.isAbsolute(back))
+    throw outside('escapes the root');
+  return { relative: segments.join('/'), segments, absolute };
+}
+
+export function requireFilePath(resolved: ResolvedPath, original: string): void {
+  if (resolved.segments.length === 0) {
+    throw new StorageError(`path ${JSON.stringify(original)} names the root, not a file`, 'io');
+  }
+}
+
+/**
+ * lstat()s every component from the first under the root to the last (or the first `upTo`),
+ * refusing a symlink anywhere, and returns the last one's stats, or null when something on the
+ * way is missing or not a folder. The root itself may be a symlink: operators put it there.
+ *
+ * Accepted race: a component checked here can be swapped for a symlink before the caller's
+ * syscall runs. Whoever can do that can already write the tenant's tree; where we open files,
+ * the last component is also opened with O_NOFOLLOW, which closes the race for it.
+ */
+export async function walkWithoutSymlinks(
+  root: string,
+  resolved: ResolvedPath,
+  upTo = resolved.segments.length,
+): Promise<Stats | null> {
+  if (upTo === 0) return stat(root).catch((error: unknown) => missingAsNull(error, resolved));
+  let current = root;
+  let info: Stats | null = null;
+  for (let index = 0; index < upTo; index++) {
+    if (info !== null && !info.isDirectory()) return null;
+    current = path.join(current, resolved.segments[index] as string);
+    info = await lstat(current).catch((error: unknown) => missingAsNull(error, resolved));
+    if (info === null) return null;
+    if (info.isSymbolicLink()) {
+      const shown = resolved.segments.slice(0, index + 1).join('/');
+      throw new StorageError(`refusing to follow symlink ${shown}`, 'outside-root');
+    }
+  }
+  return info;
+}
+
+function missingAsNull(error: unknown, resolved: ResolvedPath): null {
+  if (isMissing(error)) return null;
+  throw toStorageError(error, `cannot inspect ${resolved.relative}`);
+}
+
+/**
+ * Opens a regular file for reading without following a symlink anywhere under the root.
+ * O_NONBLOCK keeps a FIFO swapped in after the check from blocking the open forever; it has no
+ * effect on regular files.
+ */
+export async function openFileWithoutSymlinks(
+  root: string,
+  resolved: ResolvedPath,
+): Promise<{ handle: FileHandle; sizeBytes: number }> {
+  const checked = await walkWithoutSymlinks(root, resolved);
+  if (checked === null) throw new StorageError(`${resolved.relative} not found`, 'not-found');
+  if (!checked.isFile()) throw new StorageError(`${resolved.relative} is not a regular file`, 'io');
+  let handle: FileHandle;
+  try {
+    handle = await open(resolved.absolute, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
+  } catch (error) {
+    throw toStorageError(error, `cannot open ${resolved.relative}`);
+  }
+  try {
+    const opened = await handle.stat();
+    if (!opened.isFile()) throw new StorageError(`${resolved.relative} is not a regular file`, 'io');
+    return { handle, sizeBytes: opened.size };
+  } catch (error) {
+    await handle.close().catch(() => undefined);
+    throw toStorageError(error, `cannot inspect ${resolved.relative}`);
+  }
+}
+
+/**
+ * Creates the parent folders of `resolved` one component at a time, checking each existing one,
+ * instead of `mkdir -p` which would happily descend through a planted symlink.
+ */
+export async function ensureParentsWithoutSymlinks(root: string, resolved: ResolvedPath): Promise<void> {
+  let current = root;
+  const parents = resolved.segments.slice(0, -1);
+  for (const [index, segment] of parents.entries()) {
+    current = path.join(current, segment);
+    try {
+      await mkdir(current);
+      continue;
+    } catch (error) {
+      if (!hasCode(error, 'EEXIST')) throw toStorageError(error, `cannot create ${current}`);
+    }
+    const info = await lstat(current).catch((error: unknown) => {
+      throw toStorageError(error, `cannot inspect ${current}`);
+    });
+    const shown = parents.slice(0, index + 1).join('/');
+    if (info.isSymbolicLink()) {
+      throw new StorageError(`refusing to follow symlink ${shown}`, 'outside-root');
+    }
+    if (!info.isDirectory()) throw new StorageError(`${shown} is not a folder`, 'io');
+  }
+}
+
+/** A sibling name the intake scanner ignores (leading dot and `.tmp`), unique per call. */
+export function siblingTempPath(absolute: string): string {
+  const name = `.${path.basename(absolute)}.${randomBytes(6).toString('hex')}.tmp`;
+  return path.join(path.dirname(absolute), name);
+}
+
+/** Makes a rename or create inside `folder` survive a crash, not only the file's own bytes. */
+export async function syncFolder(folder: string): Promise<void> {
+  const handle = await open(folder, constants.O_RDONLY | constants.O_DIRECTORY);
+  try {
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+}
+
+export async function unlinkQuietly(absolute: string): Promise<void> {
+  await unlink(absolute).catch(() => undefined);
+}
+
+export function hasCode(error: unknown, ...codes: string[]): boolean {
+  return (
+    typeof error === 'object' &&
+    error !== null &&
+    'code' in error &&
+    typeof error.code === 'string' &&
+    codes.includes(error.code)
+  );
+}
+
+export function isMissing(error: unknown): boolean {
+  return hasCode(error, 'ENOENT', 'ENOTDIR');
+}
+
+/** Keeps StorageErrors as they are; maps the fs errors callers can act on, the rest is 'io'. */
+export function toStorageError(error: unknown, message: string): StorageError {
+  if (error instanceof StorageError) return error;
+  if (isMissing(error)) return new StorageError(`${message}: not found`, 'not-found', { cause: error });
+  // O_NOFOLLOW reports a symlink at the last component as ELOOP.
+  if (hasCode(error, 'ELOOP')) {
+    return new StorageError(`${message}: refusing to follow symlink`, 'outside-root', { cause: error });
+  }
+  const detail = error instanceof Error ? error.message : String(error);
+  return new StorageError(`${message}: ${detail}`, 'io', { cause: error });
+}

@@ -1,0 +1,35 @@
+// OpenTelemetry through the API only: spans are no-ops until a process registers an SDK
+// (OTEL_* variables), so libraries can always trace. Trace context crosses queues inside
+// job payloads, so one file can be followed from scan to calls-ready across services.
+import { context, propagation, trace, SpanStatusCode, type Attributes, type Span } from '@opentelemetry/api';
+
+export const tracer = trace.getTracer('callintake');
+
+/** Carrier stored on a job payload (W3C traceparent/tracestate). */
+export type TraceCarrier = Record<string, string>;
+
+export function currentTraceCarrier(): TraceCarrier {
+  const carrier: TraceCarrier = {};
+  propagation.inject(context.active(), carrier);
+  return carrier;
+}
+
+export async function withSpan<T>(
+  name: string,
+  attributes: Attributes,
+  work: (span: Span) => Promise<T>,
+  parent?: TraceCarrier,
+): Promise<T> {
+  const parentContext = parent ? propagation.extract(context.active(), parent) : context.active();
+  return tracer.startActiveSpan(name, { attributes }, parentContext, async (span) => {
+    try {
+      return await work(span);
+    } catch (error) {
+      span.recordException(error as Error);
+      span.setStatus({ code: SpanStatusCode.ERROR, message: (error as Error).message });
+      throw error;
+    } finally {
+      span.end();
+    }
+  });
+}
