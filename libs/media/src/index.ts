@@ -6,3 +6,4 @@ export type { SniffedContainer } from './sniff';
 export { sniffContainer } from './sniff';
 export type { EncodeWavOptions } from './wav-encoder';
 export { encodeWav } from './wav-encoder';
+export * from './probe-handler';

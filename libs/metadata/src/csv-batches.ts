@@ -1,11 +1,12 @@
 // Splits normalized CSV text into rows with papaparse, one batch per piece of text, and numbers
 // each row by the physical line it starts on. Blank lines are dropped here.
 //
-// papaparse's own stream mode is not used: it decodes Buffers per chunk (garbling characters
-// split across chunks), guesses one newline style for the whole file, reports quote errors only
-// in step mode, and its pause/resume re-parses text. Its core Parser, fed piece by piece with
-// the unfinished last row carried over, is what that stream mode runs on, and leaves decoding,
-// memory bounds and backpressure to us: the next piece is read only when the consumer asks.
+// papaparse's stream modes are not used: they decode Buffer chunks one at a time (garbling
+// characters split across chunks) and guess one newline style for the whole file; its Duplex
+// mode drops per-row quote errors, and pausing it for backpressure re-parses text. Its core
+// Parser, fed piece by piece with the unfinished last row carried over, is what those modes run
+// on; driving it here leaves decoding, memory bounds and backpressure to us: the next piece is
+// read only when the consumer asks for more rows.
 import Papa from 'papaparse';
 import { RejectionError, reject } from '@callintake/schemas';
 import { CSV_MAX_ROW_CHARS } from './limits';
@@ -37,9 +38,18 @@ const QUOTE_FAULTS: Record<string, string> = {
 };
 
 export async function* readCsvBatches(input: TextSource): AsyncGenerator<CsvBatch> {
+  const text = normalizedCsvText(input)[Symbol.asyncIterator]();
+  try {
+    yield* batchesOf(text);
+  } finally {
+    // Stopping early (or failing) closes the text source, which destroys the input stream.
+    await text.return(undefined);
+  }
+}
+
+async function* batchesOf(text: AsyncIterator<string>): AsyncGenerator<CsvBatch> {
   let carried = '';
   let nextLine = 1;
-  const text = normalizedCsvText(input)[Symbol.asyncIterator]();
   for (;;) {
     let piece: IteratorResult<string>;
     try {
@@ -71,11 +81,9 @@ export async function* readCsvBatches(input: TextSource): AsyncGenerator<CsvBatc
     if (batch.rows.length > 0) yield batch;
     if (final) return;
     if (carried.length > CSV_MAX_ROW_CHARS) {
-      reject(
-        'parse-error',
-        `the row is longer than ${CSV_MAX_ROW_CHARS} characters; is a quote left open?`,
-        { line: nextLine },
-      );
+      reject('parse-error', `the row is longer than ${CSV_MAX_ROW_CHARS} characters; is a quote left open?`, {
+        line: nextLine,
+      });
     }
   }
 }
@@ -108,8 +116,16 @@ function isBlank(cells: string[]): boolean {
 }
 
 function withLine(error: unknown, line: number): unknown {
-  if (error instanceof RejectionError && error.reason.line === undefined) {
-    return new RejectionError({ ...error.reason, message: `${error.reason.message} (at or after line ${line})`, line });
+  if (
+    error instanceof RejectionError &&
+    error.reason.code === 'parse-error' &&
+    error.reason.line === undefined
+  ) {
+    return new RejectionError({
+      ...error.reason,
+      message: `${error.reason.message} (at or after line ${line})`,
+      line,
+    });
   }
   return error;
 }

@@ -7,8 +7,11 @@ import { pairingKey, parseRecordingName, referenceBaseName, splitExtension } fro
 import { jobId, type AssetVersionJob, type JobContext, type JobProducer } from '@callintake/queues';
 import { RejectionError, type Reason, type TenantConfig } from '@callintake/schemas';
 import type { MetadataRecord } from '@callintake/state';
-import { mapRecord, type MappedRecord } from './mapping';
-import { METADATA_LIMITS, parseSingleRecord, readCsvRows, type RawRecord } from './parse';
+import { METADATA_LIMITS } from './limits';
+import { mapRecord, type MappedRecord } from './map-record';
+import { parseSingleRecord } from './parse-single-record';
+import type { RawRecord } from './raw-record';
+import { readCsvRows } from './csv-rows';
 
 export interface ParseDeps extends AssetJobDeps {
   producer: JobProducer;

@@ -34,7 +34,7 @@ function oneOf<T extends string>(value: string | undefined, allowed: readonly T[
 }
 
 export function buildStatusApi(deps: StatusApiDeps): FastifyInstance {
-  const app = Fastify({ logger: deps.logger ?? false, disableRequestLogging: true });
+  const app = Fastify({ logger: deps.logger ?? false });
 
   app.setErrorHandler((error, _request, reply) => {
     if (error instanceof ApiError) return reply.code(error.status).send(errorBody(error.code, error.message));

@@ -2,7 +2,7 @@
 // complete and durable: it is written under a temporary name, fsynced, renamed into place, and
 // the folder fsynced, so a crash or a failing source never leaves a partial object under a key.
 import { createHash, randomBytes } from 'node:crypto';
-import { lstat, open, rename } from 'node:fs/promises';
+import { lstat, mkdir, open, rename } from 'node:fs/promises';
 import type { FileHandle } from 'node:fs/promises';
 import path from 'node:path';
 import type { Readable } from 'node:stream';
@@ -39,6 +39,8 @@ export class LocalArchiveStore implements ArchiveStore {
     const tempPath = `${resolved.absolute}.tmp-${randomBytes(8).toString('hex')}`;
     let handle: FileHandle | undefined;
     try {
+      // The archive root is ours (configuration), so it is created on first use.
+      await mkdir(this.root, { recursive: true });
       await ensureParentsWithoutSymlinks(this.root, resolved);
       handle = await open(tempPath, 'wx');
       // for-await pulls one chunk at a time (backpressure for free) and destroys the source if
@@ -55,6 +57,8 @@ export class LocalArchiveStore implements ArchiveStore {
       await rename(tempPath, resolved.absolute);
       await syncFolder(path.dirname(resolved.absolute));
     } catch (error) {
+      // A source we never read from would otherwise hold its file open until GC.
+      content.destroy();
       await handle?.close().catch(() => undefined);
       await unlinkQuietly(tempPath);
       throw toStorageError(error, `cannot archive ${resolved.relative}`);

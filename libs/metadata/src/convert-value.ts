@@ -1,0 +1,70 @@
+// Converts one sent value to the type the tenant's mapping names. Text in CSV, XML and YAML
+// and JSON's own numbers and booleans are accepted alike.
+import type { RawValue } from './raw-record';
+import { ValueProblem } from './value-problem';
+
+type Scalar = Exclude<RawValue, null>;
+
+const INTEGER = /^[+-]?\d+$/;
+// Plain decimals only: "1,234.5" and "1,5" are refused rather than guessed, since a comma is a
+// thousands separator in one locale and the decimal mark in another.
+const DECIMAL = /^[+-]?(?:\d+(?:\.\d*)?|\.\d+)$/;
+const BOOLEANS: ReadonlyMap<string, boolean> = new Map([
+  ['true', true],
+  ['false', false],
+  ['yes', true],
+  ['no', false],
+  ['y', true],
+  ['n', false],
+  ['1', true],
+  ['0', false],
+]);
+
+/** null and blank text count as "not sent" for mapped fields. */
+export function isAbsent(value: RawValue): value is null | string {
+  return value === null || (typeof value === 'string' && value.trim() === '');
+}
+
+export function toText(value: Scalar): string {
+  return typeof value === 'string' ? value.trim() : String(value);
+}
+
+export function toInteger(value: Scalar): number {
+  const number =
+    typeof value === 'number' ? value : INTEGER.test(toText(value)) ? Number(toText(value)) : NaN;
+  if (!Number.isSafeInteger(number)) throw new ValueProblem('is not an integer (expected digits, e.g. 42)');
+  return number;
+}
+
+export function toDecimal(value: Scalar): number {
+  const number =
+    typeof value === 'number' ? value : DECIMAL.test(toText(value)) ? Number(toText(value)) : NaN;
+  if (!Number.isFinite(number)) {
+    throw new ValueProblem(
+      'is not a decimal number (expected digits with an optional "." and no thousands separators, e.g. 1234.5)',
+    );
+  }
+  return number;
+}
+
+export function toBoolean(value: Scalar): boolean {
+  if (typeof value === 'boolean') return value;
+  const known = BOOLEANS.get(toText(value).toLowerCase());
+  if (known === undefined)
+    throw new ValueProblem('is not a boolean (expected true/false, yes/no, y/n or 1/0)');
+  return known;
+}
+
+/** `values` is keyed by lower-cased source value. */
+export function toEnumValue(
+  value: Scalar,
+  values: ReadonlyMap<string, string>,
+  allowed: readonly string[],
+): string {
+  const mapped = values.get(toText(value).toLowerCase());
+  if (mapped === undefined) {
+    const shown = allowed.length > 20 ? [...allowed.slice(0, 20), '...'] : allowed;
+    throw new ValueProblem(`is not one of the allowed values (${shown.join(', ')})`);
+  }
+  return mapped;
+}

@@ -1,0 +1,50 @@
+// A metadata file's `recordingFile` may be a path on the customer's side
+// (`sftp/path/to/recording.mp3`). Only its base name is used, and a value that tries to leave
+// the tenant's area, or hides something in encoding, is refused rather than cleaned up.
+import { ValueProblem } from './value-problem';
+
+const CONTROL = /[\u0000-\u001f\u007f]/;
+const URL_SCHEME = /^(?:[a-z][a-z0-9+.-]*:\/\/|file:)/i;
+const SEPARATOR = /[\\/]/;
+const SEPARATORS = /[\\/]/g;
+const PERCENT_ESCAPE = /%([0-9a-f]{2})/gi;
+const MAX_BASE_NAME = 255;
+
+/** The base name to pair by; throws ValueProblem (unsafe-reference) for unsafe values. */
+export function recordingBaseName(value: string): string {
+  if (CONTROL.test(value)) throw unsafe('contains control characters');
+  if (URL_SCHEME.test(value)) throw unsafe('is a URL; send the file name or a path in your upload area');
+  const decoded = percentDecoded(value);
+  if (decoded !== value) {
+    if (CONTROL.test(decoded)) throw unsafe('hides control characters in percent-encoding');
+    if (countSeparators(decoded) > countSeparators(value))
+      throw unsafe('hides a path separator in percent-encoding');
+  }
+  if (value.split(SEPARATOR).includes('..') || decoded.split(SEPARATOR).includes('..')) {
+    throw unsafe('climbs out of its folder ("..")');
+  }
+  const baseName = value.split(SEPARATOR).pop() ?? '';
+  if (baseName === '' || baseName === '.') throw unsafe('names a folder, not a file');
+  if (baseName.length > MAX_BASE_NAME)
+    throw unsafe(`has a file name longer than ${MAX_BASE_NAME} characters`);
+  return baseName;
+}
+
+/** Decoded until stable (a few rounds), so `%252e%252e` is seen as `..` too. */
+function percentDecoded(value: string): string {
+  let current = value;
+  for (let round = 0; round < 3; round++) {
+    const next = current.replace(PERCENT_ESCAPE, (_, hex: string) => String.fromCharCode(parseInt(hex, 16)));
+    if (next === current) break;
+    current = next;
+  }
+  return current;
+}
+
+function countSeparators(text: string): number {
+  return text.match(SEPARATORS)?.length ?? 0;
+}
+
+function unsafe(problem: string): ValueProblem {
+  return new ValueProblem(problem, 'unsafe-reference');
+}

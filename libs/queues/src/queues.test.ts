@@ -1,0 +1,95 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import type { Redis } from 'ioredis';
+import { removeNamespace, TEST_REDIS_URL, uniqueNamespace, waitFor } from '@callintake/testing';
+import { silentLogger } from '@callintake/telemetry';
+import { bullPrefix, workerConnection } from './connection';
+import { JobProducer } from './producer';
+import { jobId, JOB_QUEUE, QUEUE_NAMES } from './registry';
+import { assertHandlers, PermanentJobError, startWorker } from './worker';
+
+const namespace = uniqueNamespace('queues');
+let redis: Redis;
+let producer: JobProducer;
+
+before(() => {
+  redis = workerConnection({ url: TEST_REDIS_URL, namespace });
+  producer = new JobProducer(redis, bullPrefix({ namespace }));
+});
+after(async () => {
+  await producer.close();
+  await redis.quit();
+  await removeNamespace(namespace);
+});
+
+describe('registry', () => {
+  it('maps every job to a declared queue, and every worker queue has jobs', () => {
+    for (const queue of Object.values(JOB_QUEUE)) assert.ok(QUEUE_NAMES.includes(queue));
+    for (const queue of QUEUE_NAMES)
+      assert.ok(Object.values(JOB_QUEUE).includes(queue as never), `${queue} has no job`);
+  });
+
+  it('makes job ids BullMQ accepts, for any file name', () => {
+    assert.equal(jobId('acme', 'a:b%c.wav', '1-2'), 'acme/a%3Ab%25c.wav/1-2');
+  });
+
+  it('refuses a handler set with a missing or foreign job', () => {
+    assert.throws(
+      () => assertHandlers('call-match', { 'match-recording': () => undefined }),
+      /no handler for match-metadata/,
+    );
+    assert.throws(
+      () =>
+        assertHandlers('media-probe', {
+          'probe-recording': () => undefined,
+          'parse-metadata': () => undefined,
+        }),
+      /handlers for jobs not on this queue: parse-metadata/,
+    );
+  });
+});
+
+describe('worker', () => {
+  it('delivers typed payloads once per job id, retries transient failures and fails permanent ones at once', async () => {
+    const seen: string[] = [];
+    let attempts = 0;
+    const worker = startWorker({
+      queue: 'call-match',
+      connection: redis,
+      prefix: bullPrefix({ namespace }),
+      logger: silentLogger(),
+      handlers: {
+        'match-recording': async (payload) => {
+          if (payload.fileName === 'flaky.wav' && ++attempts < 2) throw new Error('transient');
+          seen.push(payload.fileName);
+        },
+        'match-metadata': async () => {
+          throw new PermanentJobError('never works');
+        },
+      },
+    });
+    try {
+      await producer.add('match-recording', { tenantId: 'acme', fileName: 'a.wav' }, { jobId: 'a' });
+      await producer.add('match-recording', { tenantId: 'acme', fileName: 'a.wav' }, { jobId: 'a' });
+      const queue = producer.queue('call-match');
+      const flaky = await queue.add(
+        'match-recording',
+        { payload: { tenantId: 'acme', fileName: 'flaky.wav' } },
+        { jobId: 'flaky', attempts: 3, backoff: { type: 'fixed', delay: 10 } },
+      );
+      await producer.add('match-metadata', { tenantId: 'acme', recordId: 'm' }, { jobId: 'm' });
+      await waitFor(async () => seen.includes('flaky.wav') && seen.includes('a.wav'), {
+        what: 'both recordings handled',
+      });
+      const failed = await waitFor(async () => (await queue.getFailed()).find((job) => job.id === 'm'), {
+        what: 'permanent failure',
+      });
+      assert.equal(failed.attemptsMade, 1, 'a permanent error is not retried');
+      assert.deepEqual(seen.filter((name) => name === 'a.wav').length, 1, 'the same job id runs once');
+      // One failed attempt, then the one that succeeded.
+      assert.equal((await queue.getJob(flaky.id as string))?.attemptsMade, 2);
+    } finally {
+      await worker.close();
+    }
+  });
+});
