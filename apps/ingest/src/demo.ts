@@ -20,7 +20,7 @@ async function portOrFree(preferred: number): Promise<number> {
 
 export async function demo(options: { exit: boolean }): Promise<number> {
   const redis = await ensureRedis();
-  const sample = await writeSampleTenant(resolve('.demo'));
+  const sample = await writeSampleTenant(resolve(process.env['DEMO_DIR'] || '.demo'));
   const token = randomToken();
   const port = process.env['STATUS_PORT'] ? Number(process.env['STATUS_PORT']) : await portOrFree(3000);
   const namespace = process.env['REDIS_NAMESPACE'] || `demo-${Date.now().toString(36)}`;

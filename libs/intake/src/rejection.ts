@@ -2,7 +2,7 @@
 // then the state says so. Each step is safe to repeat, so a crash anywhere is finished by a retry.
 import type { Reason } from '@callintake/schemas';
 import type { StateStore } from '@callintake/state';
-import type { UploadArea } from '@callintake/storage';
+import { StorageError, type UploadArea } from '@callintake/storage';
 import { errorReportPath, rejectedPath } from './layout';
 
 export interface ErrorReport {
@@ -20,12 +20,22 @@ export async function rejectFile(
 ): Promise<void> {
   const report: ErrorReport = { file: target.name, version: target.version, rejectedAt: state.clock.now().toISOString(), error: reason };
   await area.writeFile(errorReportPath(target.name), JSON.stringify(report, null, 2) + '\n');
-  if (target.location !== rejectedPath(target.name) && (await area.stat(target.location))) {
-    await area.move(target.location, rejectedPath(target.name));
-  }
+  if (target.location !== rejectedPath(target.name)) await moveUnlessGone(area, target.location, rejectedPath(target.name));
   await state.assets.updateVersion(target.tenantId, target.name, target.versionId, {
     state: 'rejected',
     reason,
     location: rejectedPath(target.name),
   });
+}
+
+/**
+ * Moves a file that may already have left: a concurrent scan or a worker can move it between
+ * our listing and this call, and a customer may delete it. Either way there is nothing left to move.
+ */
+export async function moveUnlessGone(area: UploadArea, from: string, to: string): Promise<void> {
+  try {
+    await area.move(from, to);
+  } catch (error) {
+    if (!(error instanceof StorageError && error.code === 'not-found')) throw error;
+  }
 }

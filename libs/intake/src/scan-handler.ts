@@ -31,13 +31,20 @@ export async function handleScanSource(deps: IntakeDeps, payload: { tenantId: st
   return summary;
 }
 
+/** Requests due within the same window share one job, so a burst of file events costs one scan. */
+const SCAN_REQUEST_WINDOW_MS = 250;
+
 /**
- * Asks for a scan soon. Requests within the same second share one job id, so a burst of
- * file events costs one scan.
+ * Asks for a scan soon. Request jobs are dropped once done, so their ids dedupe only while a
+ * scan is still pending and never swallow a later request.
  */
 export async function requestScan(producer: JobProducer, tenant: TenantConfig, delayMs: number, now: Date): Promise<void> {
   const due = now.getTime() + delayMs;
-  await producer.add('scan-source', { tenantId: tenant.id }, { jobId: jobId('scan', tenant.id, String(Math.ceil(due / 1000))), delayMs });
+  await producer.add(
+    'scan-source',
+    { tenantId: tenant.id },
+    { jobId: jobId('scan', tenant.id, String(Math.ceil(due / SCAN_REQUEST_WINDOW_MS))), delayMs, removeOnComplete: true },
+  );
 }
 
 /** The periodic safety-net scan: every pollSeconds for each tenant. */

@@ -9,7 +9,7 @@ import type { Observation, StateStore } from '@callintake/state';
 import type { StoredEntry, UploadArea } from '@callintake/storage';
 import type { Logger } from '@callintake/telemetry';
 import { DATA_DIR, NESTED_SCAN_DEPTH, RESERVED_DIRS, processedPath, rejectedPath } from './layout';
-import { rejectFile } from './rejection';
+import { moveUnlessGone, rejectFile } from './rejection';
 
 export const MAX_MEDIA_BYTES = 2 * 1024 ** 3;
 
@@ -127,7 +127,7 @@ async function takeFile(deps: ScanDeps, candidate: Candidate): Promise<'enqueued
   // captured, so finishing the move is all that is left.
   if (!created && (version.state === 'processed' || version.state === 'rejected')) {
     const target = version.state === 'processed' ? processedPath(name) : rejectedPath(name);
-    await area.move(entry.path, target);
+    await moveUnlessGone(area, entry.path, target);
     return 'unchanged';
   }
   const job = JOB_FOR_KIND[kind as Exclude<AssetKind, 'unknown'>];

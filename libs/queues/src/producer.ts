@@ -24,6 +24,11 @@ export interface AddOptions {
   /** 1 is most urgent. Queues that use priorities give every job one (priority 0 jumps ahead). */
   priority?: number;
   delayMs?: number;
+  /**
+   * Drop the job once completed. For triggers (scan requests) whose id should dedupe only
+   * while one is pending: a kept completed job would swallow the next request with its id.
+   */
+  removeOnComplete?: boolean;
 }
 
 export class JobProducer {
@@ -54,6 +59,7 @@ export class JobProducer {
       jobId: options.jobId,
       ...(options.priority !== undefined ? { priority: options.priority } : {}),
       ...(options.delayMs !== undefined ? { delay: options.delayMs } : {}),
+      ...(options.removeOnComplete ? { removeOnComplete: true } : {}),
     });
   }
 
@@ -73,7 +79,7 @@ export class JobProducer {
   /** A repeating job (e.g. a tenant's scan); upserting the same id never duplicates it. */
   async schedule<J extends JobName>(schedulerId: string, name: J, payload: JobPayloads[J], everyMs: number): Promise<void> {
     const envelope: Envelope<J> = { payload };
-    await this.queue(JOB_QUEUE[name]).upsertJobScheduler(schedulerId, { every: everyMs }, { name, data: envelope });
+    await this.queue(JOB_QUEUE[name]).upsertJobScheduler(schedulerId, { every: everyMs }, { name, data: envelope, opts: { removeOnComplete: true } });
   }
 
   async unschedule(queue: QueueName, schedulerId: string): Promise<void> {
