@@ -26,4 +26,5 @@ const project = {
   targets,
 };
 writeFileSync(`${root}/project.json`, JSON.stringify(project, null, 2) + '\n');
-if (kind === 'lib' && !existsSync(`${root}/src/index.ts`)) writeFileSync(`${root}/src/index.ts`, 'export {};\n');
+if (kind === 'lib' && !existsSync(`${root}/src/index.ts`))
+  writeFileSync(`${root}/src/index.ts`, 'export {};\n');

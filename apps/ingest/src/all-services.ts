@@ -1,6 +1,12 @@
 // Every service in one process, for one machine (`ingest up`, `demo`).
 import { randomBytes } from 'node:crypto';
-import { Runtime, SERVICE_NAMES, startService, type RunningService, type RuntimeOptions } from '@callintake/runtime';
+import {
+  Runtime,
+  SERVICE_NAMES,
+  startService,
+  type RunningService,
+  type RuntimeOptions,
+} from '@callintake/runtime';
 
 export interface AllServices {
   runtime: Runtime;
@@ -13,7 +19,8 @@ export async function startAllServices(options: RuntimeOptions): Promise<AllServ
   const runtime = await Runtime.create(options);
   const services: RunningService[] = [];
   try {
-    for (const name of SERVICE_NAMES) services.push(await startService(name, runtime, { ...(options.env ? { env: options.env } : {}) }));
+    for (const name of SERVICE_NAMES)
+      services.push(await startService(name, runtime, { ...(options.env ? { env: options.env } : {}) }));
   } catch (error) {
     await Promise.all(services.map((service) => service.stop()));
     await runtime.close();

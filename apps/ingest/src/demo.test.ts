@@ -12,11 +12,24 @@ before(async () => (dir = await tempDir('demo')));
 after(async () => dir.remove());
 
 function runDemo(prefix: string[] = []) {
-  const command = [...prefix, process.execPath, '--import', 'tsx', join(WORKSPACE_ROOT, 'apps/ingest/src/main.ts'), 'demo', '--exit'];
+  const command = [
+    ...prefix,
+    process.execPath,
+    '--import',
+    'tsx',
+    join(WORKSPACE_ROOT, 'apps/ingest/src/main.ts'),
+    'demo',
+    '--exit',
+  ];
   const env: NodeJS.ProcessEnv = { ...process.env, DEMO_DIR: join(dir.path, 'demo'), STATUS_PORT: '0' };
   delete env['REDIS_URL'];
   delete env['REDIS_NAMESPACE'];
-  return spawnSync(command[0] as string, command.slice(1), { cwd: WORKSPACE_ROOT, env, encoding: 'utf8', timeout: 120_000 });
+  return spawnSync(command[0] as string, command.slice(1), {
+    cwd: WORKSPACE_ROOT,
+    env,
+    encoding: 'utf8',
+    timeout: 120_000,
+  });
 }
 
 describe('npm run demo -- --exit', () => {

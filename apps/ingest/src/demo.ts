@@ -9,13 +9,15 @@ import { dropSampleFiles, writeSampleTenant } from './sample-tenant';
 
 const READY_TIMEOUT_MS = 120_000;
 
+/** The contract's default port when free; another free one when something holds it. */
 async function portOrFree(preferred: number): Promise<number> {
   const { createServer } = await import('node:net');
-  return new Promise((resolvePort) => {
+  const free = await new Promise<boolean>((resolveFree) => {
     const server = createServer();
-    server.once('error', () => freePort().then(resolvePort, () => resolvePort(0)));
-    server.listen(preferred, '127.0.0.1', () => server.close(() => resolvePort(preferred)));
+    server.once('error', () => resolveFree(false));
+    server.listen(preferred, '127.0.0.1', () => server.close(() => resolveFree(true)));
   });
+  return free ? preferred : freePort();
 }
 
 export async function demo(options: { exit: boolean }): Promise<number> {
@@ -41,19 +43,30 @@ export async function demo(options: { exit: boolean }): Promise<number> {
   };
 
   console.log(`callintake demo: tenant "demo", upload folder ${sample.dataDir}`);
-  console.log(`Redis: ${redis.stop ? `private redis-server at ${redis.url}` : redis.url} (namespace ${namespace})`);
+  console.log(
+    `Redis: ${redis.stop ? `private redis-server at ${redis.url}` : redis.url} (namespace ${namespace})`,
+  );
   await dropSampleFiles(sample);
-  console.log(`dropped ${sample.expectedCallIds.length} recordings with metadata, 1 CRM batch and 1 junk file; waiting for calls...`);
+  console.log(
+    `dropped ${sample.expectedCallIds.length} recordings with metadata, 1 CRM batch and 1 junk file; waiting for calls...`,
+  );
 
   const calls = await waitForReady(all, sample.expectedCallIds);
   printSummary(calls);
   const rejected = await all.runtime.state.assets.list('demo', { state: 'rejected', limit: 50 });
-  for (const asset of rejected.items) console.log(`rejected: ${asset.name}: ${asset.reason?.code} (${asset.reason?.message})`);
+  for (const asset of rejected.items)
+    console.log(`rejected: ${asset.name}: ${asset.reason?.code} (${asset.reason?.message})`);
   const allReady = calls.every((call) => call?.status === 'ready');
   const address = all.statusAddress ?? `http://127.0.0.1:${port}`;
   console.log(`\nStatus API: ${address}   token: ${env.STATUS_API_TOKENS.split(':')[0]}`);
-  console.log(`  curl -H "Authorization: Bearer ${env.STATUS_API_TOKENS.split(':')[0]}" ${address}/v1/tenants/demo/calls`);
-  console.log(allReady ? `\nAll ${calls.length} calls are ready.` : '\nNot every call became ready: see the statuses above.');
+  console.log(
+    `  curl -H "Authorization: Bearer ${env.STATUS_API_TOKENS.split(':')[0]}" ${address}/v1/tenants/demo/calls`,
+  );
+  console.log(
+    allReady
+      ? `\nAll ${calls.length} calls are ready.`
+      : '\nNot every call became ready: see the statuses above.',
+  );
 
   if (options.exit) {
     await all.stop();
@@ -76,7 +89,9 @@ async function waitForReady(all: AllServices, callIds: string[]): Promise<Array<
 }
 
 function printSummary(calls: Array<Call | null>): void {
-  console.log('\ncall                               status     match  user              secs  ch  speakers     CRM');
+  console.log(
+    '\ncall                               status     match  user              secs  ch  speakers     CRM',
+  );
   for (const call of calls) {
     if (!call) continue;
     const crm = Object.values(call.crm)

@@ -27,7 +27,11 @@ async function main(argv: string[]): Promise<number> {
       const { values, positionals } = parseArgs({
         args: rest,
         allowPositionals: true,
-        options: { tenants: { type: 'string' }, tenant: { type: 'string' }, json: { type: 'boolean', default: false } },
+        options: {
+          tenants: { type: 'string' },
+          tenant: { type: 'string' },
+          json: { type: 'boolean', default: false },
+        },
       });
       if (positionals.length !== 1) {
         console.error(USAGE);
@@ -40,6 +44,7 @@ async function main(argv: string[]): Promise<number> {
         ...(values.tenant ? { tenantId: values.tenant } : {}),
       });
     }
+    case undefined:
     default:
       console.error(USAGE);
       return command === undefined || command === 'help' || command === '--help' ? 0 : 2;

@@ -24,10 +24,41 @@ interface SampleCall {
 }
 
 const CALLS: SampleCall[] = [
-  { stem: '20240312-091500_outbound_1001', email: 'ana@example.com', direction: 'outbound', channels: 2, durationSec: 2.5, contactId: 'C-100', metadataFormat: 'json' },
-  { stem: '20240312-093012_inbound_1002', email: 'ben@example.com', direction: 'inbound', channels: 1, durationSec: 1.2, contactId: 'C-101', metadataFormat: 'json' },
-  { stem: '20240312-101500_joe_baducci', email: 'joe@example.com', direction: 'outbound', channels: 2, durationSec: 3, metadataFormat: 'json' },
-  { stem: '20240312-110000_out_2004', email: 'cho@example.com', direction: 'Outgoing', channels: 1, durationSec: 0.8, contactId: 'C-404', metadataFormat: 'json' },
+  {
+    stem: '20240312-091500_outbound_1001',
+    email: 'ana@example.com',
+    direction: 'outbound',
+    channels: 2,
+    durationSec: 2.5,
+    contactId: 'C-100',
+    metadataFormat: 'json',
+  },
+  {
+    stem: '20240312-093012_inbound_1002',
+    email: 'ben@example.com',
+    direction: 'inbound',
+    channels: 1,
+    durationSec: 1.2,
+    contactId: 'C-101',
+    metadataFormat: 'json',
+  },
+  {
+    stem: '20240312-101500_joe_baducci',
+    email: 'joe@example.com',
+    direction: 'outbound',
+    channels: 2,
+    durationSec: 3,
+    metadataFormat: 'json',
+  },
+  {
+    stem: '20240312-110000_out_2004',
+    email: 'cho@example.com',
+    direction: 'Outgoing',
+    channels: 1,
+    durationSec: 0.8,
+    contactId: 'C-404',
+    metadataFormat: 'json',
+  },
 ];
 
 export async function writeSampleTenant(root: string): Promise<SampleTenant> {
@@ -50,7 +81,11 @@ export async function writeSampleTenant(root: string): Promise<SampleTenant> {
             datetime: { to: 'callTime', type: 'datetime' },
             email: { to: 'userId' },
             filename: { to: 'recordingFile' },
-            direction: { to: 'direction', type: 'enum', values: { outbound: 'outbound', outgoing: 'outbound', inbound: 'inbound' } },
+            direction: {
+              to: 'direction',
+              type: 'enum',
+              values: { outbound: 'outbound', outgoing: 'outbound', inbound: 'inbound' },
+            },
             contact_id: { to: 'contactId' },
             disposition: { to: 'disposition' },
           },
@@ -62,13 +97,22 @@ export async function writeSampleTenant(root: string): Promise<SampleTenant> {
   await writeFile(tenantsFile, JSON.stringify(document, null, 2));
   const parsed = parseTenantsFile(document);
   if (!parsed.ok) throw new Error(`sample tenants file is invalid: ${parsed.errors.join('; ')}`);
-  return { tenant: parsed.value.tenants[0] as TenantConfig, tenantsFile, dataDir, expectedCallIds: CALLS.map((c) => c.stem), expectedRejections: ['notes.txt'] };
+  return {
+    tenant: parsed.value.tenants[0] as TenantConfig,
+    tenantsFile,
+    dataDir,
+    expectedCallIds: CALLS.map((c) => c.stem),
+    expectedRejections: ['notes.txt'],
+  };
 }
 
 /** Drops files the way a customer's script would: CRM first, then metadata and recordings. */
 export async function dropSampleFiles(sample: SampleTenant): Promise<void> {
   const put = (name: string, content: string | Buffer) => writeFile(join(sample.dataDir, name), content);
-  await put('contacts_20240312T0800.csv', 'id,name,email,company\nC-100,Dana Diaz,dana@acme.test,Acme\nC-101,Eli Park,eli@globex.test,Globex\n');
+  await put(
+    'contacts_20240312T0800.csv',
+    'id,name,email,company\nC-100,Dana Diaz,dana@acme.test,Acme\nC-101,Eli Park,eli@globex.test,Globex\n',
+  );
   for (const [index, call] of CALLS.entries()) {
     const [date, time] = call.stem.split('_')[0]?.split('-') ?? [];
     const isoLocal = `${date?.slice(0, 4)}-${date?.slice(4, 6)}-${date?.slice(6, 8)}T${time?.slice(0, 2)}:${time?.slice(2, 4)}:${time?.slice(4, 6)}-04:00`;

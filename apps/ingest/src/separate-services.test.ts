@@ -11,9 +11,25 @@ import { encodeWav } from '@callintake/media';
 import { bullPrefix } from '@callintake/queues';
 import { freePort } from '@callintake/runtime';
 import type { Call } from '@callintake/schemas';
-import { removeNamespace, spawnService, tempDir, TEST_REDIS_URL, uniqueNamespace, waitFor, type ServiceProcess } from '@callintake/testing';
+import {
+  removeNamespace,
+  spawnService,
+  tempDir,
+  TEST_REDIS_URL,
+  uniqueNamespace,
+  waitFor,
+  type ServiceProcess,
+} from '@callintake/testing';
 
-const SERVICES = ['intake-watcher', 'media-prober', 'metadata-parser', 'crm-ingester', 'matcher', 'retention', 'status-api'];
+const SERVICES = [
+  'intake-watcher',
+  'media-prober',
+  'metadata-parser',
+  'crm-ingester',
+  'matcher',
+  'retention',
+  'status-api',
+];
 const namespace = uniqueNamespace('e2e');
 const token = 'e2e-token';
 let dir: Awaited<ReturnType<typeof tempDir>>;
@@ -56,7 +72,9 @@ before(async () => {
     async () => {
       const dead = processes.find((p) => p.child.exitCode !== null);
       if (dead) throw new Error(`${dead.name} exited: ${dead.output()}`);
-      return fetch(`${baseUrl}/readyz`).then((r) => r.ok).catch(() => false);
+      return fetch(`${baseUrl}/readyz`)
+        .then((r) => r.ok)
+        .catch(() => false);
     },
     { what: 'status API ready', timeoutMs: 30_000, intervalMs: 200 },
   );
@@ -67,26 +85,46 @@ after(async () => {
   await removeNamespace(namespace);
   await dir.remove();
   // Every service stops cleanly on SIGTERM.
-  assert.deepEqual(codes, SERVICES.map(() => 0), processes.map((p) => `${p.name}: ${p.output()}`).join('\n'));
+  assert.deepEqual(
+    codes,
+    SERVICES.map(() => 0),
+    processes.map((p) => `${p.name}: ${p.output()}`).join('\n'),
+  );
 });
 
 describe('separate services', () => {
   it('turns a dropped WAV + JSON pair into a ready call, via status API and calls-ready', async () => {
     const stem = '20210511-175959_outbound_1234';
     const data = join(dir.path, 'upload', 'data');
-    await writeFile(join(data, `${stem}.json`), JSON.stringify({ datetime: '2021-05-11T21:59:59Z', email: 'rep@example.com', filename: `sftp/path/${stem}.wav`, direction: 'outbound', disposition: 'connected' }));
-    await writeFile(join(data, `${stem}.wav`), encodeWav({ sampleRateHz: 8000, channels: 2, durationSec: 1.5 }));
+    await writeFile(
+      join(data, `${stem}.json`),
+      JSON.stringify({
+        datetime: '2021-05-11T21:59:59Z',
+        email: 'rep@example.com',
+        filename: `sftp/path/${stem}.wav`,
+        direction: 'outbound',
+        disposition: 'connected',
+      }),
+    );
+    await writeFile(
+      join(data, `${stem}.wav`),
+      encodeWav({ sampleRateHz: 8000, channels: 2, durationSec: 1.5 }),
+    );
 
     const call = await waitFor(
       async () => {
-        const response = await fetch(`${baseUrl}/v1/tenants/acme/calls/${stem}`, { headers: { authorization: `Bearer ${token}` } });
+        const response = await fetch(`${baseUrl}/v1/tenants/acme/calls/${stem}`, {
+          headers: { authorization: `Bearer ${token}` },
+        });
         if (!response.ok) return undefined;
         const body = (await response.json()) as Call;
         return body.status === 'ready' ? body : undefined;
       },
       { what: 'call ready on the status API', timeoutMs: 30_000, intervalMs: 100 },
     ).catch((error: unknown) => {
-      throw new Error(`${(error as Error).message}\n${processes.map((p) => `--- ${p.name}\n${p.output()}`).join('\n')}`);
+      throw new Error(
+        `${(error as Error).message}\n${processes.map((p) => `--- ${p.name}\n${p.output()}`).join('\n')}`,
+      );
     });
     assert.equal(call.tenantId, 'acme');
     assert.equal(call.callTime, '2021-05-11T21:59:59.000Z');
@@ -98,7 +136,10 @@ describe('separate services', () => {
     assert.equal(call.recording?.channels, 2);
     assert.equal(call.recording?.durationSec, 1.5);
     assert.equal(call.recording?.speakerSeparation, 'channels');
-    assert.match(call.recording?.archiveUri ?? '', /^file:\/\/.*\/archive\/recordings\/v1\/20210511-175959_outbound_1234\.wav$/);
+    assert.match(
+      call.recording?.archiveUri ?? '',
+      /^file:\/\/.*\/archive\/recordings\/v1\/20210511-175959_outbound_1234\.wav$/,
+    );
     assert.equal(call.metadata?.fields['disposition'], 'connected');
 
     const redis = new Redis(TEST_REDIS_URL);
@@ -112,15 +153,23 @@ describe('separate services', () => {
       await redis.quit();
     }
 
-    await waitFor(async () => (await readdir(join(data, 'processed'))).length === 2, { what: 'both files in processed/' });
+    await waitFor(async () => (await readdir(join(data, 'processed'))).length === 2, {
+      what: 'both files in processed/',
+    });
     assert.deepEqual((await readdir(join(data, 'processed'))).sort(), [`${stem}.json`, `${stem}.wav`]);
-    const files = (await fetch(`${baseUrl}/v1/tenants/acme/files?state=processed`, { headers: { authorization: `Bearer ${token}` } }).then((r) => r.json())) as { items: Array<{ name: string; callIds: string[] }> };
+    const files = (await fetch(`${baseUrl}/v1/tenants/acme/files?state=processed`, {
+      headers: { authorization: `Bearer ${token}` },
+    }).then((r) => r.json())) as { items: Array<{ name: string; callIds: string[] }> };
     assert.deepEqual(files.items.map((f) => f.name).sort(), [`${stem}.json`, `${stem}.wav`]);
     assert.ok(files.items.every((f) => f.callIds.includes(stem)));
   });
 
   it('refuses requests without a valid token, and other tenants', async () => {
     assert.equal((await fetch(`${baseUrl}/v1/tenants/acme/calls`)).status, 401);
-    assert.equal((await fetch(`${baseUrl}/v1/tenants/globex/calls`, { headers: { authorization: `Bearer ${token}` } })).status, 403);
+    assert.equal(
+      (await fetch(`${baseUrl}/v1/tenants/globex/calls`, { headers: { authorization: `Bearer ${token}` } }))
+        .status,
+      403,
+    );
   });
 });

@@ -6,9 +6,27 @@ import { join, resolve } from 'node:path';
 import { ConfigError, loadTenantsFile } from '@callintake/config';
 import { MAX_MEDIA_BYTES } from '@callintake/intake';
 import { probeMedia } from '@callintake/media';
-import { mapRecord, parseSingleRecord, readCrmRows, readCsvRows, METADATA_LIMITS } from '@callintake/metadata';
-import { classifyFileName, isTemporaryName, parseRecordingName, recordingNameWarning } from '@callintake/naming';
-import { parseTenantsFile, RejectionError, type AssetKind, type MediaFacts, type Reason, type TenantConfig } from '@callintake/schemas';
+import {
+  mapRecord,
+  parseSingleRecord,
+  readCrmRows,
+  readCsvRows,
+  METADATA_LIMITS,
+} from '@callintake/metadata';
+import {
+  classifyFileName,
+  isTemporaryName,
+  parseRecordingName,
+  recordingNameWarning,
+} from '@callintake/naming';
+import {
+  parseTenantsFile,
+  RejectionError,
+  type AssetKind,
+  type MediaFacts,
+  type Reason,
+  type TenantConfig,
+} from '@callintake/schemas';
 
 export interface FileVerdict {
   file: string;
@@ -22,34 +40,78 @@ export interface FileVerdict {
 
 async function tenantFor(options: { tenantsPath?: string; tenantId?: string }): Promise<TenantConfig> {
   if (!options.tenantsPath) {
-    const parsed = parseTenantsFile({ tenants: [{ id: 'validate', source: { kind: 'local', root: '.' }, archive: { kind: 'local', root: '.' } }] });
+    const parsed = parseTenantsFile({
+      tenants: [
+        { id: 'validate', source: { kind: 'local', root: '.' }, archive: { kind: 'local', root: '.' } },
+      ],
+    });
     if (!parsed.ok) throw new Error(parsed.errors.join('; '));
     return parsed.value.tenants[0] as TenantConfig;
   }
   const { tenants } = await loadTenantsFile(options.tenantsPath);
   if (options.tenantId) {
     const tenant = tenants.find((t) => t.id === options.tenantId);
-    if (!tenant) throw new ConfigError([`--tenant ${options.tenantId}: not in ${options.tenantsPath} (has ${tenants.map((t) => t.id).join(', ')})`]);
+    if (!tenant)
+      throw new ConfigError([
+        `--tenant ${options.tenantId}: not in ${options.tenantsPath} (has ${tenants.map((t) => t.id).join(', ')})`,
+      ]);
     return tenant;
   }
-  if (tenants.length !== 1) throw new ConfigError([`--tenant: ${options.tenantsPath} has ${tenants.length} tenants; name one`]);
+  if (tenants.length !== 1)
+    throw new ConfigError([`--tenant: ${options.tenantsPath} has ${tenants.length} tenants; name one`]);
   return tenants[0] as TenantConfig;
 }
 
 export async function judgeFile(path: string, name: string, tenant: TenantConfig): Promise<FileVerdict> {
   const warnings: Reason[] = [];
-  if (isTemporaryName(name)) return { file: name, kind: 'temporary', verdict: 'ignored', warnings, reason: { code: 'unsupported-type', message: 'still uploading (temporary name); taken once renamed' } };
+  if (isTemporaryName(name))
+    return {
+      file: name,
+      kind: 'temporary',
+      verdict: 'ignored',
+      warnings,
+      reason: { code: 'unsupported-type', message: 'still uploading (temporary name); taken once renamed' },
+    };
   const stat = await lstat(path);
   const { kind, extension } = classifyFileName(name);
-  const rejected = (reason: Reason, extra: Partial<FileVerdict> = {}): FileVerdict => ({ file: name, kind, verdict: 'rejected', reason, warnings, ...extra });
-  if (stat.isDirectory()) return { file: name, kind: 'folder', verdict: 'rejected', warnings, reason: { code: 'nested-directory', message: 'files must sit directly in data/; files in sub-folders are not ingested' } };
-  if (!stat.isFile()) return rejected({ code: 'unsupported-type', message: 'not a regular file (symbolic links are not followed)' });
-  if (kind === 'unknown') return rejected({ code: 'unsupported-type', message: `"${name}" is not a recording, call metadata or CRM batch by its extension` });
+  const rejected = (reason: Reason, extra: Partial<FileVerdict> = {}): FileVerdict => ({
+    file: name,
+    kind,
+    verdict: 'rejected',
+    reason,
+    warnings,
+    ...extra,
+  });
+  if (stat.isDirectory())
+    return {
+      file: name,
+      kind: 'folder',
+      verdict: 'rejected',
+      warnings,
+      reason: {
+        code: 'nested-directory',
+        message: 'files must sit directly in data/; files in sub-folders are not ingested',
+      },
+    };
+  if (!stat.isFile())
+    return rejected({
+      code: 'unsupported-type',
+      message: 'not a regular file (symbolic links are not followed)',
+    });
+  if (kind === 'unknown')
+    return rejected({
+      code: 'unsupported-type',
+      message: `"${name}" is not a recording, call metadata or CRM batch by its extension`,
+    });
   if (stat.size === 0) return rejected({ code: 'empty-file', message: 'the file is empty (0 bytes)' });
   try {
     switch (kind) {
       case 'recording': {
-        if (stat.size > MAX_MEDIA_BYTES) return rejected({ code: 'too-large', message: `recordings may be at most 2 GiB; this one is ${stat.size} bytes` });
+        if (stat.size > MAX_MEDIA_BYTES)
+          return rejected({
+            code: 'too-large',
+            message: `recordings may be at most 2 GiB; this one is ${stat.size} bytes`,
+          });
         const handle = await open(path, 'r');
         try {
           const media = await probeMedia(
@@ -63,7 +125,9 @@ export async function judgeFile(path: string, name: string, tenant: TenantConfig
             },
             { extension },
           );
-          const warning = recordingNameWarning(parseRecordingName(name, { timezone: tenant.timezone, directions: tenant.directions }));
+          const warning = recordingNameWarning(
+            parseRecordingName(name, { timezone: tenant.timezone, directions: tenant.directions }),
+          );
           if (warning) warnings.push(warning);
           return { file: name, kind, verdict: 'accepted', warnings, media };
         } finally {
@@ -71,12 +135,23 @@ export async function judgeFile(path: string, name: string, tenant: TenantConfig
         }
       }
       case 'call-metadata': {
-        const fromName = parseRecordingName(name, { timezone: tenant.timezone, directions: tenant.directions });
+        const fromName = parseRecordingName(name, {
+          timezone: tenant.timezone,
+          directions: tenant.directions,
+        });
         const mapOptions = fromName.timestamp ? { callTimeFromName: fromName.timestamp } : {};
         if (extension !== 'csv') {
-          if (stat.size > METADATA_LIMITS.singleRecordBytes) return rejected({ code: 'too-large', message: `metadata files may be at most ${METADATA_LIMITS.singleRecordBytes} bytes` });
+          if (stat.size > METADATA_LIMITS.singleRecordBytes)
+            return rejected({
+              code: 'too-large',
+              message: `metadata files may be at most ${METADATA_LIMITS.singleRecordBytes} bytes`,
+            });
           const { readFile } = await import('node:fs/promises');
-          mapRecord(parseSingleRecord(await readFile(path), extension as 'json' | 'xml' | 'yml' | 'yaml'), tenant, mapOptions);
+          mapRecord(
+            parseSingleRecord(await readFile(path), extension as 'json' | 'xml' | 'yml' | 'yaml'),
+            tenant,
+            mapOptions,
+          );
           return { file: name, kind, verdict: 'accepted', warnings };
         }
         let accepted = 0;
@@ -98,7 +173,10 @@ export async function judgeFile(path: string, name: string, tenant: TenantConfig
       }
       case 'crm-batch': {
         let accepted = 0;
-        for await (const row of readCrmRows(createReadStream(path, { encoding: 'utf8' }), tenant.crm.idColumn)) {
+        for await (const row of readCrmRows(
+          createReadStream(path, { encoding: 'utf8' }),
+          tenant.crm.idColumn,
+        )) {
           if ('reason' in row) warnings.push(row.reason);
           else accepted++;
         }
@@ -113,7 +191,12 @@ export async function judgeFile(path: string, name: string, tenant: TenantConfig
   }
 }
 
-export async function validate(options: { dir: string; tenantsPath?: string; tenantId?: string; json: boolean }): Promise<number> {
+export async function validate(options: {
+  dir: string;
+  tenantsPath?: string;
+  tenantId?: string;
+  json: boolean;
+}): Promise<number> {
   const tenant = await tenantFor(options);
   const dir = resolve(options.dir);
   const names = (await readdir(dir)).sort();
@@ -121,14 +204,21 @@ export async function validate(options: { dir: string; tenantsPath?: string; ten
   for (const name of names) verdicts.push(await judgeFile(join(dir, name), name, tenant));
   const rejectedCount = verdicts.filter((v) => v.verdict === 'rejected').length;
   if (options.json) {
-    console.log(JSON.stringify({ dir, tenant: tenant.id, files: verdicts, rejected: rejectedCount }, null, 2));
+    console.log(
+      JSON.stringify({ dir, tenant: tenant.id, files: verdicts, rejected: rejectedCount }, null, 2),
+    );
   } else {
     for (const v of verdicts) {
-      const detail = v.reason ? `${v.reason.code}${v.reason.field ? ` [${v.reason.field}]` : ''}${v.reason.line ? ` line ${v.reason.line}` : ''}: ${v.reason.message}` : describe(v);
+      const detail = v.reason
+        ? `${v.reason.code}${v.reason.field ? ` [${v.reason.field}]` : ''}${v.reason.line ? ` line ${v.reason.line}` : ''}: ${v.reason.message}`
+        : describe(v);
       console.log(`${v.verdict.toUpperCase().padEnd(8)} ${v.file}  (${v.kind}) ${detail}`);
-      for (const w of v.verdict === 'rejected' ? [] : v.warnings) console.log(`         warning${w.line ? ` line ${w.line}` : ''}: ${w.code}: ${w.message}`);
+      for (const w of v.verdict === 'rejected' ? [] : v.warnings)
+        console.log(`         warning${w.line ? ` line ${w.line}` : ''}: ${w.code}: ${w.message}`);
     }
-    console.log(`\n${verdicts.length} files: ${verdicts.length - rejectedCount} would be taken or ignored, ${rejectedCount} would be rejected.`);
+    console.log(
+      `\n${verdicts.length} files: ${verdicts.length - rejectedCount} would be taken or ignored, ${rejectedCount} would be rejected.`,
+    );
   }
   return rejectedCount > 0 ? 1 : 0;
 }
@@ -136,7 +226,9 @@ export async function validate(options: { dir: string; tenantsPath?: string; ten
 function describe(v: FileVerdict): string {
   if (v.media) {
     const m = v.media;
-    return m.probed ? `${m.container}/${m.codec ?? '?'} ${m.durationSec ?? '?'} s, ${m.channels ?? '?'} ch, ${m.sampleRateHz ?? '?'} Hz` : `${m.container}, accepted unprobed`;
+    return m.probed
+      ? `${m.container}/${m.codec ?? '?'} ${m.durationSec ?? '?'} s, ${m.channels ?? '?'} ch, ${m.sampleRateHz ?? '?'} Hz`
+      : `${m.container}, accepted unprobed`;
   }
   if (v.rows) return `${v.rows.accepted} rows accepted, ${v.rows.rejected} rejected`;
   return '';

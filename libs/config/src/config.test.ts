@@ -17,7 +17,11 @@ describe('environment', () => {
 
   it('reports every bad variable at once and never shows a secret', () => {
     assert.throws(
-      () => loadEnv({ ...commonEnv, ...statusApiEnv }, { REDIS_URL: 'http://secret@host', STATUS_PORT: '99999', LOG_LEVEL: 'loud' }),
+      () =>
+        loadEnv(
+          { ...commonEnv, ...statusApiEnv },
+          { REDIS_URL: 'http://secret@host', STATUS_PORT: '99999', LOG_LEVEL: 'loud' },
+        ),
       (error: unknown) => {
         assert.ok(error instanceof ConfigError);
         assert.equal(error.problems.length, 3);
@@ -51,13 +55,19 @@ describe('tenants file loading', () => {
   it('reads YAML, resolves relative roots against the file, and names bad keys', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'callintake-config-'));
     const good = join(dir, 'tenants.yaml');
-    await writeFile(good, 'tenants:\n  - id: acme\n    source: { kind: local, root: upload/acme }\n    archive: { kind: local, root: /srv/archive }\n');
+    await writeFile(
+      good,
+      'tenants:\n  - id: acme\n    source: { kind: local, root: upload/acme }\n    archive: { kind: local, root: /srv/archive }\n',
+    );
     const file = await loadTenantsFile(good);
     const source = file.tenants[0]!.source;
     assert.equal(source.kind === 'local' ? source.root : '', join(dir, 'upload/acme'));
 
     const bad = join(dir, 'bad.yaml');
-    await writeFile(bad, 'tenants:\n  - id: acme\n    source: { kind: local }\n    archive: { kind: local, root: /a }\n    timezone: Nowhere/City\n');
+    await writeFile(
+      bad,
+      'tenants:\n  - id: acme\n    source: { kind: local }\n    archive: { kind: local, root: /a }\n    timezone: Nowhere/City\n',
+    );
     await assert.rejects(loadTenantsFile(bad), (error: unknown) => {
       assert.ok(error instanceof ConfigError);
       assert.match(error.message, /tenants\[0\]\.source\.root/);

@@ -43,7 +43,8 @@ export const parsers = {
   string: (raw: string) => raw,
   port(raw: string): number {
     const port = Number(raw);
-    if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error('expected a port number 0-65535');
+    if (!Number.isInteger(port) || port < 0 || port > 65535)
+      throw new Error('expected a port number 0-65535');
     return port;
   },
   positiveInt(raw: string): number {
@@ -66,19 +67,38 @@ export const DEFAULT_REDIS_URL = 'redis://127.0.0.1:6379';
 
 /** Variables every service reads. */
 export const commonEnv = {
-  REDIS_URL: { description: 'Redis for queues and state', parse: parsers.redisUrl, default: DEFAULT_REDIS_URL, sensitive: true },
+  REDIS_URL: {
+    description: 'Redis for queues and state',
+    parse: parsers.redisUrl,
+    default: DEFAULT_REDIS_URL,
+    sensitive: true,
+  },
   REDIS_NAMESPACE: {
-    description: 'prefix for every Redis key we write; BullMQ queues sit under <namespace>:bull (empty: callintake keys, queues under bull)',
+    description:
+      'prefix for every Redis key we write; BullMQ queues sit under <namespace>:bull (empty: callintake keys, queues under bull)',
     parse: parsers.string,
     default: '',
   },
-  INGEST_TENANTS: { description: 'path of the tenants file (YAML or JSON)', parse: parsers.string, default: '' },
+  INGEST_TENANTS: {
+    description: 'path of the tenants file (YAML or JSON)',
+    parse: parsers.string,
+    default: '',
+  },
   LOG_LEVEL: { description: 'pino log level', parse: parsers.logLevel, default: 'info' },
-  WORKER_CONCURRENCY: { description: 'jobs each worker runs at once', parse: parsers.positiveInt, default: 4 },
+  WORKER_CONCURRENCY: {
+    description: 'jobs each worker runs at once',
+    parse: parsers.positiveInt,
+    default: 4,
+  },
   SHUTDOWN_DEADLINE_MS: {
     description: 'on SIGTERM, how long active jobs may finish before the worker is forced closed',
     parse: parsers.positiveInt,
     default: 25_000,
+  },
+  HEALTH_PORT: {
+    description: 'worker services serve /healthz (wedged detection) and /readyz (Redis) here; 0 turns it off',
+    parse: parsers.port,
+    default: 0,
   },
 } satisfies EnvSpec;
 

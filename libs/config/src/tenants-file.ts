@@ -12,7 +12,9 @@ export async function loadTenantsFile(path: string): Promise<TenantsFile> {
   try {
     text = await readFile(path, 'utf8');
   } catch (error) {
-    throw new ConfigError([`tenants file ${path}: cannot read (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`]);
+    throw new ConfigError([
+      `tenants file ${path}: cannot read (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`,
+    ]);
   }
   let document: unknown;
   try {
@@ -30,7 +32,9 @@ function resolveRoots(tenant: TenantConfig, base: string): TenantConfig {
   const at = (root: string) => (isAbsolute(root) ? root : resolve(base, root));
   return {
     ...tenant,
-    source: tenant.source.kind === 'local' ? { ...tenant.source, root: at(tenant.source.root) } : tenant.source,
-    archive: tenant.archive.kind === 'local' ? { ...tenant.archive, root: at(tenant.archive.root) } : tenant.archive,
+    source:
+      tenant.source.kind === 'local' ? { ...tenant.source, root: at(tenant.source.root) } : tenant.source,
+    archive:
+      tenant.archive.kind === 'local' ? { ...tenant.archive, root: at(tenant.archive.root) } : tenant.archive,
   };
 }

@@ -19,7 +19,8 @@ export function parseApiTokens(raw: string): Map<string, TokenScope> {
       if (scope === '*') tokens.set(token, { all: true });
       else {
         const tenants = scope.split('+');
-        if (tenants.some((t) => !/^[a-z0-9-]+$/.test(t))) problems.push(`entry ${index + 1}: scope must be * or tenant ids joined by +`);
+        if (tenants.some((t) => !/^[a-z0-9-]+$/.test(t)))
+          problems.push(`entry ${index + 1}: scope must be * or tenant ids joined by +`);
         tokens.set(token, { all: false, tenants: new Set(tenants) });
       }
     });

@@ -2,7 +2,13 @@
 // (a later row replaces the whole record; nothing is ever deleted). Bad rows are reported by
 // line and skipped; a file with no good row is rejected.
 import { createHash } from 'node:crypto';
-import { completeAssetJob, errorReportPath, rejectAssetJob, startAssetJob, type AssetJobDeps } from '@callintake/intake';
+import {
+  completeAssetJob,
+  errorReportPath,
+  rejectAssetJob,
+  startAssetJob,
+  type AssetJobDeps,
+} from '@callintake/intake';
 import { readCrmRows } from '@callintake/metadata';
 import { classifyFileName } from '@callintake/naming';
 import type { AssetVersionJob, JobContext } from '@callintake/queues';
@@ -11,13 +17,20 @@ import { RejectionError, type Reason } from '@callintake/schemas';
 const UPSERT_BATCH = 1_000;
 const MAX_ROW_WARNINGS = 100;
 
-export async function handleIngestCrmBatch(deps: AssetJobDeps, job: AssetVersionJob, context: JobContext): Promise<void> {
+export async function handleIngestCrmBatch(
+  deps: AssetJobDeps,
+  job: AssetVersionJob,
+  context: JobContext,
+): Promise<void> {
   const work = await startAssetJob(deps, job);
   if (!work) return;
   const { tenant, asset } = work;
   const { crmType } = classifyFileName(asset.name);
   if (!crmType) {
-    await rejectAssetJob(deps, work, { code: 'unknown-object-type', message: `"${asset.name}" does not start with contacts, leads, opportunities, cases or accounts` });
+    await rejectAssetJob(deps, work, {
+      code: 'unknown-object-type',
+      message: `"${asset.name}" does not start with contacts, leads, opportunities, cases or accounts`,
+    });
     return;
   }
   const hash = createHash('sha256');
@@ -53,9 +66,19 @@ export async function handleIngestCrmBatch(deps: AssetJobDeps, job: AssetVersion
   if (rejectedRows.length > 0) {
     await work.area.writeFile(
       errorReportPath(asset.name),
-      JSON.stringify({ file: asset.name, version: work.version.number, acceptedRows: upserted, rejectedRows }, null, 2) + '\n',
+      JSON.stringify(
+        { file: asset.name, version: work.version.number, acceptedRows: upserted, rejectedRows },
+        null,
+        2,
+      ) + '\n',
     );
   }
-  context.logger.info({ tenant: tenant.id, file: asset.name, type: crmType, upserted, rejected: rejectedRows.length }, 'CRM batch ingested');
-  await completeAssetJob(deps, work, { sha256: hash.digest('hex'), warnings: rejectedRows.slice(0, MAX_ROW_WARNINGS) });
+  context.logger.info(
+    { tenant: tenant.id, file: asset.name, type: crmType, upserted, rejected: rejectedRows.length },
+    'CRM batch ingested',
+  );
+  await completeAssetJob(deps, work, {
+    sha256: hash.digest('hex'),
+    warnings: rejectedRows.slice(0, MAX_ROW_WARNINGS),
+  });
 }

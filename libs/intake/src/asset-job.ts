@@ -31,29 +31,45 @@ export async function startAssetJob(deps: AssetJobDeps, job: AssetVersionJob): P
   if (!tenant) throw new PermanentJobError(`unknown tenant ${job.tenantId}`);
   const asset = await deps.state.assets.get(tenant.id, job.fileName);
   const version = asset?.versions.find((v) => v.versionId === job.versionId);
-  if (!asset || !version) throw new PermanentJobError(`no version ${job.versionId} of ${tenant.id}/${job.fileName}`);
+  if (!asset || !version)
+    throw new PermanentJobError(`no version ${job.versionId} of ${tenant.id}/${job.fileName}`);
   if (version.state !== 'pending' && version.state !== 'processing') return null;
 
   const area = deps.uploadArea(tenant);
   for (const location of [dataPath(asset.name), processedPath(asset.name)]) {
     const entry = await area.stat(location);
     if (entry && entry.type === 'file' && fingerprintOf(entry) === version.versionId) {
-      if (version.state === 'pending') await deps.state.assets.updateVersion(tenant.id, asset.name, version.versionId, { state: 'processing' });
+      if (version.state === 'pending')
+        await deps.state.assets.updateVersion(tenant.id, asset.name, version.versionId, {
+          state: 'processing',
+        });
       return { tenant, area, asset, version, location, entry };
     }
   }
 
   const current = await area.stat(dataPath(asset.name));
   const reason: Reason = current
-    ? { code: 'superseded', message: 'a newer upload under the same name replaced this version before it was captured' }
+    ? {
+        code: 'superseded',
+        message: 'a newer upload under the same name replaced this version before it was captured',
+      }
     : { code: 'vanished', message: 'the file was removed from the upload area before it was captured' };
-  await deps.state.assets.updateVersion(tenant.id, asset.name, version.versionId, { state: 'ignored', reason });
+  await deps.state.assets.updateVersion(tenant.id, asset.name, version.versionId, {
+    state: 'ignored',
+    reason,
+  });
   return null;
 }
 
-/** True when an earlier processed version had exactly this content: a re-upload, a no-op. */
+/**
+ * True when the content that stands (the latest captured version before this one) is exactly
+ * this content: a re-upload, a no-op. Returning to an older version's content is an update.
+ */
 export function isRepeatedContent(work: AssetWork, sha256: string): boolean {
-  return work.asset.versions.some((v) => v.versionId !== work.version.versionId && v.state === 'processed' && v.sha256 === sha256);
+  const standing = work.asset.versions
+    .filter((v) => v.number < work.version.number && (v.state === 'processed' || v.state === 'purged'))
+    .at(-1);
+  return standing?.sha256 === sha256;
 }
 
 export async function completeAssetJob(
@@ -76,7 +92,13 @@ export async function rejectAssetJob(deps: AssetJobDeps, work: AssetWork, reason
   await rejectFile(
     work.area,
     deps.state,
-    { tenantId: work.tenant.id, name: work.asset.name, versionId: work.version.versionId, version: work.version.number, location: work.location },
+    {
+      tenantId: work.tenant.id,
+      name: work.asset.name,
+      versionId: work.version.versionId,
+      version: work.version.number,
+      location: work.location,
+    },
     reason,
   );
 }

@@ -9,7 +9,12 @@ import type { Logger } from '@callintake/telemetry';
 import { DATA_DIR } from './layout';
 import { requestScan } from './scan-handler';
 
-export function watchLocalSources(tenants: TenantConfig[], producer: JobProducer, clock: Clock, logger: Logger): () => void {
+export function watchLocalSources(
+  tenants: TenantConfig[],
+  producer: JobProducer,
+  clock: Clock,
+  logger: Logger,
+): () => void {
   const watchers: FSWatcher[] = [];
   const timers = new Map<string, NodeJS.Timeout>();
   for (const tenant of tenants) {
@@ -28,10 +33,15 @@ export function watchLocalSources(tenants: TenantConfig[], producer: JobProducer
           }, 100),
         );
       });
-      watcher.on('error', (error) => logger.warn({ tenant: tenant.id, err: error }, 'file watch failed; periodic scans continue'));
+      watcher.on('error', (error) =>
+        logger.warn({ tenant: tenant.id, err: error }, 'file watch failed; periodic scans continue'),
+      );
       watchers.push(watcher);
     } catch (error) {
-      logger.warn({ tenant: tenant.id, dir, err: error }, 'cannot watch the upload folder; periodic scans continue');
+      logger.warn(
+        { tenant: tenant.id, dir, err: error },
+        'cannot watch the upload folder; periodic scans continue',
+      );
     }
   }
   return () => {

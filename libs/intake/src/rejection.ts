@@ -18,9 +18,15 @@ export async function rejectFile(
   target: { tenantId: string; name: string; versionId: string; version: number; location: string },
   reason: Reason,
 ): Promise<void> {
-  const report: ErrorReport = { file: target.name, version: target.version, rejectedAt: state.clock.now().toISOString(), error: reason };
+  const report: ErrorReport = {
+    file: target.name,
+    version: target.version,
+    rejectedAt: state.clock.now().toISOString(),
+    error: reason,
+  };
   await area.writeFile(errorReportPath(target.name), JSON.stringify(report, null, 2) + '\n');
-  if (target.location !== rejectedPath(target.name)) await moveUnlessGone(area, target.location, rejectedPath(target.name));
+  if (target.location !== rejectedPath(target.name))
+    await moveUnlessGone(area, target.location, rejectedPath(target.name));
   await state.assets.updateVersion(target.tenantId, target.name, target.versionId, {
     state: 'rejected',
     reason,

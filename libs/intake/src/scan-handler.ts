@@ -15,7 +15,11 @@ export interface IntakeDeps {
 
 const SCAN_LOCK_MS = 5 * 60_000;
 
-export async function handleScanSource(deps: IntakeDeps, payload: { tenantId: string }, context: JobContext): Promise<ScanSummary> {
+export async function handleScanSource(
+  deps: IntakeDeps,
+  payload: { tenantId: string },
+  context: JobContext,
+): Promise<ScanSummary> {
   const tenant = deps.tenant(payload.tenantId);
   if (!tenant) throw new PermanentJobError(`unknown tenant ${payload.tenantId}`);
   const area = deps.uploadArea(tenant);
@@ -26,8 +30,10 @@ export async function handleScanSource(deps: IntakeDeps, payload: { tenantId: st
     SCAN_LOCK_MS,
     SCAN_LOCK_MS,
   );
-  if (summary.settling > 0) await requestScan(deps.producer, tenant, tenant.settleSeconds * 1000 + 250, deps.state.clock.now());
-  if (summary.enqueued || summary.rejected) context.logger.info({ tenant: tenant.id, ...summary }, 'scan finished');
+  if (summary.settling > 0)
+    await requestScan(deps.producer, tenant, tenant.settleSeconds * 1000 + 250, deps.state.clock.now());
+  if (summary.enqueued || summary.rejected)
+    context.logger.info({ tenant: tenant.id, ...summary }, 'scan finished');
   return summary;
 }
 
@@ -38,18 +44,32 @@ const SCAN_REQUEST_WINDOW_MS = 250;
  * Asks for a scan soon. Request jobs are dropped once done, so their ids dedupe only while a
  * scan is still pending and never swallow a later request.
  */
-export async function requestScan(producer: JobProducer, tenant: TenantConfig, delayMs: number, now: Date): Promise<void> {
+export async function requestScan(
+  producer: JobProducer,
+  tenant: TenantConfig,
+  delayMs: number,
+  now: Date,
+): Promise<void> {
   const due = now.getTime() + delayMs;
   await producer.add(
     'scan-source',
     { tenantId: tenant.id },
-    { jobId: jobId('scan', tenant.id, String(Math.ceil(due / SCAN_REQUEST_WINDOW_MS))), delayMs, removeOnComplete: true },
+    {
+      jobId: jobId('scan', tenant.id, String(Math.ceil(due / SCAN_REQUEST_WINDOW_MS))),
+      delayMs,
+      removeOnComplete: true,
+    },
   );
 }
 
 /** The periodic safety-net scan: every pollSeconds for each tenant. */
 export async function scheduleScans(producer: JobProducer, tenants: TenantConfig[]): Promise<void> {
   for (const tenant of tenants) {
-    await producer.schedule(jobId('scan', tenant.id), 'scan-source', { tenantId: tenant.id }, tenant.pollSeconds * 1000);
+    await producer.schedule(
+      jobId('scan', tenant.id),
+      'scan-source',
+      { tenantId: tenant.id },
+      tenant.pollSeconds * 1000,
+    );
   }
 }

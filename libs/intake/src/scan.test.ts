@@ -78,7 +78,11 @@ describe('settle interval', () => {
     const first = await w.scan();
     assert.equal(first.settling, 1);
     assert.equal(first.enqueued, 0);
-    assert.equal(await w.state.assets.get(w.id, 'a.wav'), null, 'a file seen for the first time is not taken');
+    assert.equal(
+      await w.state.assets.get(w.id, 'a.wav'),
+      null,
+      'a file seen for the first time is not taken',
+    );
 
     w.clock.advance(4_999);
     const early = await w.scan();
@@ -160,12 +164,42 @@ describe('classification', () => {
   it('hands each kind to its queue with a deterministic job id and its priority', async () => {
     const w = await world();
     const expected = [
-      { name: '20240312-093000_out_jdoe.wav', queue: 'media-probe', job: 'probe-recording', priority: 2, kind: 'recording' },
+      {
+        name: '20240312-093000_out_jdoe.wav',
+        queue: 'media-probe',
+        job: 'probe-recording',
+        priority: 2,
+        kind: 'recording',
+      },
       { name: 'Loud.MP3', queue: 'media-probe', job: 'probe-recording', priority: 2, kind: 'recording' },
-      { name: 'call-17.json', queue: 'metadata-parse', job: 'parse-metadata', priority: 2, kind: 'call-metadata' },
-      { name: 'call-18.YAML', queue: 'metadata-parse', job: 'parse-metadata', priority: 2, kind: 'call-metadata' },
-      { name: 'calls_batch.csv', queue: 'metadata-parse', job: 'parse-metadata', priority: 2, kind: 'call-metadata' },
-      { name: 'contacts_20240101T1200.csv', queue: 'crm-ingest', job: 'ingest-crm-batch', priority: 1, kind: 'crm-batch' },
+      {
+        name: 'call-17.json',
+        queue: 'metadata-parse',
+        job: 'parse-metadata',
+        priority: 2,
+        kind: 'call-metadata',
+      },
+      {
+        name: 'call-18.YAML',
+        queue: 'metadata-parse',
+        job: 'parse-metadata',
+        priority: 2,
+        kind: 'call-metadata',
+      },
+      {
+        name: 'calls_batch.csv',
+        queue: 'metadata-parse',
+        job: 'parse-metadata',
+        priority: 2,
+        kind: 'call-metadata',
+      },
+      {
+        name: 'contacts_20240101T1200.csv',
+        queue: 'crm-ingest',
+        job: 'ingest-crm-batch',
+        priority: 1,
+        kind: 'crm-batch',
+      },
       { name: 'Lead-2024.csv', queue: 'crm-ingest', job: 'ingest-crm-batch', priority: 1, kind: 'crm-batch' },
     ] as const;
     for (const [index, file] of expected.entries()) await w.put(file.name, `content ${index}`);
@@ -184,9 +218,16 @@ describe('classification', () => {
       assert.ok(job, `${file.name} has a job on ${file.queue}`);
       assert.equal(job.name, file.job);
       assert.equal(job.opts.priority, file.priority, `${file.name} priority`);
-      assert.deepEqual((job.data as { payload: unknown }).payload, { tenantId: w.id, fileName: file.name, versionId });
+      assert.deepEqual((job.data as { payload: unknown }).payload, {
+        tenantId: w.id,
+        fileName: file.name,
+        versionId,
+      });
     }
-    const total = (await w.jobsOf('media-probe')).length + (await w.jobsOf('metadata-parse')).length + (await w.jobsOf('crm-ingest')).length;
+    const total =
+      (await w.jobsOf('media-probe')).length +
+      (await w.jobsOf('metadata-parse')).length +
+      (await w.jobsOf('crm-ingest')).length;
     assert.equal(total, expected.length, 'one job per file, nothing else');
   });
 });
@@ -201,7 +242,9 @@ describe('rejections at intake', () => {
 
     assert.equal(await exists(join(w.root, 'data', 'notes.txt')), false);
     assert.equal(await readFile(join(w.root, 'data', 'rejected', 'notes.txt'), 'utf8'), 'call me maybe');
-    const report = JSON.parse(await readFile(join(w.root, 'data', 'rejected', 'notes.txt.error.json'), 'utf8')) as ErrorReport;
+    const report = JSON.parse(
+      await readFile(join(w.root, 'data', 'rejected', 'notes.txt.error.json'), 'utf8'),
+    ) as ErrorReport;
     assert.equal(report.file, 'notes.txt');
     assert.equal(report.version, 1);
     assert.equal(report.rejectedAt, '2024-03-12T10:00:00.000Z');
@@ -215,7 +258,11 @@ describe('rejections at intake', () => {
     assert.equal(asset?.versions[0]?.location, 'data/rejected/notes.txt');
 
     const again = await w.scan();
-    assert.deepEqual([again.rejected, again.enqueued, again.listed], [0, 0, 0], 'data/rejected/ is not scanned');
+    assert.deepEqual(
+      [again.rejected, again.enqueued, again.listed],
+      [0, 0, 0],
+      'data/rejected/ is not scanned',
+    );
   });
 
   it('rejects an empty file as empty-file', async () => {
@@ -223,7 +270,9 @@ describe('rejections at intake', () => {
     await w.put('empty.wav', '');
     assert.equal((await w.scan()).rejected, 1);
     assert.equal(await exists(join(w.root, 'data', 'rejected', 'empty.wav')), true);
-    const report = JSON.parse(await readFile(join(w.root, 'data', 'rejected', 'empty.wav.error.json'), 'utf8')) as ErrorReport;
+    const report = JSON.parse(
+      await readFile(join(w.root, 'data', 'rejected', 'empty.wav.error.json'), 'utf8'),
+    ) as ErrorReport;
     assert.equal(report.error.code, 'empty-file');
     assert.equal((await w.state.assets.get(w.id, 'empty.wav'))?.reason?.code, 'empty-file');
     assert.equal((await w.jobsOf('media-probe')).length, 0);
@@ -293,6 +342,37 @@ describe('idempotence', () => {
     );
     assert.equal((await w.state.assets.get(w.id, 'race.wav'))?.versions.length, 1);
     assert.equal((await w.jobsOf('media-probe')).length, 1);
+  });
+
+  it('survives concurrent scans rejecting the same files: both finish, one version each', async () => {
+    const w = await world();
+    await w.put('notes.txt', 'not a call');
+    await w.put('empty.wav', '');
+    await Promise.all([w.scan(), w.scan()]);
+    for (const name of ['notes.txt', 'empty.wav']) {
+      const asset = await w.state.assets.get(w.id, name);
+      assert.equal(asset?.versions.length, 1, name);
+      assert.equal(asset?.state, 'rejected', name);
+      assert.equal(await exists(join(w.root, 'data', 'rejected', name)), true, name);
+      assert.equal(await exists(join(w.root, 'data', 'rejected', `${name}.error.json`)), true, name);
+    }
+  });
+
+  it('finishes the move of a file whose version was already processed (re-upload or crash before move)', async () => {
+    const w = await world();
+    await w.put('done.json', '{}');
+    await w.scan();
+    const versionId = await w.versionIdOf('done.json');
+    await w.state.assets.updateVersion(w.id, 'done.json', versionId, {
+      state: 'processed',
+      location: 'data/processed/done.json',
+    });
+
+    const summary = await w.scan();
+    assert.equal(summary.unchanged, 1);
+    assert.equal(await exists(join(w.root, 'data', 'done.json')), false);
+    assert.equal(await exists(join(w.root, 'data', 'processed', 'done.json')), true);
+    assert.equal((await w.state.assets.get(w.id, 'done.json'))?.versions.length, 1);
   });
 
   it('records new content under the same name as version 2 with its own job id', async () => {

@@ -57,7 +57,14 @@ export async function scanSource(deps: ScanDeps): Promise<ScanSummary> {
   const { tenant, area, state } = deps;
   const now = state.clock.now().getTime();
   const settleMs = tenant.settleSeconds * 1000;
-  const summary: ScanSummary = { listed: 0, settling: 0, temporary: 0, enqueued: 0, rejected: 0, unchanged: 0 };
+  const summary: ScanSummary = {
+    listed: 0,
+    settling: 0,
+    temporary: 0,
+    enqueued: 0,
+    rejected: 0,
+    unchanged: 0,
+  };
   const previous = await state.observations.getAll(tenant.id);
   const seenNow = new Set<string>();
   const observe: Array<[string, Observation]> = [];
@@ -96,7 +103,10 @@ export async function scanSource(deps: ScanDeps): Promise<ScanSummary> {
   return summary;
 }
 
-async function takeFile(deps: ScanDeps, candidate: Candidate): Promise<'enqueued' | 'rejected' | 'unchanged'> {
+async function takeFile(
+  deps: ScanDeps,
+  candidate: Candidate,
+): Promise<'enqueued' | 'rejected' | 'unchanged'> {
   const { tenant, area, state, producer } = deps;
   const { name, entry } = candidate;
   const classification = classifyFileName(entry.name);
@@ -114,10 +124,24 @@ async function takeFile(deps: ScanDeps, candidate: Candidate): Promise<'enqueued
     if (candidate.nested || entry.type !== 'file') {
       // Customers' own folders are theirs, and links are never followed or moved: report,
       // but leave the entry where it is.
-      await state.assets.updateVersion(tenant.id, name, version.versionId, { state: 'rejected', reason: rejection });
+      await state.assets.updateVersion(tenant.id, name, version.versionId, {
+        state: 'rejected',
+        reason: rejection,
+      });
       return created ? 'rejected' : 'unchanged';
     }
-    await rejectFile(area, state, { tenantId: tenant.id, name, versionId: version.versionId, version: version.number, location: entry.path }, rejection);
+    await rejectFile(
+      area,
+      state,
+      {
+        tenantId: tenant.id,
+        name,
+        versionId: version.versionId,
+        version: version.number,
+        location: entry.path,
+      },
+      rejection,
+    );
     deps.logger.info({ tenant: tenant.id, file: name, reason: rejection.code }, 'file rejected at intake');
     return 'rejected';
   }
@@ -125,8 +149,12 @@ async function takeFile(deps: ScanDeps, candidate: Candidate): Promise<'enqueued
   // The same version again after it was handled: an identical re-upload (same size and
   // mtime, or ETag), or a worker that stopped between capture and move. Its content is
   // captured, so finishing the move is all that is left.
-  if (!created && (version.state === 'processed' || version.state === 'rejected')) {
-    const target = version.state === 'processed' ? processedPath(name) : rejectedPath(name);
+  // A purged version re-uploaded unchanged was captured too: it goes back to processed/.
+  if (
+    !created &&
+    (version.state === 'processed' || version.state === 'rejected' || version.state === 'purged')
+  ) {
+    const target = version.state === 'rejected' ? rejectedPath(name) : processedPath(name);
     await moveUnlessGone(area, entry.path, target);
     return 'unchanged';
   }
@@ -134,7 +162,10 @@ async function takeFile(deps: ScanDeps, candidate: Candidate): Promise<'enqueued
   await producer.add(
     job,
     { tenantId: tenant.id, fileName: name, versionId: version.versionId },
-    { jobId: jobId(tenant.id, name, version.versionId), priority: PRIORITY_FOR_KIND[kind as Exclude<AssetKind, 'unknown'>] },
+    {
+      jobId: jobId(tenant.id, name, version.versionId),
+      priority: PRIORITY_FOR_KIND[kind as Exclude<AssetKind, 'unknown'>],
+    },
   );
   return created ? 'enqueued' : 'unchanged';
 }
@@ -147,7 +178,8 @@ function rejectionAtIntake(candidate: Candidate, kind: AssetKind): Reason | unde
       message: `files must sit directly in ${DATA_DIR}/; "${candidate.name}" is inside a sub-folder and is not ingested`,
     };
   }
-  if (entry.type === 'symlink') return { code: 'unsupported-type', message: 'symbolic links are not followed; upload the file itself' };
+  if (entry.type === 'symlink')
+    return { code: 'unsupported-type', message: 'symbolic links are not followed; upload the file itself' };
   if (entry.type !== 'file') return { code: 'unsupported-type', message: 'not a regular file' };
   if (kind === 'unknown') {
     return {
@@ -157,7 +189,10 @@ function rejectionAtIntake(candidate: Candidate, kind: AssetKind): Reason | unde
   }
   if (entry.sizeBytes === 0) return { code: 'empty-file', message: 'the file is empty (0 bytes)' };
   if (kind === 'recording' && entry.sizeBytes > MAX_MEDIA_BYTES) {
-    return { code: 'too-large', message: `recordings may be at most 2 GiB; this one is ${entry.sizeBytes} bytes` };
+    return {
+      code: 'too-large',
+      message: `recordings may be at most 2 GiB; this one is ${entry.sizeBytes} bytes`,
+    };
   }
   return undefined;
 }

@@ -1,6 +1,13 @@
 // Assembles the public call document from what was captured. Pure, so the rules for status,
 // call time and field precedence are tested without Redis.
-import type { Call, CallStatus, CrmLink, CrmReferenceField, MatchMethod, TenantConfig } from '@callintake/schemas';
+import type {
+  Call,
+  CallStatus,
+  CrmLink,
+  CrmReferenceField,
+  MatchMethod,
+  TenantConfig,
+} from '@callintake/schemas';
 import type { MetadataRecord, RecordingRecord } from '@callintake/state';
 
 export interface CallParts {
@@ -31,7 +38,8 @@ export function callTimeFromRecording(recording: RecordingRecord, tenant: Tenant
 export function buildCall(existing: Call | null, parts: CallParts): Call | undefined {
   const { recording, metadata, tenant } = parts;
   const status = statusOf(parts);
-  const callTime = metadata?.canonical.callTime ?? (recording ? callTimeFromRecording(recording, tenant) : undefined);
+  const callTime =
+    metadata?.canonical.callTime ?? (recording ? callTimeFromRecording(recording, tenant) : undefined);
   const userId = metadata?.canonical.userId ?? recording?.name.uid;
   const direction = metadata?.canonical.direction ?? recording?.name.direction;
   const body: Omit<Call, 'version' | 'createdAt' | 'updatedAt' | 'readyAt' | 'readyVersion'> = {
@@ -67,7 +75,9 @@ export function buildCall(existing: Call | null, parts: CallParts): Call | undef
     version,
     createdAt: existing?.createdAt ?? now,
     updatedAt: now,
-    ...(existing?.readyAt ? { readyAt: existing.readyAt, readyVersion: existing.readyVersion ?? version } : {}),
+    ...(existing?.readyAt
+      ? { readyAt: existing.readyAt, readyVersion: existing.readyVersion ?? version }
+      : {}),
     ...(becameReady ? { readyAt: now, readyVersion: version } : {}),
   };
 }
@@ -80,7 +90,9 @@ function sameBody(existing: Call, body: object): boolean {
 function stableJson(value: unknown): string {
   return JSON.stringify(value, (_key, v: unknown) =>
     v && typeof v === 'object' && !Array.isArray(v)
-      ? Object.fromEntries(Object.entries(v as Record<string, unknown>).sort(([a], [b]) => a.localeCompare(b)))
+      ? Object.fromEntries(
+          Object.entries(v as Record<string, unknown>).sort(([a], [b]) => a.localeCompare(b)),
+        )
       : v,
   );
 }

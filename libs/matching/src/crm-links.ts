@@ -9,7 +9,9 @@ export async function resolveCrmLinks(
 ): Promise<Partial<Record<CrmReferenceField, CrmLink>>> {
   const links: Partial<Record<CrmReferenceField, CrmLink>> = {};
   if (!metadata) return links;
-  for (const [field, type] of Object.entries(CRM_REFERENCE_FIELDS) as Array<[CrmReferenceField, CrmLink['type']]>) {
+  for (const [field, type] of Object.entries(CRM_REFERENCE_FIELDS) as Array<
+    [CrmReferenceField, CrmLink['type']]
+  >) {
     const id = metadata.canonical[field];
     if (!id) continue;
     links[field] = { type, id, record: await crm.get(tenantId, type, id) };

@@ -1,7 +1,7 @@
 // The `match-recording` and `match-metadata` jobs. Both sides meet at one pairing key (the
 // recording's lower-cased stem) under a short lock, so the order of arrival, redelivery and
 // concurrent matcher replicas all end in one call per recording.
-import { pairingKey, referenceBaseName, splitExtension } from '@callintake/naming';
+import { pairingKey, referenceBaseName, splitExtension, stemKey } from '@callintake/naming';
 import { jobId, PermanentJobError, type JobContext, type JobProducer } from '@callintake/queues';
 import type { Call, MatchMethod, TenantConfig } from '@callintake/schemas';
 import type { MetadataRecord, RecordingRecord, StateStore } from '@callintake/state';
@@ -22,38 +22,52 @@ function tenantOf(deps: MatchDeps, tenantId: string): TenantConfig {
 
 /** Where a metadata record meets its recording: what it references, else its own name. */
 export function meetingStem(record: MetadataRecord): { stem: string; method: MatchMethod } | undefined {
-  const reference = record.canonical.recordingFile ? referenceBaseName(record.canonical.recordingFile) : undefined;
+  const reference = record.canonical.recordingFile
+    ? referenceBaseName(record.canonical.recordingFile)
+    : undefined;
   if (reference?.ok) {
     const stem = pairingKey(reference.baseName);
     const ownStem = record.line === undefined ? pairingKey(record.fileName) : undefined;
     return { stem, method: stem === ownStem ? 'name' : 'reference' };
   }
-  if (record.line === undefined || record.recordId === record.fileName) return { stem: pairingKey(record.fileName), method: 'name' };
+  if (record.line === undefined || record.recordId === record.fileName)
+    return { stem: pairingKey(record.fileName), method: 'name' };
   return undefined;
 }
 
 /** Call id (CONTRACT): the recording's name without extension; metadata-only: its external id. */
 function callIdFor(recording: RecordingRecord | null, metadata: MetadataRecord | null): string {
-  if (recording) return splitExtension(recording.fileName).stem;
+  if (recording)
+    return recording.origin === 'registered' ? recording.fileName : splitExtension(recording.fileName).stem;
   const record = metadata as MetadataRecord;
   if (record.canonical.externalCallId) return record.canonical.externalCallId;
   const stem = splitExtension(record.fileName).stem;
   return record.recordId === record.fileName ? stem : `${stem}-${record.line}`;
 }
 
-export async function handleMatchRecording(deps: MatchDeps, payload: { tenantId: string; fileName: string }, context: JobContext): Promise<void> {
+export async function handleMatchRecording(
+  deps: MatchDeps,
+  payload: { tenantId: string; fileName: string },
+  context: JobContext,
+): Promise<void> {
   const tenant = tenantOf(deps, payload.tenantId);
-  const stem = pairingKey(payload.fileName);
+  const captured = await deps.state.recordings.get(tenant.id, payload.fileName);
+  if (!captured) throw new PermanentJobError(`no captured recording ${payload.fileName}`);
+  // An external id has no extension to strip: `CA.1234` is one id, not `CA` plus `.1234`.
+  const stem = captured.origin === 'registered' ? stemKey(captured.fileName) : pairingKey(captured.fileName);
   await deps.state.lock(tenant.id, `pair:${stem}`, async () => {
-    const recording = await deps.state.recordings.get(tenant.id, payload.fileName);
-    if (!recording) throw new PermanentJobError(`no captured recording ${payload.fileName}`);
+    const recording = (await deps.state.recordings.get(tenant.id, payload.fileName)) ?? captured;
     const { metadata: recordId } = await deps.state.names.lookup(tenant.id, stem);
     const metadata = recordId ? await deps.state.metadata.get(tenant.id, recordId) : null;
     await assemble(deps, tenant, recording, metadata, context);
   });
 }
 
-export async function handleMatchMetadata(deps: MatchDeps, payload: { tenantId: string; recordId: string }, context: JobContext): Promise<void> {
+export async function handleMatchMetadata(
+  deps: MatchDeps,
+  payload: { tenantId: string; recordId: string },
+  context: JobContext,
+): Promise<void> {
   const tenant = tenantOf(deps, payload.tenantId);
   const metadata = await deps.state.metadata.get(tenant.id, payload.recordId);
   if (!metadata) throw new PermanentJobError(`no metadata record ${payload.recordId}`);
@@ -88,16 +102,29 @@ async function assemble(
 
   // A metadata record that waited as its own call joins the recording's call now.
   if (metadata?.callId && metadata.callId !== id) {
-    await deps.state.calls.mutate(tenant.id, metadata.callId, (stale) => (stale && !stale.recording ? null : undefined));
+    const stale = await deps.state.calls.mutate(tenant.id, metadata.callId, (waiting) =>
+      waiting && !waiting.recording ? null : undefined,
+    );
+    // Also when an earlier run deleted it and stopped before unlinking.
+    if (stale.after === null)
+      await deps.state.assets.removeCallIds(tenant.id, metadata.fileName, [metadata.callId]);
   }
-  if (recording && recording.callId !== id) await deps.state.recordings.setCallId(tenant.id, recording.fileName, id);
-  if (metadata && metadata.callId !== id) await deps.state.metadata.setCallId(tenant.id, metadata.recordId, id);
+  if (recording && recording.callId !== id)
+    await deps.state.recordings.setCallId(tenant.id, recording.fileName, id);
+  if (metadata && metadata.callId !== id)
+    await deps.state.metadata.setCallId(tenant.id, metadata.recordId, id);
   await linkAssets(deps, tenant.id, id, recording, metadata);
   await emit(deps, call);
   context.logger.debug({ tenant: tenant.id, call: id, status: call.status }, 'call assembled');
 }
 
-async function linkAssets(deps: MatchDeps, tenantId: string, callId: string, recording: RecordingRecord | null, metadata: MetadataRecord | null) {
+async function linkAssets(
+  deps: MatchDeps,
+  tenantId: string,
+  callId: string,
+  recording: RecordingRecord | null,
+  metadata: MetadataRecord | null,
+) {
   for (const fileName of new Set([recording?.fileName, metadata?.fileName])) {
     if (fileName) await deps.state.assets.addCallIds(tenantId, fileName, [callId]);
   }
@@ -111,6 +138,8 @@ async function emit(deps: MatchDeps, call: Call): Promise<void> {
   if (call.status !== 'ready') return;
   await deps.producer.add('call-ready', call, { jobId: jobId(call.tenantId, call.id) });
   if (call.readyVersion !== undefined && call.version > call.readyVersion) {
-    await deps.producer.add('call-updated', call, { jobId: jobId(call.tenantId, call.id, `v${call.version}`) });
+    await deps.producer.add('call-updated', call, {
+      jobId: jobId(call.tenantId, call.id, `v${call.version}`),
+    });
   }
 }

@@ -2,7 +2,15 @@
 // the tenant's field mapping, store the records, and hand each to the matcher. A bad row of a
 // batch rejects that row (reported by line), not the batch.
 import { createHash } from 'node:crypto';
-import { completeAssetJob, errorReportPath, isRepeatedContent, rejectAssetJob, startAssetJob, type AssetJobDeps, type AssetWork } from '@callintake/intake';
+import {
+  completeAssetJob,
+  errorReportPath,
+  isRepeatedContent,
+  rejectAssetJob,
+  startAssetJob,
+  type AssetJobDeps,
+  type AssetWork,
+} from '@callintake/intake';
 import { pairingKey, parseRecordingName, referenceBaseName, splitExtension } from '@callintake/naming';
 import { jobId, type AssetVersionJob, type JobContext, type JobProducer } from '@callintake/queues';
 import { RejectionError, type Reason, type TenantConfig } from '@callintake/schemas';
@@ -21,7 +29,11 @@ export interface ParseDeps extends AssetJobDeps {
 const MAX_ROW_WARNINGS = 100;
 const BATCH_SIZE = 500;
 
-export async function handleParseMetadata(deps: ParseDeps, job: AssetVersionJob, context: JobContext): Promise<void> {
+export async function handleParseMetadata(
+  deps: ParseDeps,
+  job: AssetVersionJob,
+  context: JobContext,
+): Promise<void> {
   const work = await startAssetJob(deps, job);
   if (!work) return;
   const { extension } = splitExtension(work.asset.name);
@@ -31,13 +43,19 @@ export async function handleParseMetadata(deps: ParseDeps, job: AssetVersionJob,
   } catch (error) {
     if (!(error instanceof RejectionError)) throw error;
     await rejectAssetJob(deps, work, error.reason);
-    context.logger.info({ tenant: work.tenant.id, file: work.asset.name, reason: error.reason.code }, 'metadata rejected');
+    context.logger.info(
+      { tenant: work.tenant.id, file: work.asset.name, reason: error.reason.code },
+      'metadata rejected',
+    );
   }
 }
 
 async function readWhole(work: AssetWork, limit: number): Promise<Buffer> {
   if (work.entry.sizeBytes > limit) {
-    throw new RejectionError({ code: 'too-large', message: `metadata files may be at most ${limit} bytes; this one is ${work.entry.sizeBytes}` });
+    throw new RejectionError({
+      code: 'too-large',
+      message: `metadata files may be at most ${limit} bytes; this one is ${work.entry.sizeBytes}`,
+    });
   }
   const chunks: Buffer[] = [];
   for await (const chunk of await work.area.openRead(work.location)) chunks.push(chunk as Buffer);
@@ -52,10 +70,19 @@ function callTimeFromName(fileName: string, tenant: TenantConfig): string | unde
 
 function mapWithName(raw: RawRecord, tenant: TenantConfig, fileName: string, line?: number): MappedRecord {
   const fromName = callTimeFromName(fileName, tenant);
-  return mapRecord(raw, tenant, { ...(line !== undefined ? { line } : {}), ...(fromName ? { callTimeFromName: fromName } : {}) });
+  return mapRecord(raw, tenant, {
+    ...(line !== undefined ? { line } : {}),
+    ...(fromName ? { callTimeFromName: fromName } : {}),
+  });
 }
 
-function toRecord(work: AssetWork, recordId: string, mapped: MappedRecord, sha256: string, line?: number): MetadataRecord {
+function toRecord(
+  work: AssetWork,
+  recordId: string,
+  mapped: MappedRecord,
+  sha256: string,
+  line?: number,
+): MetadataRecord {
   const callTime = mapped.canonical.callTime ?? callTimeFromName(work.asset.name, work.tenant);
   return {
     tenantId: work.tenant.id,
@@ -89,14 +116,25 @@ async function checkUpdateWindow(deps: ParseDeps, work: AssetWork, record: Metad
   }
 }
 
+/**
+ * Where the record waits for its recording; the same key the matcher pairs it by (matching's
+ * `meetingStem`), so pairing works whichever side arrives first. A record meets the recording
+ * it references; a single-record file without a reference meets the recording of its own name;
+ * a batch row without one pairs by nothing (yet).
+ */
 function stemsFor(work: AssetWork, record: MetadataRecord, singleRecord: boolean): string | undefined {
-  // A single-record file pairs by its own name; a batch row only by what it references.
-  if (singleRecord) return pairingKey(work.asset.name);
-  const reference = record.canonical.recordingFile ? referenceBaseName(record.canonical.recordingFile) : undefined;
-  return reference?.ok ? pairingKey(reference.baseName) : undefined;
+  const reference = record.canonical.recordingFile
+    ? referenceBaseName(record.canonical.recordingFile)
+    : undefined;
+  if (reference?.ok) return pairingKey(reference.baseName);
+  return singleRecord ? pairingKey(work.asset.name) : undefined;
 }
 
-async function parseSingle(deps: ParseDeps, work: AssetWork, extension: 'json' | 'xml' | 'yml' | 'yaml'): Promise<void> {
+async function parseSingle(
+  deps: ParseDeps,
+  work: AssetWork,
+  extension: 'json' | 'xml' | 'yml' | 'yaml',
+): Promise<void> {
   const content = await readWhole(work, METADATA_LIMITS.singleRecordBytes);
   const sha256 = createHash('sha256').update(content).digest('hex');
   if (isRepeatedContent(work, sha256)) return completeAssetJob(deps, work, { sha256 });
@@ -104,7 +142,11 @@ async function parseSingle(deps: ParseDeps, work: AssetWork, extension: 'json' |
   const record = toRecord(work, work.asset.name, mapWithName(raw, work.tenant, work.asset.name), sha256);
   await checkUpdateWindow(deps, work, record);
   await deps.state.metadata.putMany([{ record, pairingStem: stemsFor(work, record, true) }]);
-  await deps.producer.add('match-metadata', { tenantId: work.tenant.id, recordId: record.recordId }, { jobId: jobId(work.tenant.id, record.recordId, `v${record.version}`) });
+  await deps.producer.add(
+    'match-metadata',
+    { tenantId: work.tenant.id, recordId: record.recordId },
+    { jobId: jobId(work.tenant.id, record.recordId, `v${record.version}`) },
+  );
   await completeAssetJob(deps, work, { sha256 });
 }
 
@@ -123,8 +165,11 @@ async function parseBatch(deps: ParseDeps, work: AssetWork, context: JobContext)
   const flush = async (records: MetadataRecord[], single: boolean) => {
     if (records.length === 0) return;
     const kept: MetadataRecord[] = [];
-    for (const record of records) if (await withinUpdateWindow(deps, work, record, rejectedRows)) kept.push(record);
-    await deps.state.metadata.putMany(kept.map((record) => ({ record, pairingStem: stemsFor(work, record, single) })));
+    for (const record of records)
+      if (await withinUpdateWindow(deps, work, record, rejectedRows)) kept.push(record);
+    await deps.state.metadata.putMany(
+      kept.map((record) => ({ record, pairingStem: stemsFor(work, record, single) })),
+    );
     await deps.producer.addMany(
       'match-metadata',
       kept.map((record) => ({
@@ -143,7 +188,13 @@ async function parseBatch(deps: ParseDeps, work: AssetWork, context: JobContext)
     let record: MetadataRecord;
     try {
       // Content hash is not known until the end; rows carry the version instead.
-      record = toRecord(work, `${work.asset.name}#${row.line}`, mapWithName(row.record, work.tenant, work.asset.name, row.line), '', row.line);
+      record = toRecord(
+        work,
+        `${work.asset.name}#${row.line}`,
+        mapWithName(row.record, work.tenant, work.asset.name, row.line),
+        '',
+        row.line,
+      );
     } catch (error) {
       if (!(error instanceof RejectionError)) throw error;
       rejectedRows.push({ ...error.reason, line: row.line });
@@ -173,14 +224,26 @@ async function parseBatch(deps: ParseDeps, work: AssetWork, context: JobContext)
   if (rejectedRows.length > 0) {
     await work.area.writeFile(
       errorReportPath(work.asset.name),
-      JSON.stringify({ file: work.asset.name, version: work.version.number, acceptedRows: accepted, rejectedRows }, null, 2) + '\n',
+      JSON.stringify(
+        { file: work.asset.name, version: work.version.number, acceptedRows: accepted, rejectedRows },
+        null,
+        2,
+      ) + '\n',
     );
-    context.logger.info({ tenant: work.tenant.id, file: work.asset.name, accepted, rejected: rejectedRows.length }, 'batch had rejected rows');
+    context.logger.info(
+      { tenant: work.tenant.id, file: work.asset.name, accepted, rejected: rejectedRows.length },
+      'batch had rejected rows',
+    );
   }
   await completeAssetJob(deps, work, { sha256, warnings: rejectedRows.slice(0, MAX_ROW_WARNINGS) });
 }
 
-async function withinUpdateWindow(deps: ParseDeps, work: AssetWork, record: MetadataRecord, rejectedRows: Reason[]): Promise<boolean> {
+async function withinUpdateWindow(
+  deps: ParseDeps,
+  work: AssetWork,
+  record: MetadataRecord,
+  rejectedRows: Reason[],
+): Promise<boolean> {
   try {
     await checkUpdateWindow(deps, work, record);
     return true;

@@ -7,5 +7,10 @@ import { splitExtension } from './extensions';
  * NFC-normalized because macOS clients upload decomposed accents.
  */
 export function pairingKey(fileName: string): string {
-  return splitExtension(fileName).stem.normalize('NFC').toLowerCase();
+  return stemKey(splitExtension(fileName).stem);
+}
+
+/** The same key for a name that has no extension to strip (an external id). */
+export function stemKey(stem: string): string {
+  return stem.normalize('NFC').toLowerCase();
 }

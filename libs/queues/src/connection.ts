@@ -10,11 +10,21 @@ export interface RedisSettings {
 }
 
 export function workerConnection(settings: RedisSettings, extra: RedisOptions = {}): Redis {
-  return new Redis(settings.url, { maxRetriesPerRequest: null, enableReadyCheck: true, lazyConnect: false, ...extra });
+  return new Redis(settings.url, {
+    maxRetriesPerRequest: null,
+    enableReadyCheck: true,
+    lazyConnect: false,
+    ...extra,
+  });
 }
 
 export function producerConnection(settings: RedisSettings, extra: RedisOptions = {}): Redis {
-  return new Redis(settings.url, { maxRetriesPerRequest: 3, enableOfflineQueue: false, lazyConnect: false, ...extra });
+  return new Redis(settings.url, {
+    maxRetriesPerRequest: 3,
+    enableOfflineQueue: false,
+    lazyConnect: false,
+    ...extra,
+  });
 }
 
 /**

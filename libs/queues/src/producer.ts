@@ -64,22 +64,37 @@ export class JobProducer {
   }
 
   /** Adds many jobs of one name in one round trip (batch CSVs yield thousands). */
-  async addMany<J extends JobName>(name: J, jobs: Array<{ payload: JobPayloads[J]; options: AddOptions }>): Promise<void> {
+  async addMany<J extends JobName>(
+    name: J,
+    jobs: Array<{ payload: JobPayloads[J]; options: AddOptions }>,
+  ): Promise<void> {
     if (jobs.length === 0) return;
     const trace = currentTraceCarrier();
     await this.queue(JOB_QUEUE[name]).addBulk(
       jobs.map(({ payload, options }) => ({
         name,
         data: { payload, trace } satisfies Envelope<J>,
-        opts: { jobId: options.jobId, ...(options.priority !== undefined ? { priority: options.priority } : {}) },
+        opts: {
+          jobId: options.jobId,
+          ...(options.priority !== undefined ? { priority: options.priority } : {}),
+        },
       })),
     );
   }
 
   /** A repeating job (e.g. a tenant's scan); upserting the same id never duplicates it. */
-  async schedule<J extends JobName>(schedulerId: string, name: J, payload: JobPayloads[J], everyMs: number): Promise<void> {
+  async schedule<J extends JobName>(
+    schedulerId: string,
+    name: J,
+    payload: JobPayloads[J],
+    everyMs: number,
+  ): Promise<void> {
     const envelope: Envelope<J> = { payload };
-    await this.queue(JOB_QUEUE[name]).upsertJobScheduler(schedulerId, { every: everyMs }, { name, data: envelope, opts: { removeOnComplete: true } });
+    await this.queue(JOB_QUEUE[name]).upsertJobScheduler(
+      schedulerId,
+      { every: everyMs },
+      { name, data: envelope, opts: { removeOnComplete: true } },
+    );
   }
 
   async unschedule(queue: QueueName, schedulerId: string): Promise<void> {

@@ -5,7 +5,14 @@
 import { Worker, UnrecoverableError, type Job } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { withSpan, type Logger } from '@callintake/telemetry';
-import { jobNamesOf, type Envelope, type JobName, type JobPayloads, type JobsOf, type QueueName } from './registry';
+import {
+  jobNamesOf,
+  type Envelope,
+  type JobName,
+  type JobPayloads,
+  type JobsOf,
+  type QueueName,
+} from './registry';
 
 export interface JobContext {
   jobId: string;
@@ -63,11 +70,16 @@ export function startWorker<Q extends QueueName>(options: WorkerOptions<Q>): Run
     const handler = (handlers as unknown as Record<string, JobHandler<JobName> | undefined>)[job.name];
     if (!handler) throw new UnrecoverableError(`no handler for job ${job.name} on ${queue}`);
     const payload = job.data?.payload;
-    if (payload === undefined || payload === null) throw new UnrecoverableError(`job ${job.id} has no payload`);
+    if (payload === undefined || payload === null)
+      throw new UnrecoverableError(`job ${job.id} has no payload`);
     const jobLogger = logger.child({ queue, job: job.name, jobId: job.id, attempt: job.attemptsMade + 1 });
     return withSpan(
       `${queue} ${job.name}`,
-      { 'messaging.system': 'bullmq', 'messaging.destination.name': queue, 'messaging.message.id': job.id ?? '' },
+      {
+        'messaging.system': 'bullmq',
+        'messaging.destination.name': queue,
+        'messaging.message.id': job.id ?? '',
+      },
       async () => {
         try {
           await handler(payload, { jobId: job.id ?? '', attempt: job.attemptsMade + 1, logger: jobLogger });
@@ -92,7 +104,10 @@ export function startWorker<Q extends QueueName>(options: WorkerOptions<Q>): Run
   worker.on('failed', (job, error) => {
     lastProgress = Date.now();
     if (job && job.attemptsMade >= (job.opts.attempts ?? 1)) {
-      logger.error({ queue, job: job.name, jobId: job.id, err: error }, 'job failed for good; kept in the failed set');
+      logger.error(
+        { queue, job: job.name, jobId: job.id, err: error },
+        'job failed for good; kept in the failed set',
+      );
     }
   });
   worker.on('drained', () => (lastProgress = Date.now()));
@@ -106,11 +121,16 @@ export function startWorker<Q extends QueueName>(options: WorkerOptions<Q>): Run
     lastProgressAt: () => lastProgress,
     async close() {
       let timer: NodeJS.Timeout | undefined;
-      const deadline = new Promise<'deadline'>((resolve) => (timer = setTimeout(() => resolve('deadline'), deadlineMs)));
+      const deadline = new Promise<'deadline'>(
+        (resolve) => (timer = setTimeout(() => resolve('deadline'), deadlineMs)),
+      );
       const outcome = await Promise.race([worker.close().then(() => 'closed' as const), deadline]);
       clearTimeout(timer);
       if (outcome === 'deadline') {
-        logger.warn({ queue, deadlineMs }, 'active jobs did not finish before the deadline; forcing close (they will be retried)');
+        logger.warn(
+          { queue, deadlineMs },
+          'active jobs did not finish before the deadline; forcing close (they will be retried)',
+        );
         await worker.close(true);
       }
     },

@@ -1,3 +1,4 @@
 export * from './redis-bootstrap';
 export * from './runtime';
 export * from './services';
+export * from './health';

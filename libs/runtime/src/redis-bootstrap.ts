@@ -19,7 +19,13 @@ export class RedisUnavailableError extends Error {
 }
 
 export async function redisAnswers(url: string, timeoutMs = 1_000): Promise<boolean> {
-  const client = new Redis(url, { lazyConnect: true, connectTimeout: timeoutMs, maxRetriesPerRequest: 0, retryStrategy: () => null, enableOfflineQueue: false });
+  const client = new Redis(url, {
+    lazyConnect: true,
+    connectTimeout: timeoutMs,
+    maxRetriesPerRequest: 0,
+    retryStrategy: () => null,
+    enableOfflineQueue: false,
+  });
   client.on('error', () => undefined);
   try {
     await client.connect();
@@ -37,7 +43,9 @@ export async function freePort(): Promise<number> {
     server.once('error', reject);
     server.listen(0, '127.0.0.1', () => {
       const address = server.address();
-      server.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port'))));
+      server.close(() =>
+        typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port')),
+      );
     });
   });
 }
@@ -45,14 +53,34 @@ export async function freePort(): Promise<number> {
 export async function startPrivateRedis(binary = 'redis-server'): Promise<RedisEndpoint> {
   const port = await freePort();
   const dir = await mkdtemp(join(tmpdir(), 'callintake-redis-'));
-  const child: ChildProcess = spawn(binary, ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir, '--maxmemory-policy', 'noeviction'], {
-    stdio: 'ignore',
-  });
+  const child: ChildProcess = spawn(
+    binary,
+    [
+      '--port',
+      String(port),
+      '--bind',
+      '127.0.0.1',
+      '--save',
+      '',
+      '--appendonly',
+      'no',
+      '--dir',
+      dir,
+      '--maxmemory-policy',
+      'noeviction',
+    ],
+    {
+      stdio: 'ignore',
+    },
+  );
   const spawnError = new Promise<Error>((resolve) => child.once('error', resolve));
   const url = `redis://127.0.0.1:${port}`;
   const deadline = Date.now() + 10_000;
   while (Date.now() < deadline) {
-    const failed = await Promise.race([spawnError, new Promise<null>((resolve) => setTimeout(() => resolve(null), 100))]);
+    const failed = await Promise.race([
+      spawnError,
+      new Promise<null>((resolve) => setTimeout(() => resolve(null), 100)),
+    ]);
     if (failed) {
       await rm(dir, { recursive: true, force: true });
       throw new RedisUnavailableError(
@@ -79,7 +107,10 @@ export async function startPrivateRedis(binary = 'redis-server'): Promise<RedisE
 }
 
 /** REDIS_URL if given; else the default address if it answers; else a private server. */
-export async function ensureRedis(env: NodeJS.ProcessEnv = process.env, defaultUrl = DEFAULT_REDIS_URL): Promise<RedisEndpoint> {
+export async function ensureRedis(
+  env: NodeJS.ProcessEnv = process.env,
+  defaultUrl = DEFAULT_REDIS_URL,
+): Promise<RedisEndpoint> {
   if (env['REDIS_URL']) return { url: env['REDIS_URL'] };
   if (await redisAnswers(defaultUrl)) return { url: defaultUrl };
   return startPrivateRedis(env['REDIS_SERVER_BIN'] ?? 'redis-server');

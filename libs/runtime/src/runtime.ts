@@ -2,7 +2,14 @@
 // connections, state, the job producer, tenants and their storage adapters.
 import type { Redis } from 'ioredis';
 import { commonEnv, loadEnv, loadTenantsFile, type EnvValues } from '@callintake/config';
-import { bullPrefix, JobProducer, producerConnection, waitForReady, workerConnection, type RedisSettings } from '@callintake/queues';
+import {
+  bullPrefix,
+  JobProducer,
+  producerConnection,
+  waitForReady,
+  workerConnection,
+  type RedisSettings,
+} from '@callintake/queues';
 import type { TenantConfig } from '@callintake/schemas';
 import { StateStore, systemClock, type Clock } from '@callintake/state';
 import { openArchive, openUploadArea, type ArchiveStore, type UploadArea } from '@callintake/storage';
@@ -51,11 +58,13 @@ export class Runtime {
   static async create(options: RuntimeOptions): Promise<Runtime> {
     const env = loadEnv(commonEnv, options.env ?? process.env);
     const logger = options.logger ?? createLogger({ service: options.service, level: env.LOG_LEVEL });
-    const tenants = options.tenants ?? (await loadTenantsFile(options.tenantsPath ?? env.INGEST_TENANTS)).tenants;
+    const tenants =
+      options.tenants ?? (await loadTenantsFile(options.tenantsPath ?? env.INGEST_TENANTS)).tenants;
     const settings: RedisSettings = { url: env.REDIS_URL, namespace: env.REDIS_NAMESPACE };
     const redis = workerConnection(settings);
     const producerRedis = producerConnection(settings);
-    for (const connection of [redis, producerRedis]) connection.on('error', (error) => logger.warn({ err: error }, 'Redis connection error'));
+    for (const connection of [redis, producerRedis])
+      connection.on('error', (error) => logger.warn({ err: error }, 'Redis connection error'));
     await Promise.all([waitForReady(redis), waitForReady(producerRedis)]);
     const state = new StateStore(redis, env.REDIS_NAMESPACE || 'callintake', options.clock ?? systemClock);
     const producer = new JobProducer(redis, bullPrefix(settings));

@@ -6,14 +6,30 @@ import { handleScanSource, requestScan, scheduleScans, watchLocalSources } from 
 import { handleMatchMetadata, handleMatchRecording } from '@callintake/matching';
 import { handleProbeRecording } from '@callintake/media';
 import { handleParseMetadata } from '@callintake/metadata';
-import { jobId, JobProducer, startWorker, type QueueHandlers, type QueueName, type RunningWorker } from '@callintake/queues';
+import {
+  jobId,
+  JobProducer,
+  startWorker,
+  type QueueHandlers,
+  type QueueName,
+  type RunningWorker,
+} from '@callintake/queues';
 import { handleSweepTenant } from '@callintake/retention';
 import { StateStore } from '@callintake/state';
 import { buildStatusApi } from '@callintake/status-api';
 import { ConfigError, loadEnv, statusApiEnv } from '@callintake/config';
+import { startHealthServer } from './health';
 import { Runtime } from './runtime';
 
-export const SERVICE_NAMES = ['intake-watcher', 'media-prober', 'metadata-parser', 'crm-ingester', 'matcher', 'retention', 'status-api'] as const;
+export const SERVICE_NAMES = [
+  'intake-watcher',
+  'media-prober',
+  'metadata-parser',
+  'crm-ingester',
+  'matcher',
+  'retention',
+  'status-api',
+] as const;
 export type ServiceName = (typeof SERVICE_NAMES)[number];
 
 export interface RunningService {
@@ -49,8 +65,18 @@ function workerService(name: ServiceName, workers: RunningWorker[], extraStop?: 
   };
 }
 
-export async function startService(name: ServiceName, runtime: Runtime, options: { env?: NodeJS.ProcessEnv } = {}): Promise<RunningService> {
-  const deps = { state: runtime.state, producer: runtime.producer, tenant: runtime.tenant, uploadArea: runtime.uploadArea, archive: runtime.archive };
+export async function startService(
+  name: ServiceName,
+  runtime: Runtime,
+  options: { env?: NodeJS.ProcessEnv } = {},
+): Promise<RunningService> {
+  const deps = {
+    state: runtime.state,
+    producer: runtime.producer,
+    tenant: runtime.tenant,
+    uploadArea: runtime.uploadArea,
+    archive: runtime.archive,
+  };
   const tenants = [...runtime.tenants.values()];
   switch (name) {
     case 'intake-watcher': {
@@ -65,11 +91,23 @@ export async function startService(name: ServiceName, runtime: Runtime, options:
       return workerService(name, [running], unwatch);
     }
     case 'media-prober':
-      return workerService(name, [worker(runtime, 'media-probe', { 'probe-recording': (payload, context) => handleProbeRecording(deps, payload, context) })]);
+      return workerService(name, [
+        worker(runtime, 'media-probe', {
+          'probe-recording': (payload, context) => handleProbeRecording(deps, payload, context),
+        }),
+      ]);
     case 'metadata-parser':
-      return workerService(name, [worker(runtime, 'metadata-parse', { 'parse-metadata': (payload, context) => handleParseMetadata(deps, payload, context) })]);
+      return workerService(name, [
+        worker(runtime, 'metadata-parse', {
+          'parse-metadata': (payload, context) => handleParseMetadata(deps, payload, context),
+        }),
+      ]);
     case 'crm-ingester':
-      return workerService(name, [worker(runtime, 'crm-ingest', { 'ingest-crm-batch': (payload, context) => handleIngestCrmBatch(deps, payload, context) })]);
+      return workerService(name, [
+        worker(runtime, 'crm-ingest', {
+          'ingest-crm-batch': (payload, context) => handleIngestCrmBatch(deps, payload, context),
+        }),
+      ]);
     case 'matcher':
       return workerService(name, [
         worker(runtime, 'call-match', {
@@ -84,13 +122,19 @@ export async function startService(name: ServiceName, runtime: Runtime, options:
         },
       });
       for (const tenant of tenants) {
-        await runtime.producer.schedule(jobId('sweep', tenant.id), 'sweep-tenant', { tenantId: tenant.id }, RETENTION_SWEEP_MS);
+        await runtime.producer.schedule(
+          jobId('sweep', tenant.id),
+          'sweep-tenant',
+          { tenantId: tenant.id },
+          RETENTION_SWEEP_MS,
+        );
       }
       return workerService(name, [running]);
     }
     case 'status-api': {
       const env = loadEnv(statusApiEnv, options.env ?? process.env);
-      if (!env.STATUS_API_TOKENS) runtime.logger.warn('STATUS_API_TOKENS is empty: every /v1 request will be refused with 401');
+      if (!env.STATUS_API_TOKENS)
+        runtime.logger.warn('STATUS_API_TOKENS is empty: every /v1 request will be refused with 401');
       // Request paths fail fast while Redis is away instead of hanging.
       const producer = new JobProducer(runtime.producerRedis, runtime.prefix);
       const app = buildStatusApi({
@@ -136,8 +180,16 @@ export async function runServiceMain(name: ServiceName): Promise<void> {
   try {
     const runtime = await Runtime.create({ service: name });
     const service = await startService(name, runtime);
-    runtime.logger.info({ service: name, tenants: [...runtime.tenants.keys()], address: service.address }, 'started');
+    const health =
+      runtime.env.HEALTH_PORT && service.workers.length
+        ? await startHealthServer(runtime, service.workers, { port: runtime.env.HEALTH_PORT })
+        : undefined;
+    runtime.logger.info(
+      { service: name, tenants: [...runtime.tenants.keys()], address: service.address },
+      'started',
+    );
     stopOnSignals(async () => {
+      health?.close();
       await service.stop();
       await runtime.close();
     }, runtime.logger);

@@ -1,6 +1,12 @@
 import type { Reason } from './reasons';
 
-export const CALL_STATUSES = ['awaiting_metadata', 'awaiting_recording', 'ambiguous', 'ready', 'expired'] as const;
+export const CALL_STATUSES = [
+  'awaiting_metadata',
+  'awaiting_recording',
+  'ambiguous',
+  'ready',
+  'expired',
+] as const;
 export type CallStatus = (typeof CALL_STATUSES)[number];
 
 export const MATCH_METHODS = ['name', 'reference', 'external-id', 'fuzzy'] as const;

@@ -45,6 +45,10 @@ export class RejectionError extends Error {
   }
 }
 
-export function reject(code: ReasonCode, message: string, where: { field?: string; line?: number } = {}): never {
+export function reject(
+  code: ReasonCode,
+  message: string,
+  where: { field?: string; line?: number } = {},
+): never {
   throw new RejectionError({ code, message, ...where });
 }

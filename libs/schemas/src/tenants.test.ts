@@ -44,7 +44,12 @@ describe('tenants file', () => {
       tenants: [
         { ...minimal, id: 'Acme Corp', timezone: 'Mars/Olympus', filenameTime: 'middle', colour: 'red' },
         { ...minimal, source: { kind: 'ftp', root: '/x' } },
-        { id: 'b', source: { kind: 'sftp', host: 'h', username: 'u' }, archive: minimal.archive, metadata: { fields: { x: { to: 'y', type: 'enum' } } } },
+        {
+          id: 'b',
+          source: { kind: 'sftp', host: 'h', username: 'u' },
+          archive: minimal.archive,
+          metadata: { fields: { x: { to: 'y', type: 'enum' } } },
+        },
       ],
     });
     assert.equal(result.ok, false);

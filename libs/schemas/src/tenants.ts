@@ -132,7 +132,12 @@ export const tenantsFileSchema = z
   .superRefine((file, ctx) => {
     const seen = new Set<string>();
     file.tenants.forEach((t, index) => {
-      if (seen.has(t.id)) ctx.addIssue({ code: 'custom', message: `duplicate tenant id "${t.id}"`, path: ['tenants', index, 'id'] });
+      if (seen.has(t.id))
+        ctx.addIssue({
+          code: 'custom',
+          message: `duplicate tenant id "${t.id}"`,
+          path: ['tenants', index, 'id'],
+        });
       seen.add(t.id);
     });
   });
@@ -144,7 +149,9 @@ export { CRM_OBJECT_TYPES };
 export function describeIssues(issues: readonly z.core.$ZodIssue[]): string[] {
   return issues.map((issue) => {
     const path = issue.path
-      .map((part, i) => (typeof part === 'number' ? `[${part}]` : i === 0 ? String(part) : `.${String(part)}`))
+      .map((part, i) =>
+        typeof part === 'number' ? `[${part}]` : i === 0 ? String(part) : `.${String(part)}`,
+      )
       .join('');
     let message = issue.message;
     if (issue.code === 'unrecognized_keys') message = `unknown key(s): ${issue.keys.join(', ')}`;
@@ -156,5 +163,7 @@ export type ParseResult<T> = { ok: true; value: T } | { ok: false; errors: strin
 
 export function parseTenantsFile(input: unknown): ParseResult<TenantsFile> {
   const result = tenantsFileSchema.safeParse(input);
-  return result.success ? { ok: true, value: result.data } : { ok: false, errors: describeIssues(result.error.issues) };
+  return result.success
+    ? { ok: true, value: result.data }
+    : { ok: false, errors: describeIssues(result.error.issues) };
 }

@@ -70,7 +70,13 @@ export class AssetRepository {
         state: 'pending',
         location: seen.location,
       };
-      const next: Asset = { ...asset, kind, state: 'pending', versions: [...asset.versions, version], updatedAt: now };
+      const next: Asset = {
+        ...asset,
+        kind,
+        state: 'pending',
+        versions: [...asset.versions, version],
+        updatedAt: now,
+      };
       delete next.reason;
       return { next, ops: this.indexOps(current, next) };
     });
@@ -80,7 +86,12 @@ export class AssetRepository {
   }
 
   /** Sets one version's state; the asset's own state and reason follow its latest version. */
-  async updateVersion(tenantId: string, name: string, versionId: string, update: VersionUpdate): Promise<Asset> {
+  async updateVersion(
+    tenantId: string,
+    name: string,
+    versionId: string,
+    update: VersionUpdate,
+  ): Promise<Asset> {
     const now = this.clock.now().toISOString();
     const { after } = await mutateJson<Asset>(this.redis, this.keys.asset(tenantId, name), (current) => {
       if (!current) throw new Error(`asset ${tenantId}/${name} does not exist`);
@@ -117,18 +128,39 @@ export class AssetRepository {
     });
   }
 
+  /** Unlinks calls that no longer exist (a waiting call merged into its recording's call). */
+  async removeCallIds(tenantId: string, name: string, callIds: string[]): Promise<void> {
+    await mutateJson<Asset>(this.redis, this.keys.asset(tenantId, name), (current) => {
+      if (!current || !callIds.some((id) => current.callIds.includes(id))) return { next: undefined };
+      return { next: { ...current, callIds: current.callIds.filter((id) => !callIds.includes(id)) } };
+    });
+  }
+
   async list(tenantId: string, request: PageRequest & { state?: AssetState }): Promise<Page<Asset>> {
-    const index = request.state ? this.keys.assetStateIndex(tenantId, request.state) : this.keys.assetIndex(tenantId);
+    const index = request.state
+      ? this.keys.assetStateIndex(tenantId, request.state)
+      : this.keys.assetIndex(tenantId);
     return pageOf(this.redis, index, request, (name) => this.keys.asset(tenantId, name));
   }
 
   private indexOps(before: Asset | null, after: Asset): IndexOp[] {
     const score = Date.parse(after.firstSeenAt);
-    const ops: IndexOp[] = [{ op: 'ZADD', key: this.keys.assetIndex(after.tenantId), score, member: after.name }];
+    const ops: IndexOp[] = [
+      { op: 'ZADD', key: this.keys.assetIndex(after.tenantId), score, member: after.name },
+    ];
     if (before && before.state !== after.state) {
-      ops.push({ op: 'ZREM', key: this.keys.assetStateIndex(after.tenantId, before.state), member: after.name });
+      ops.push({
+        op: 'ZREM',
+        key: this.keys.assetStateIndex(after.tenantId, before.state),
+        member: after.name,
+      });
     }
-    ops.push({ op: 'ZADD', key: this.keys.assetStateIndex(after.tenantId, after.state), score, member: after.name });
+    ops.push({
+      op: 'ZADD',
+      key: this.keys.assetStateIndex(after.tenantId, after.state),
+      score,
+      member: after.name,
+    });
     return ops;
   }
 }

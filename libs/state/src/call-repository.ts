@@ -28,13 +28,16 @@ export class CallRepository {
   }
 
   list(tenantId: string, request: PageRequest & { status?: CallStatus }): Promise<Page<Call>> {
-    const index = request.status ? this.keys.callStatusIndex(tenantId, request.status) : this.keys.callIndex(tenantId);
+    const index = request.status
+      ? this.keys.callStatusIndex(tenantId, request.status)
+      : this.keys.callIndex(tenantId);
     return pageOf(this.redis, index, request, (id) => this.keys.call(tenantId, id));
   }
 
   private indexOps(tenantId: string, callId: string, before: Call | null, after: Call | null): IndexOp[] {
     const ops: IndexOp[] = [];
-    if (before) ops.push({ op: 'ZREM', key: this.keys.callStatusIndex(tenantId, before.status), member: callId });
+    if (before)
+      ops.push({ op: 'ZREM', key: this.keys.callStatusIndex(tenantId, before.status), member: callId });
     if (!after) {
       ops.push({ op: 'ZREM', key: this.keys.callIndex(tenantId), member: callId });
       return ops;

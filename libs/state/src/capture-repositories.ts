@@ -53,7 +53,8 @@ export class MetadataRepository {
     const pipeline = this.redis.pipeline();
     for (const { record, pairingStem } of entries) {
       pipeline.set(this.keys.metadata(record.tenantId, record.recordId), JSON.stringify(record));
-      if (pairingStem) pipeline.hset(this.keys.nameKey(record.tenantId, pairingStem), 'metadata', record.recordId);
+      if (pairingStem)
+        pipeline.hset(this.keys.nameKey(record.tenantId, pairingStem), 'metadata', record.recordId);
     }
     await pipeline.exec();
   }

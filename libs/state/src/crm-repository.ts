@@ -14,10 +14,15 @@ export class CrmRepository {
   }
 
   /** Upserts whole records (a later row replaces the record), pipelined. */
-  async upsertMany(tenantId: string, type: CrmObjectType, records: Array<{ id: string; record: Record<string, string> }>): Promise<void> {
+  async upsertMany(
+    tenantId: string,
+    type: CrmObjectType,
+    records: Array<{ id: string; record: Record<string, string> }>,
+  ): Promise<void> {
     if (records.length === 0) return;
     const pipeline = this.redis.pipeline();
-    for (const { id, record } of records) pipeline.set(this.keys.crmObject(tenantId, type, id), JSON.stringify(record));
+    for (const { id, record } of records)
+      pipeline.set(this.keys.crmObject(tenantId, type, id), JSON.stringify(record));
     await pipeline.exec();
   }
 }

@@ -5,7 +5,13 @@ import type { Redis } from 'ioredis';
 
 const RELEASE = `if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) else return 0 end`;
 
-export async function withLock<T>(redis: Redis, key: string, work: () => Promise<T>, ttlMs = 30_000, waitMs = 30_000): Promise<T> {
+export async function withLock<T>(
+  redis: Redis,
+  key: string,
+  work: () => Promise<T>,
+  ttlMs = 30_000,
+  waitMs = 30_000,
+): Promise<T> {
   const token = randomUUID();
   const deadline = Date.now() + waitMs;
   let delay = 5;

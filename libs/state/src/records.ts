@@ -23,6 +23,8 @@ export interface RecordingRecord {
   warnings: Reason[];
   capturedAt: string;
   callId?: string;
+  /** Registered through the status API by another connector: `fileName` is its external id. */
+  origin?: 'registered';
 }
 
 /** Canonical fields after mapping; everything else stays in `fields` under its mapped name. */

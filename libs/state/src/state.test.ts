@@ -22,14 +22,26 @@ after(async () => {
 });
 
 function call(id: string, callTime: string, status: Call['status'] = 'ready'): Call {
-  return { id, tenantId: 'acme', status, callTime, crm: {}, warnings: [], version: 1, createdAt: callTime, updatedAt: callTime };
+  return {
+    id,
+    tenantId: 'acme',
+    status,
+    callTime,
+    crm: {},
+    warnings: [],
+    version: 1,
+    createdAt: callTime,
+    updatedAt: callTime,
+  };
 }
 
 describe('compare-and-set', () => {
   it('loses no update when 50 writers race on one document over one shared connection', async () => {
     const key = `${namespace}:counter`;
     await Promise.all(
-      Array.from({ length: 50 }, () => mutateJson<{ n: number }>(redis, key, (current) => ({ next: { n: (current?.n ?? 0) + 1 } }))),
+      Array.from({ length: 50 }, () =>
+        mutateJson<{ n: number }>(redis, key, (current) => ({ next: { n: (current?.n ?? 0) + 1 } })),
+      ),
     );
     assert.deepEqual(JSON.parse((await redis.get(key)) as string), { n: 50 });
   });
@@ -44,20 +56,35 @@ describe('compare-and-set', () => {
 
 describe('assets', () => {
   it('records a version once per version id and follows its latest state', async () => {
-    const seen = { versionId: '10-1', sizeBytes: 10, modifiedAt: '2024-03-12T09:00:00.000Z', location: 'data/a.wav' };
+    const seen = {
+      versionId: '10-1',
+      sizeBytes: 10,
+      modifiedAt: '2024-03-12T09:00:00.000Z',
+      location: 'data/a.wav',
+    };
     const first = await state.assets.recordVersion('acme', 'a.wav', 'recording', seen);
     const again = await state.assets.recordVersion('acme', 'a.wav', 'recording', seen);
     assert.equal(first.created, true);
     assert.equal(again.created, false);
     assert.equal(again.asset.versions.length, 1);
-    const second = await state.assets.recordVersion('acme', 'a.wav', 'recording', { ...seen, versionId: '11-2', sizeBytes: 11 });
+    const second = await state.assets.recordVersion('acme', 'a.wav', 'recording', {
+      ...seen,
+      versionId: '11-2',
+      sizeBytes: 11,
+    });
     assert.equal(second.version.number, 2);
-    await state.assets.updateVersion('acme', 'a.wav', '11-2', { state: 'rejected', reason: { code: 'corrupt-media', message: 'bad' } });
+    await state.assets.updateVersion('acme', 'a.wav', '11-2', {
+      state: 'rejected',
+      reason: { code: 'corrupt-media', message: 'bad' },
+    });
     const asset = await state.assets.get('acme', 'a.wav');
     assert.equal(asset?.state, 'rejected');
     assert.equal(asset?.reason?.code, 'corrupt-media');
     const rejected = await state.assets.list('acme', { state: 'rejected', limit: 10 });
-    assert.deepEqual(rejected.items.map((a) => a.name), ['a.wav']);
+    assert.deepEqual(
+      rejected.items.map((a) => a.name),
+      ['a.wav'],
+    );
     const pending = await state.assets.list('acme', { state: 'pending', limit: 10 });
     assert.equal(pending.items.length, 0, 'the state index moves with the state');
   });
@@ -65,8 +92,15 @@ describe('assets', () => {
 
 describe('calls pagination', () => {
   it('pages newest first with a stable cursor, also across equal call times', async () => {
-    const times = ['2024-01-01T00:00:00Z', '2024-01-02T00:00:00Z', '2024-01-02T00:00:00Z', '2024-01-03T00:00:00Z', '2024-01-04T00:00:00Z'];
-    for (const [i, time] of times.entries()) await state.calls.mutate('pager', `c${i}`, () => ({ ...call(`c${i}`, time), tenantId: 'pager' }));
+    const times = [
+      '2024-01-01T00:00:00Z',
+      '2024-01-02T00:00:00Z',
+      '2024-01-02T00:00:00Z',
+      '2024-01-03T00:00:00Z',
+      '2024-01-04T00:00:00Z',
+    ];
+    for (const [i, time] of times.entries())
+      await state.calls.mutate('pager', `c${i}`, () => ({ ...call(`c${i}`, time), tenantId: 'pager' }));
     const seen: string[] = [];
     let cursor: string | undefined;
     do {
@@ -78,7 +112,10 @@ describe('calls pagination', () => {
   });
 
   it('filters by status and keeps the status index in step with changes', async () => {
-    await state.calls.mutate('flow', 'x', () => ({ ...call('x', '2024-01-01T00:00:00Z', 'awaiting_metadata'), tenantId: 'flow' }));
+    await state.calls.mutate('flow', 'x', () => ({
+      ...call('x', '2024-01-01T00:00:00Z', 'awaiting_metadata'),
+      tenantId: 'flow',
+    }));
     assert.equal((await state.calls.list('flow', { status: 'awaiting_metadata', limit: 5 })).items.length, 1);
     await state.calls.mutate('flow', 'x', (c) => (c ? { ...c, status: 'ready' } : undefined));
     assert.equal((await state.calls.list('flow', { status: 'awaiting_metadata', limit: 5 })).items.length, 0);
@@ -102,6 +139,7 @@ describe('lock', () => {
         }),
       ),
     );
-    for (let i = 0; i < order.length; i += 2) assert.equal(order[i]!.split('-')[0], order[i + 1]!.split('-')[0]);
+    for (let i = 0; i < order.length; i += 2)
+      assert.equal(order[i]!.split('-')[0], order[i + 1]!.split('-')[0]);
   });
 });

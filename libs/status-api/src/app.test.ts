@@ -189,6 +189,52 @@ describe('probes and metrics', () => {
   });
 });
 
+describe('documentation', () => {
+  it('serves an OpenAPI document with every route, without a token', async () => {
+    const response = await get('/openapi.json', {});
+    assert.equal(response.statusCode, 200);
+    const document = response.json<{ openapi: string; paths: Record<string, Record<string, unknown>> }>();
+    assert.match(document.openapi, /^3\./);
+    assert.deepEqual(
+      Object.entries(document.paths).flatMap(([path, operations]) =>
+        Object.keys(operations).map((method) => `${method} ${path}`),
+      ),
+      [
+        'get /healthz',
+        'get /readyz',
+        'get /metrics',
+        'get /v1/tenants/{tenant}/calls',
+        'get /v1/tenants/{tenant}/calls/{callId}',
+        'get /v1/tenants/{tenant}/files',
+        'get /v1/tenants/{tenant}/files/{fileName}',
+        'get /v1/tenants/{tenant}/crm/{objectType}/{id}',
+        'post /v1/tenants/{tenant}/recordings',
+        'get /v1/queues',
+      ],
+    );
+    // Every documented route exists (a made-up tenant is refused, never "no route").
+    for (const [path, operations] of Object.entries(document.paths)) {
+      const url = path.replace(/\{[^}]+\}/g, 'x');
+      for (const method of Object.keys(operations)) {
+        const answer = await app.inject({
+          method: method.toUpperCase() as 'GET' | 'POST',
+          url,
+          headers: ALL,
+        });
+        assert.ok(!answer.body.includes('no route'), `${method} ${url}: ${answer.body}`);
+      }
+    }
+  });
+
+  it('serves a docs page linking the document', async () => {
+    const response = await get('/docs', {});
+    assert.equal(response.statusCode, 200);
+    assert.match(String(response.headers['content-type']), /^text\/html/);
+    assert.match(response.body, /href="\/openapi.json"/);
+    assert.match(response.body, /\/v1\/tenants\/\{tenant\}\/recordings/);
+  });
+});
+
 describe('calls', () => {
   const expectedIds = ACME_CALLS.map(([id]) => id);
 
@@ -225,7 +271,10 @@ describe('calls', () => {
       const cursorParam: string = cursor ? `&cursor=${encodeURIComponent(cursor)}` : '';
       const response = await get(`${url}${separator}limit=${limit}${cursorParam}`);
       assert.equal(response.statusCode, 200, response.body);
-      const page = response.json<{ items: Array<{ id?: string; name?: string }>; nextCursor: string | null }>();
+      const page = response.json<{
+        items: Array<{ id?: string; name?: string }>;
+        nextCursor: string | null;
+      }>();
       assert.ok(page.items.length <= limit);
       if (page.nextCursor !== null) assert.equal(page.items.length, limit, 'only the last page is short');
       ids.push(...page.items.map((item) => (item.id ?? item.name) as string));
@@ -265,7 +314,15 @@ describe('calls', () => {
   });
 
   it('refuses a bad limit, status or cursor with 400 invalid-request', async () => {
-    for (const query of ['limit=0', 'limit=501', 'limit=abc', 'limit=1.5', 'limit=-3', 'limit=', 'limit=1&limit=2']) {
+    for (const query of [
+      'limit=0',
+      'limit=501',
+      'limit=abc',
+      'limit=1.5',
+      'limit=-3',
+      'limit=',
+      'limit=1&limit=2',
+    ]) {
       assertError(await get(`/v1/tenants/acme/calls?${query}`), 400, 'invalid-request');
     }
     assert.equal((await get('/v1/tenants/acme/calls?limit=500')).statusCode, 200);
@@ -325,6 +382,32 @@ describe('files', () => {
     assert.equal(secondPage.nextCursor, null);
   });
 
+  it('pages through files first seen in the same millisecond, whatever their names', async () => {
+    // Redis orders ties by UTF-8 bytes, which differs from JS string order past U+FFFF.
+    const names = ['😀 call.wav', '！call.wav', 'a.wav', 'Z.wav', 'é.wav', 'a b.wav', '日本.wav', '𝄞.wav'];
+    for (const name of names) {
+      await state.assets.recordVersion('globex', name, 'recording', {
+        versionId: '1-1',
+        sizeBytes: 1,
+        modifiedAt: clock.now().toISOString(),
+        location: `data/${name}`,
+      });
+    }
+    for (const limit of [1, 2, 3]) {
+      const served: string[] = [];
+      let cursor: string | null = null;
+      do {
+        const cursorParam: string = cursor ? `&cursor=${encodeURIComponent(cursor)}` : '';
+        const response = await get(`/v1/tenants/globex/files?limit=${limit}${cursorParam}`);
+        assert.equal(response.statusCode, 200, response.body);
+        const page = response.json<{ items: Asset[]; nextCursor: string | null }>();
+        served.push(...page.items.map((a) => a.name));
+        cursor = page.nextCursor;
+      } while (cursor && served.length <= names.length);
+      assert.deepEqual([...served].sort(), [...names].sort(), `limit ${limit}`);
+    }
+  });
+
   it('refuses an unknown state or bad paging with 400 invalid-request', async () => {
     assertError(await get('/v1/tenants/acme/files?state=done'), 400, 'invalid-request');
     assertError(await get('/v1/tenants/acme/files?limit=0'), 400, 'invalid-request');
@@ -375,7 +458,12 @@ describe('crm', () => {
 
 describe('registering recordings', () => {
   const post = (payload: unknown, headers: Record<string, string> = ALL, tenant = 'acme') =>
-    app.inject({ method: 'POST', url: `/v1/tenants/${tenant}/recordings`, headers, payload: payload as object });
+    app.inject({
+      method: 'POST',
+      url: `/v1/tenants/${tenant}/recordings`,
+      headers,
+      payload: payload as object,
+    });
 
   it('accepts a recording (202), stores it and enqueues match-recording on call-match', async () => {
     const response = await post({
@@ -396,7 +484,10 @@ describe('registering recordings', () => {
     assert.ok(job, 'match-recording job with id acme/registered/CRM-CALL-42');
     assert.equal(job.id, 'acme/registered/CRM-CALL-42');
     assert.equal(job.name, 'match-recording');
-    assert.deepEqual((job.data as { payload: unknown }).payload, { tenantId: 'acme', fileName: 'CRM-CALL-42' });
+    assert.deepEqual((job.data as { payload: unknown }).payload, {
+      tenantId: 'acme',
+      fileName: 'CRM-CALL-42',
+    });
 
     const recording = await state.recordings.get('acme', 'CRM-CALL-42');
     assert.ok(recording);
@@ -412,10 +503,15 @@ describe('registering recordings', () => {
       probed: false,
     });
     assert.deepEqual(recording.name, { pattern: 'external-id', externalId: 'CRM-CALL-42', source: 'dialer' });
-    assert.deepEqual(await state.names.lookup('acme', pairingKey('CRM-CALL-42')), { recording: 'CRM-CALL-42' });
+    assert.deepEqual(await state.names.lookup('acme', pairingKey('CRM-CALL-42')), {
+      recording: 'CRM-CALL-42',
+    });
 
     // Registering again is idempotent: one job.
-    assert.equal((await post({ externalId: 'CRM-CALL-42', location: 's3://recordings/crm-call-42.wav' })).statusCode, 202);
+    assert.equal(
+      (await post({ externalId: 'CRM-CALL-42', location: 's3://recordings/crm-call-42.wav' })).statusCode,
+      202,
+    );
     const jobs = await producer.queue('call-match').getJobs(['waiting', 'prioritized', 'delayed', 'active']);
     assert.equal(jobs.filter((j) => j.id === 'acme/registered/CRM-CALL-42').length, 1);
   });
@@ -460,6 +556,8 @@ describe('registering recordings', () => {
     });
     assert.ok(notJson.statusCode >= 400 && notJson.statusCode < 500);
     assertError(notJson, notJson.statusCode, 'invalid-request');
+    const tooLarge = await post({ externalId: 'x', location: 'y'.repeat(2 * 1024 * 1024) });
+    assertError(tooLarge, 413, 'invalid-request');
     assert.equal(await producer.queue('call-match').getJob(jobId('acme', 'registered', 'x')), undefined);
   });
 
@@ -477,7 +575,11 @@ describe('registering recordings', () => {
 describe('queues', () => {
   it('answers counts per queue for any valid token', async () => {
     await producer.add('scan-source', { tenantId: 'acme' }, { jobId: 'queues-scan' });
-    await producer.add('scan-source', { tenantId: 'globex' }, { jobId: 'queues-scan-later', delayMs: 60_000 });
+    await producer.add(
+      'scan-source',
+      { tenantId: 'globex' },
+      { jobId: 'queues-scan-later', delayMs: 60_000 },
+    );
     for (const headers of [ALL, ACME]) {
       const response = await get('/v1/queues', headers);
       assert.equal(response.statusCode, 200);
@@ -551,6 +653,10 @@ describe('unknown routes', () => {
   it('answers 404 not-found in the JSON error shape', async () => {
     assertError(await get('/nope', {}), 404, 'not-found');
     assertError(await get('/v1/tenants/acme/nope'), 404, 'not-found');
-    assertError(await app.inject({ method: 'DELETE', url: '/v1/tenants/acme/calls', headers: ALL }), 404, 'not-found');
+    assertError(
+      await app.inject({ method: 'DELETE', url: '/v1/tenants/acme/calls', headers: ALL }),
+      404,
+      'not-found',
+    );
   });
 });

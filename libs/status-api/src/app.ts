@@ -1,12 +1,23 @@
 // The status API (CONTRACT.md "Status API"): an app factory tested with inject().
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { scopeAllows, type TokenScope } from '@callintake/config';
-import { pairingKey } from '@callintake/naming';
+import { stemKey } from '@callintake/naming';
 import { jobId, QUEUE_NAMES, type JobProducer } from '@callintake/queues';
-import { ASSET_STATES, CALL_STATUSES, CRM_OBJECT_TYPES, type AssetState, type CallStatus, type CrmObjectType, type TenantConfig } from '@callintake/schemas';
+import {
+  ASSET_STATES,
+  CALL_STATUSES,
+  CRM_OBJECT_TYPES,
+  type AssetState,
+  type CallStatus,
+  type CrmObjectType,
+  type TenantConfig,
+} from '@callintake/schemas';
 import { InvalidCursorError, type RecordingRecord, type StateStore } from '@callintake/state';
 import { ApiError, errorBody } from './errors';
 import { renderMetrics } from './metrics';
+import { docsPage, openApiDocument } from './openapi';
+import { oneOf, pageRequest } from './query';
+import { registerRecordingSchema, type RegisterRecordingBody } from './recording-body';
 
 export interface StatusApiDeps {
   state: StateStore;
@@ -16,35 +27,24 @@ export interface StatusApiDeps {
   logger?: boolean;
 }
 
-const MAX_LIMIT = 500;
-const DEFAULT_LIMIT = 50;
-
-function pageRequest(query: { limit?: string; cursor?: string }) {
-  const limit = query.limit === undefined ? DEFAULT_LIMIT : Number(query.limit);
-  if (!Number.isInteger(limit) || limit < 1 || limit > MAX_LIMIT) {
-    throw new ApiError('invalid-request', `limit must be a whole number from 1 to ${MAX_LIMIT}`);
-  }
-  return { limit, ...(query.cursor ? { cursor: query.cursor } : {}) };
-}
-
-function oneOf<T extends string>(value: string | undefined, allowed: readonly T[], name: string): T | undefined {
-  if (value === undefined) return undefined;
-  if (!allowed.includes(value as T)) throw new ApiError('invalid-request', `${name} must be one of ${allowed.join(', ')}`);
-  return value as T;
-}
-
 export function buildStatusApi(deps: StatusApiDeps): FastifyInstance {
-  const app = Fastify({ logger: deps.logger ?? false });
+  // Fastify's default strips properties a schema does not allow; we refuse them instead, so a
+  // misspelt optional field is an error rather than silently dropped.
+  const app = Fastify({ logger: deps.logger ?? false, ajv: { customOptions: { removeAdditional: false } } });
 
   app.setErrorHandler((error, _request, reply) => {
     if (error instanceof ApiError) return reply.code(error.status).send(errorBody(error.code, error.message));
-    if (error instanceof InvalidCursorError) return reply.code(400).send(errorBody('invalid-request', error.message));
+    if (error instanceof InvalidCursorError)
+      return reply.code(400).send(errorBody('invalid-request', error.message));
     const status = (error as { statusCode?: number }).statusCode;
-    if (status && status >= 400 && status < 500) return reply.code(status).send(errorBody('invalid-request', (error as Error).message));
+    if (status && status >= 400 && status < 500)
+      return reply.code(status).send(errorBody('invalid-request', (error as Error).message));
     app.log.error({ err: error }, 'status API error');
     return reply.code(500).send(errorBody('internal', 'internal error'));
   });
-  app.setNotFoundHandler((request, reply) => reply.code(404).send(errorBody('not-found', `no route ${request.method} ${request.url}`)));
+  app.setNotFoundHandler((request, reply) =>
+    reply.code(404).send(errorBody('not-found', `no route ${request.method} ${request.url}`)),
+  );
 
   const authorize = (request: FastifyRequest): TokenScope => {
     const header = request.headers.authorization ?? '';
@@ -56,11 +56,25 @@ export function buildStatusApi(deps: StatusApiDeps): FastifyInstance {
   const tenantFor = (request: FastifyRequest<{ Params: { tenant: string } }>): TenantConfig => {
     const scope = authorize(request);
     const tenantId = request.params.tenant;
-    if (!scopeAllows(scope, tenantId)) throw new ApiError('forbidden', `this token may not read tenant ${tenantId}`);
+    if (!scopeAllows(scope, tenantId))
+      throw new ApiError('forbidden', `this token may not read tenant ${tenantId}`);
     const tenant = deps.tenants.get(tenantId);
     if (!tenant) throw new ApiError('unknown-tenant', `no tenant ${tenantId}`);
     return tenant;
   };
+  // Checked on request, before the body is parsed or validated: a caller without a valid token
+  // learns nothing about a route's body schema. Handlers call tenantFor again for the tenant.
+  const requireToken = async (request: FastifyRequest) => {
+    authorize(request);
+  };
+  const requireTenant = async (request: FastifyRequest) => {
+    tenantFor(request as FastifyRequest<{ Params: { tenant: string } }>);
+  };
+
+  const openApi = openApiDocument();
+  const docs = docsPage(openApi);
+  app.get('/openapi.json', async () => openApi);
+  app.get('/docs', async (_request, reply) => reply.type('text/html; charset=utf-8').send(docs));
 
   app.get('/healthz', async () => ({ status: 'ok' }));
   app.get('/readyz', async (_request, reply: FastifyReply) => {
@@ -78,43 +92,68 @@ export function buildStatusApi(deps: StatusApiDeps): FastifyInstance {
 
   app.get<{ Params: { tenant: string }; Querystring: { status?: string; limit?: string; cursor?: string } }>(
     '/v1/tenants/:tenant/calls',
+    { onRequest: requireTenant },
     async (request) => {
       const tenant = tenantFor(request);
       const status = oneOf<CallStatus>(request.query.status, CALL_STATUSES, 'status');
-      return deps.state.calls.list(tenant.id, { ...pageRequest(request.query), ...(status ? { status } : {}) });
+      return deps.state.calls.list(tenant.id, {
+        ...pageRequest(request.query),
+        ...(status ? { status } : {}),
+      });
     },
   );
-  app.get<{ Params: { tenant: string; callId: string } }>('/v1/tenants/:tenant/calls/:callId', async (request) => {
-    const tenant = tenantFor(request);
-    const call = await deps.state.calls.get(tenant.id, request.params.callId);
-    if (!call) throw new ApiError('not-found', `no call ${request.params.callId} for tenant ${tenant.id}`);
-    return call;
-  });
+  app.get<{ Params: { tenant: string; callId: string } }>(
+    '/v1/tenants/:tenant/calls/:callId',
+    { onRequest: requireTenant },
+    async (request) => {
+      const tenant = tenantFor(request);
+      const call = await deps.state.calls.get(tenant.id, request.params.callId);
+      if (!call) throw new ApiError('not-found', `no call ${request.params.callId} for tenant ${tenant.id}`);
+      return call;
+    },
+  );
   app.get<{ Params: { tenant: string }; Querystring: { state?: string; limit?: string; cursor?: string } }>(
     '/v1/tenants/:tenant/files',
+    { onRequest: requireTenant },
     async (request) => {
       const tenant = tenantFor(request);
       const state = oneOf<AssetState>(request.query.state, ASSET_STATES, 'state');
-      return deps.state.assets.list(tenant.id, { ...pageRequest(request.query), ...(state ? { state } : {}) });
+      return deps.state.assets.list(tenant.id, {
+        ...pageRequest(request.query),
+        ...(state ? { state } : {}),
+      });
     },
   );
-  app.get<{ Params: { tenant: string; fileName: string } }>('/v1/tenants/:tenant/files/:fileName', async (request) => {
-    const tenant = tenantFor(request);
-    const asset = await deps.state.assets.get(tenant.id, request.params.fileName);
-    if (!asset) throw new ApiError('not-found', `no file ${request.params.fileName} for tenant ${tenant.id}`);
-    return asset;
-  });
-  app.get<{ Params: { tenant: string; objectType: string; id: string } }>('/v1/tenants/:tenant/crm/:objectType/:id', async (request) => {
-    const tenant = tenantFor(request);
-    const type = oneOf<CrmObjectType>(request.params.objectType, CRM_OBJECT_TYPES, 'objectType') as CrmObjectType;
-    const record = await deps.state.crm.get(tenant.id, type, request.params.id);
-    if (!record) throw new ApiError('not-found', `no ${type} ${request.params.id} for tenant ${tenant.id}`);
-    return { type, id: request.params.id, record };
-  });
+  app.get<{ Params: { tenant: string; fileName: string } }>(
+    '/v1/tenants/:tenant/files/:fileName',
+    { onRequest: requireTenant },
+    async (request) => {
+      const tenant = tenantFor(request);
+      const asset = await deps.state.assets.get(tenant.id, request.params.fileName);
+      if (!asset)
+        throw new ApiError('not-found', `no file ${request.params.fileName} for tenant ${tenant.id}`);
+      return asset;
+    },
+  );
+  app.get<{ Params: { tenant: string; objectType: string; id: string } }>(
+    '/v1/tenants/:tenant/crm/:objectType/:id',
+    { onRequest: requireTenant },
+    async (request) => {
+      const tenant = tenantFor(request);
+      const type = oneOf<CrmObjectType>(
+        request.params.objectType,
+        CRM_OBJECT_TYPES,
+        'objectType',
+      ) as CrmObjectType;
+      const record = await deps.state.crm.get(tenant.id, type, request.params.id);
+      if (!record) throw new ApiError('not-found', `no ${type} ${request.params.id} for tenant ${tenant.id}`);
+      return { type, id: request.params.id, record };
+    },
+  );
 
   app.post<{ Params: { tenant: string }; Body: RegisterRecordingBody }>(
     '/v1/tenants/:tenant/recordings',
-    { schema: { body: registerRecordingSchema } },
+    { onRequest: requireTenant, schema: { body: registerRecordingSchema } },
     async (request, reply) => {
       const tenant = tenantFor(request);
       const body = request.body;
@@ -127,28 +166,40 @@ export function buildStatusApi(deps: StatusApiDeps): FastifyInstance {
           container: body.container ?? 'unknown',
           ...(body.codec ? { codec: body.codec } : {}),
           ...(body.durationSec !== undefined ? { durationSec: body.durationSec } : {}),
-          ...(body.channels !== undefined ? { channels: body.channels, speakerSeparation: body.channels >= 2 ? 'channels' : 'diarization' } : {}),
+          ...(body.channels !== undefined
+            ? { channels: body.channels, speakerSeparation: body.channels >= 2 ? 'channels' : 'diarization' }
+            : {}),
           ...(body.sampleRateHz !== undefined ? { sampleRateHz: body.sampleRateHz } : {}),
           sizeBytes: body.sizeBytes ?? 0,
           probed: false,
         },
         archiveUri: body.location,
         sha256: '',
-        name: { pattern: 'external-id', externalId: body.externalId, ...(body.source ? { source: body.source } : {}) },
+        name: {
+          pattern: 'external-id',
+          externalId: body.externalId,
+          ...(body.source ? { source: body.source } : {}),
+        },
         warnings: [],
         capturedAt: deps.state.clock.now().toISOString(),
+        origin: 'registered',
       };
-      await deps.state.recordings.put(record, pairingKey(body.externalId));
-      await deps.producer.add('match-recording', { tenantId: tenant.id, fileName: record.fileName }, { jobId: jobId(tenant.id, 'registered', body.externalId) });
+      await deps.state.recordings.put(record, stemKey(body.externalId));
+      await deps.producer.add(
+        'match-recording',
+        { tenantId: tenant.id, fileName: record.fileName },
+        { jobId: jobId(tenant.id, 'registered', body.externalId) },
+      );
       return reply.code(202).send({ callId: body.externalId, status: 'accepted' });
     },
   );
 
-  app.get('/v1/queues', async (request) => {
-    authorize(request);
+  app.get('/v1/queues', { onRequest: requireToken }, async () => {
     const items = await Promise.all(
       QUEUE_NAMES.map(async (name) => {
-        const counts = await deps.producer.queue(name).getJobCounts('waiting', 'prioritized', 'active', 'delayed', 'failed', 'completed');
+        const counts = await deps.producer
+          .queue(name)
+          .getJobCounts('waiting', 'prioritized', 'active', 'delayed', 'failed', 'completed');
         return { name, ...counts };
       }),
     );
@@ -157,32 +208,3 @@ export function buildStatusApi(deps: StatusApiDeps): FastifyInstance {
 
   return app;
 }
-
-interface RegisterRecordingBody {
-  externalId: string;
-  location: string;
-  source?: string;
-  container?: string;
-  codec?: string;
-  durationSec?: number;
-  channels?: number;
-  sampleRateHz?: number;
-  sizeBytes?: number;
-}
-
-const registerRecordingSchema = {
-  type: 'object',
-  required: ['externalId', 'location'],
-  additionalProperties: false,
-  properties: {
-    externalId: { type: 'string', minLength: 1, maxLength: 512 },
-    location: { type: 'string', minLength: 1, description: 'where the media is, e.g. s3://bucket/key' },
-    source: { type: 'string' },
-    container: { type: 'string' },
-    codec: { type: 'string' },
-    durationSec: { type: 'number', minimum: 0 },
-    channels: { type: 'integer', minimum: 1 },
-    sampleRateHz: { type: 'integer', minimum: 1 },
-    sizeBytes: { type: 'integer', minimum: 0 },
-  },
-} as const;

@@ -1,3 +1,5 @@
 export * from './errors';
 export * from './app';
 export * from './metrics';
+export * from './openapi';
+export * from './recording-body';

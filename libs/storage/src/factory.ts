@@ -15,7 +15,9 @@ export function openUploadArea(location: SourceLocation): UploadArea {
       return new LocalUploadArea(location.root);
     case 'sftp':
     case 's3':
-      throw new UnsupportedLocationError(`source kind "${location.kind}" is not implemented yet; use kind: local`);
+      throw new UnsupportedLocationError(
+        `source kind "${location.kind}" is not implemented yet; use kind: local`,
+      );
   }
 }
 

@@ -139,7 +139,14 @@ export class LocalUploadArea implements UploadArea {
 
   async remove(filePath: string): Promise<void> {
     const resolved = this.resolveFile(filePath);
-    const info = await walkWithoutSymlinks(this.root, resolved);
+    // Parents must not be links; the entry itself may be one (a customer-planted symlink that
+    // retention purges): unlink removes the link and never touches what it points to.
+    const parent = await walkWithoutSymlinks(this.root, resolved, resolved.segments.length - 1);
+    if (parent === null && resolved.segments.length > 1) return;
+    const info = await lstat(resolved.absolute).catch((error: unknown) => {
+      if (isMissing(error)) return null;
+      throw toStorageError(error, `cannot inspect ${resolved.relative}`);
+    });
     if (info === null) return;
     if (info.isDirectory()) throw new StorageError(`${resolved.relative} is a folder`, 'io');
     try {

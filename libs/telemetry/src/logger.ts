@@ -4,7 +4,15 @@ import { pino, type Logger } from 'pino';
 
 export type { Logger };
 
-const REDACTED_KEYS = ['password', 'passphrase', 'privateKey', 'secretAccessKey', 'accessKeyId', 'token', 'authorization'];
+const REDACTED_KEYS = [
+  'password',
+  'passphrase',
+  'privateKey',
+  'secretAccessKey',
+  'accessKeyId',
+  'token',
+  'authorization',
+];
 
 export function createLogger(options: { service: string; level?: string }): Logger {
   return pino({

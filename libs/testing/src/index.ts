@@ -69,7 +69,8 @@ export async function waitFor<T>(
     const value = await check();
     if (value) return value;
     last = value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${options.what} (last: ${JSON.stringify(last)})`);
+    if (Date.now() > deadline)
+      throw new Error(`timed out waiting for ${options.what} (last: ${JSON.stringify(last)})`);
     await new Promise((r) => setTimeout(r, options.intervalMs ?? 50));
   }
 }
@@ -85,11 +86,15 @@ export interface ServiceProcess {
 
 /** Starts one app (apps/<name>/src/main.ts) as its own process, as Kubernetes would. */
 export function spawnService(name: string, env: NodeJS.ProcessEnv): ServiceProcess {
-  const child = spawn(process.execPath, ['--import', 'tsx', join(WORKSPACE_ROOT, 'apps', name, 'src', 'main.ts')], {
-    cwd: WORKSPACE_ROOT,
-    env: { ...process.env, ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  const child = spawn(
+    process.execPath,
+    ['--import', 'tsx', join(WORKSPACE_ROOT, 'apps', name, 'src', 'main.ts')],
+    {
+      cwd: WORKSPACE_ROOT,
+      env: { ...process.env, ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
   let output = '';
   child.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()));
   child.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString()));

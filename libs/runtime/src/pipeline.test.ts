@@ -1,0 +1,588 @@
+// The intake pipeline end to end without workers: scan, then every handler called directly on
+// the jobs it finds in the queues, in the order the workers would take them. Real Redis, real
+// folders, synthetic WAVs. Each test has its own tenant and clock. It lives here, with the
+// wiring of every handler, because intake's own tests cannot import the libs that import intake.
+import assert from 'node:assert/strict';
+import { mkdir, readdir, readFile, stat, utimes, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { after, before, describe, it } from 'node:test';
+import { parseApiTokens } from '@callintake/config';
+import { buildStatusApi } from '@callintake/status-api';
+import type { Job } from 'bullmq';
+import type { Redis } from 'ioredis';
+import { handleIngestCrmBatch } from '@callintake/crm';
+import { scanSource, type ErrorReport } from '@callintake/intake';
+import { handleMatchMetadata, handleMatchRecording } from '@callintake/matching';
+import { encodeWav, handleProbeRecording, type ProbeDeps } from '@callintake/media';
+import { handleParseMetadata } from '@callintake/metadata';
+import {
+  bullPrefix,
+  jobId,
+  JobProducer,
+  workerConnection,
+  type Envelope,
+  type JobContext,
+  type JobName,
+  type JobPayloads,
+  type QueueName,
+} from '@callintake/queues';
+import type { Call, TenantConfig } from '@callintake/schemas';
+import { manualClock, StateStore } from '@callintake/state';
+import { LocalArchiveStore, LocalUploadArea, type UploadArea } from '@callintake/storage';
+import { silentLogger } from '@callintake/telemetry';
+import { localTenant, removeNamespace, tempDir, TEST_REDIS_URL, uniqueNamespace } from '@callintake/testing';
+
+const namespace = uniqueNamespace('intake-pipeline');
+let redis: Redis;
+let producer: JobProducer;
+let folder: { path: string; remove(): Promise<void> };
+let tenantCount = 0;
+
+before(async () => {
+  redis = workerConnection({ url: TEST_REDIS_URL, namespace });
+  producer = new JobProducer(redis, bullPrefix({ namespace }));
+  folder = await tempDir('intake-pipeline');
+});
+
+after(async () => {
+  await producer.close();
+  await redis.quit();
+  await removeNamespace(namespace);
+  await folder.remove();
+});
+
+const START = new Date('2024-03-12T10:00:00Z');
+const HOUR = 3600_000;
+const MAPPING = {
+  datetime: { to: 'callTime', type: 'datetime' },
+  email: { to: 'userId' },
+  filename: { to: 'recordingFile' },
+  direction: { to: 'direction' },
+};
+/** Stage order of the workers: CRM first (priority lane), then media and metadata, then matching. */
+const STAGES: QueueName[] = ['crm-ingest', 'media-probe', 'metadata-parse', 'call-match'];
+
+type Handlers = { [J in JobName]?: (payload: JobPayloads[J], context: JobContext) => Promise<unknown> };
+
+async function world(overrides: Record<string, unknown> = {}) {
+  tenantCount += 1;
+  const id = `pipe-${tenantCount}`;
+  const base = join(folder.path, id);
+  const tenant: TenantConfig = localTenant(base, { id, ...overrides });
+  const root = join(base, 'upload');
+  await mkdir(join(root, 'data'), { recursive: true });
+  const clock = manualClock(START);
+  const state = new StateStore(redis, namespace, clock);
+  const archive = new LocalArchiveStore(join(base, 'archive'));
+  /** What the workers read the upload area through; a test may swap in a failing one. */
+  let area: UploadArea = new LocalUploadArea(root);
+  const deps: ProbeDeps = {
+    state,
+    producer,
+    tenant: (tenantId) => (tenantId === id ? tenant : undefined),
+    uploadArea: () => area,
+    archive: () => archive,
+  };
+  const handlers: Handlers = {
+    'probe-recording': (payload, context) => handleProbeRecording(deps, payload, context),
+    'parse-metadata': (payload, context) => handleParseMetadata(deps, payload, context),
+    'ingest-crm-batch': (payload, context) => handleIngestCrmBatch(deps, payload, context),
+    'match-recording': (payload, context) => handleMatchRecording(deps, payload, context),
+    'match-metadata': (payload, context) => handleMatchMetadata(deps, payload, context),
+  };
+  // BullMQ keeps completed jobs (and ignores adds of their ids) for a day; so do we.
+  const done = new Set<string>();
+
+  const context = (job: Job): JobContext => ({ jobId: job.id ?? '', attempt: 1, logger: silentLogger() });
+
+  /** Jobs of this tenant waiting on a queue, oldest first. */
+  const waiting = async (queue: QueueName): Promise<Job[]> => {
+    const jobs = await producer.queue(queue).getJobs(['waiting', 'prioritized', 'delayed']);
+    return jobs
+      .filter((job) => tenantOf(job) === id && !done.has(`${queue}:${job.id}`))
+      .sort((a, b) => a.timestamp - b.timestamp || String(a.id).localeCompare(String(b.id)));
+  };
+
+  const runJob = async (queue: QueueName, job: Job) => {
+    const handler = handlers[job.name as JobName] as
+      ((payload: unknown, context: JobContext) => Promise<unknown>) | undefined;
+    if (!handler) throw new Error(`no handler for ${job.name}`);
+    await handler((job.data as Envelope<JobName>).payload, context(job));
+    done.add(`${queue}:${job.id}`);
+  };
+
+  /** Runs what waits on one queue, like that queue's worker would. */
+  const run = async (queue: QueueName): Promise<number> => {
+    const jobs = await waiting(queue);
+    for (const job of jobs) await runJob(queue, job);
+    return jobs.length;
+  };
+
+  return {
+    id,
+    tenant,
+    root,
+    clock,
+    state,
+    deps,
+    context,
+    waiting,
+    runJob,
+    run,
+    setArea(next: UploadArea) {
+      area = next;
+    },
+    scan: () =>
+      scanSource({ tenant, area: new LocalUploadArea(root), state, producer, logger: silentLogger() }),
+    /** Scans, then runs every stage in order until nothing is left. */
+    async settle() {
+      await this.scan();
+      let ran = 0;
+      do {
+        ran = 0;
+        for (const queue of STAGES) ran += await run(queue);
+      } while (ran > 0);
+    },
+    async put(name: string, content: string | Buffer, mtime = new Date(clock.now().getTime() - 60_000)) {
+      const path = join(root, 'data', name);
+      await writeFile(path, content);
+      await utimes(path, mtime, mtime);
+    },
+    async calls(): Promise<Call[]> {
+      return (await state.calls.list(id, { limit: 100 })).items;
+    },
+    async dataFiles(dir = 'data'): Promise<string[]> {
+      const entries = await readdir(join(root, dir), { withFileTypes: true }).catch(() => []);
+      return entries
+        .filter((entry) => entry.isFile())
+        .map((entry) => entry.name)
+        .sort();
+    },
+    async errorReport(name: string): Promise<ErrorReport> {
+      return JSON.parse(
+        await readFile(join(root, 'data', 'rejected', `${name}.error.json`), 'utf8'),
+      ) as ErrorReport;
+    },
+  };
+}
+
+function tenantOf(job: Job): string | undefined {
+  const payload = (job.data as Envelope<JobName>).payload as { tenantId?: string };
+  return payload.tenantId;
+}
+
+const RECORDING = '20240312-093000_out_jdoe.wav';
+const STEM = '20240312-093000_out_jdoe';
+const wav = encodeWav({ sampleRateHz: 8000, channels: 2, durationSec: 1.5 });
+
+function metadataJson(fields: Record<string, unknown> = {}): string {
+  return JSON.stringify({
+    datetime: '2024-03-12T09:30:00Z',
+    email: 'jdoe@acme.test',
+    filename: RECORDING,
+    direction: 'outbound',
+    campaign: 'spring',
+    ...fields,
+  });
+}
+
+async function exists(path: string): Promise<boolean> {
+  return stat(path).then(
+    () => true,
+    () => false,
+  );
+}
+
+describe('a recording and its metadata', () => {
+  it('become one ready call, captured, archived and moved to processed/', async () => {
+    const w = await world();
+    await w.put(RECORDING, wav);
+    await w.put(`${STEM}.json`, metadataJson());
+    await w.settle();
+
+    const calls = await w.calls();
+    assert.equal(calls.length, 1);
+    const call = calls[0] as Call;
+    assert.equal(call.id, STEM);
+    assert.equal(call.status, 'ready');
+    assert.equal(call.callTime, '2024-03-12T09:30:00.000Z');
+    assert.equal(call.userId, 'jdoe@acme.test');
+    assert.equal(call.direction, 'outbound');
+    assert.equal(call.match?.method, 'name');
+    assert.deepEqual(call.metadata?.fields, {
+      callTime: '2024-03-12T09:30:00.000Z',
+      userId: 'jdoe@acme.test',
+      recordingFile: RECORDING,
+      direction: 'outbound',
+      campaign: 'spring',
+    });
+    const { archiveUri, ...facts } = call.recording ?? assert.fail('the call has its recording');
+    assert.deepEqual(facts, {
+      fileName: RECORDING,
+      container: 'wav',
+      codec: 'pcm_s16le',
+      durationSec: 1.5,
+      channels: 2,
+      sampleRateHz: 8000,
+      sizeBytes: wav.length,
+      speakerSeparation: 'channels',
+      probed: true,
+    });
+    assert.deepEqual(await readFile(fileURLToPath(archiveUri)), wav, 'the archive holds the same bytes');
+
+    assert.deepEqual(await w.dataFiles(), []);
+    assert.deepEqual(await w.dataFiles('data/processed'), [`${STEM}.json`, RECORDING].sort());
+    for (const name of [RECORDING, `${STEM}.json`]) {
+      const asset = await w.state.assets.get(w.id, name);
+      assert.equal(asset?.state, 'processed', name);
+      assert.deepEqual(asset?.callIds, [STEM], name);
+      assert.equal(asset?.versions[0]?.location, `data/processed/${name}`);
+      assert.match(asset?.versions[0]?.sha256 ?? '', /^[0-9a-f]{64}$/);
+    }
+    const ready = await producer.queue('calls-ready').getJob(jobId(w.id, STEM));
+    assert.equal((ready?.data as Envelope<'call-ready'>).payload.id, STEM);
+  });
+
+  for (const order of ['metadata first', 'recording first'] as const) {
+    it(`pair the same way whichever arrives first (${order})`, async () => {
+      const w = await world();
+      const putRecording = () => w.put(RECORDING, wav);
+      const putMetadata = () => w.put(`${STEM}.json`, metadataJson());
+      if (order === 'metadata first') await putMetadata();
+      else await putRecording();
+      await w.settle();
+      const waitingCall = (await w.calls())[0];
+      assert.equal(
+        waitingCall?.status,
+        order === 'metadata first' ? 'awaiting_recording' : 'awaiting_metadata',
+      );
+
+      if (order === 'metadata first') await putRecording();
+      else await putMetadata();
+      await w.settle();
+      const calls = await w.calls();
+      assert.deepEqual(
+        calls.map((c) => [c.id, c.status, c.match?.method]),
+        [[STEM, 'ready', 'name']],
+      );
+    });
+  }
+
+  it('joins a metadata file that names its recording by reference, when the metadata came first', async () => {
+    const w = await world();
+    await w.put('crm-export-0042.json', metadataJson({ filename: `sftp/out/${RECORDING}` }));
+    await w.settle();
+    assert.deepEqual(
+      (await w.calls()).map((c) => [c.id, c.status]),
+      [['crm-export-0042', 'awaiting_recording']],
+    );
+
+    await w.put(RECORDING, wav);
+    await w.settle();
+    const calls = await w.calls();
+    assert.deepEqual(
+      calls.map((c) => [c.id, c.status, c.match?.method]),
+      [[STEM, 'ready', 'reference']],
+      'one ready call, and the waiting one is gone',
+    );
+    assert.equal(await w.state.calls.get(w.id, 'crm-export-0042'), null);
+    assert.deepEqual(
+      (await w.state.assets.get(w.id, 'crm-export-0042.json'))?.callIds,
+      [STEM],
+      'no link to the merged call',
+    );
+  });
+
+  it('joins a metadata file that names its recording by reference, when the recording came first', async () => {
+    const w = await world();
+    await w.put(RECORDING, wav);
+    await w.settle();
+    await w.put('crm-export-0043.json', metadataJson());
+    await w.settle();
+    assert.deepEqual(
+      (await w.calls()).map((c) => [c.id, c.status, c.match?.method]),
+      [[STEM, 'ready', 'reference']],
+    );
+  });
+
+  it('keeps a recording alone out of sight as awaiting_metadata', async () => {
+    const w = await world();
+    await w.put(RECORDING, wav);
+    await w.settle();
+    const calls = await w.calls();
+    assert.deepEqual(
+      calls.map((c) => [c.id, c.status]),
+      [[STEM, 'awaiting_metadata']],
+    );
+    assert.equal(calls[0]?.callTime, '2024-03-12T09:30:00.000Z', 'the time comes from the name');
+    assert.equal(calls[0]?.userId, 'jdoe');
+    assert.equal(await producer.queue('calls-ready').getJob(jobId(w.id, STEM)), undefined);
+    assert.deepEqual(await w.dataFiles('data/processed'), [RECORDING]);
+  });
+});
+
+describe('a recording registered by another connector', () => {
+  it('pairs with metadata named after its external id, keeping a dotted id whole', async () => {
+    const w = await world();
+    const api = buildStatusApi({
+      state: w.state,
+      producer,
+      tokens: parseApiTokens('t:*'),
+      tenants: new Map([[w.id, w.tenant]]),
+    });
+    const response = await api.inject({
+      method: 'POST',
+      url: `/v1/tenants/${w.id}/recordings`,
+      headers: { authorization: 'Bearer t' },
+      payload: { externalId: 'CA.1234', location: 's3://dialer/CA.1234.mp3', channels: 2, durationSec: 30 },
+    });
+    assert.equal(response.statusCode, 202);
+    await api.close();
+    await w.put('CA.1234.json', metadataJson({ filename: undefined }));
+    await w.settle();
+    const calls = await w.calls();
+    assert.deepEqual(
+      calls.map((c) => [c.id, c.status]),
+      [['CA.1234', 'ready']],
+    );
+    assert.equal(calls[0]?.recording?.archiveUri, 's3://dialer/CA.1234.mp3');
+    assert.equal(calls[0]?.recording?.speakerSeparation, 'channels');
+  });
+});
+
+describe('rejections by the workers', () => {
+  it('rejects a text file named .wav as format-mismatch', async () => {
+    const w = await world();
+    await w.put('fake.wav', 'this is a shopping list, not a recording\n');
+    await w.settle();
+    const asset = await w.state.assets.get(w.id, 'fake.wav');
+    assert.equal(asset?.state, 'rejected');
+    assert.equal(asset?.reason?.code, 'format-mismatch');
+    const report = await w.errorReport('fake.wav');
+    assert.equal(report.error.code, 'format-mismatch');
+    assert.match(report.error.message, /text/i);
+    assert.deepEqual(await w.dataFiles(), []);
+    assert.deepEqual(await w.dataFiles('data/rejected'), ['fake.wav', 'fake.wav.error.json']);
+    assert.equal(await w.state.recordings.get(w.id, 'fake.wav'), null);
+    assert.deepEqual(await w.calls(), []);
+  });
+
+  it('rejects JSON with a nested object as nested-field, naming the field', async () => {
+    const w = await world();
+    await w.put('nested.json', metadataJson({ caller: { name: 'Jane', phone: '+1 555' } }));
+    await w.settle();
+    const report = await w.errorReport('nested.json');
+    assert.equal(report.error.code, 'nested-field');
+    assert.equal(report.error.field, 'caller');
+    assert.match(report.error.message, /"caller"/);
+    assert.equal((await w.state.assets.get(w.id, 'nested.json'))?.reason?.code, 'nested-field');
+    assert.deepEqual(await w.dataFiles('data/rejected'), ['nested.json', 'nested.json.error.json']);
+    assert.deepEqual(await w.calls(), []);
+  });
+
+  it('rejects metadata without a userId as missing-field', async () => {
+    const w = await world();
+    await w.put('anonymous.json', JSON.stringify({ datetime: '2024-03-12T09:30:00Z', direction: 'inbound' }));
+    await w.settle();
+    const report = await w.errorReport('anonymous.json');
+    assert.equal(report.error.code, 'missing-field');
+    assert.equal(report.error.field, 'userId');
+    assert.match(report.error.message, /email/, 'names the source field the customer sends');
+    assert.deepEqual(await w.calls(), []);
+  });
+});
+
+class MoveFailsOnce extends LocalUploadArea {
+  private failed = false;
+  constructor(
+    root: string,
+    /** Whether the file has moved when the "crash" happens. */
+    private readonly after: boolean,
+  ) {
+    super(root);
+  }
+  override async move(from: string, to: string): Promise<void> {
+    if (this.failed) return super.move(from, to);
+    this.failed = true;
+    if (this.after) await super.move(from, to);
+    throw new Error('simulated crash');
+  }
+}
+
+describe('crash safety', () => {
+  for (const moment of ['before the move', 'right after the move'] as const) {
+    it(`finishes a recording whose worker stopped after capture, ${moment}`, async () => {
+      const w = await world();
+      await w.put(RECORDING, wav);
+      await w.put(`${STEM}.json`, metadataJson());
+      await w.scan();
+      await w.run('metadata-parse');
+      const [job] = await w.waiting('media-probe');
+      assert.ok(job);
+
+      w.setArea(new MoveFailsOnce(w.root, moment === 'right after the move'));
+      await assert.rejects(w.runJob('media-probe', job), /simulated crash/);
+      const midway = await w.state.assets.get(w.id, RECORDING);
+      assert.equal(midway?.state, 'processing');
+      assert.ok(await w.state.recordings.get(w.id, RECORDING), 'captured before the move');
+      assert.equal(await exists(join(w.root, 'data', RECORDING)), moment === 'before the move');
+
+      // BullMQ retries the same job; a scan meanwhile adds nothing.
+      await w.scan();
+      await w.runJob('media-probe', job);
+      await w.settle();
+
+      const calls = await w.calls();
+      assert.deepEqual(
+        calls.map((c) => [c.id, c.status]),
+        [[STEM, 'ready']],
+      );
+      assert.equal((await w.state.assets.get(w.id, RECORDING))?.state, 'processed');
+      assert.deepEqual(await w.dataFiles(), []);
+      assert.deepEqual(await w.dataFiles('data/processed'), [`${STEM}.json`, RECORDING].sort());
+      assert.equal(calls[0]?.version, 1, 'the retry changed nothing on the call');
+    });
+  }
+});
+
+describe('uploads again under the same name', () => {
+  it('treats identical content with a new mtime as a no-op', async () => {
+    const w = await world();
+    await w.put(RECORDING, wav);
+    await w.put(`${STEM}.json`, metadataJson());
+    await w.settle();
+    const before = (await w.calls())[0] as Call;
+
+    w.clock.advance(HOUR);
+    await w.put(RECORDING, wav);
+    await w.put(`${STEM}.json`, metadataJson());
+    await w.settle();
+
+    const calls = await w.calls();
+    assert.equal(calls.length, 1);
+    assert.equal(calls[0]?.version, before.version, 'no new call version');
+    assert.deepEqual(calls[0], before);
+    for (const name of [RECORDING, `${STEM}.json`]) {
+      const asset = await w.state.assets.get(w.id, name);
+      assert.deepEqual(
+        asset?.versions.map((v) => v.state),
+        ['processed', 'processed'],
+        name,
+      );
+    }
+    assert.deepEqual(await w.dataFiles(), []);
+    assert.deepEqual(await w.dataFiles('data/processed'), [`${STEM}.json`, RECORDING].sort());
+    assert.equal(await producer.queue('calls-updated').getJob(jobId(w.id, STEM, 'v2')), undefined);
+  });
+
+  it('applies a metadata version 2 within 48 hours and emits calls-updated', async () => {
+    const w = await world();
+    await w.put(RECORDING, wav);
+    await w.put(`${STEM}.json`, metadataJson());
+    await w.settle();
+    assert.equal((await w.calls())[0]?.version, 1);
+
+    w.clock.advance(20 * HOUR);
+    await w.put(
+      `${STEM}.json`,
+      metadataJson({ email: 'jroe@acme.test', campaign: undefined, outcome: 'sale' }),
+    );
+    await w.settle();
+
+    const call = (await w.state.calls.get(w.id, STEM)) as Call;
+    assert.equal(call.version, 2);
+    assert.equal(call.status, 'ready');
+    assert.equal(call.userId, 'jroe@acme.test');
+    assert.equal(call.metadata?.version, 2);
+    assert.deepEqual(call.metadata?.fields, {
+      callTime: '2024-03-12T09:30:00.000Z',
+      userId: 'jroe@acme.test',
+      recordingFile: RECORDING,
+      direction: 'outbound',
+      outcome: 'sale',
+    });
+    assert.equal(call.readyVersion, 1);
+    const updated = await producer.queue('calls-updated').getJob(`${w.id}/${STEM}/v2`);
+    assert.ok(updated, 'calls-updated carries the new version');
+    assert.deepEqual((updated.data as Envelope<'call-updated'>).payload, call);
+    assert.equal((await w.state.assets.get(w.id, `${STEM}.json`))?.state, 'processed');
+    assert.deepEqual(await w.dataFiles('data/processed'), [`${STEM}.json`, RECORDING].sort());
+  });
+
+  it('applies a version 3 that returns to the content of version 1 (the same content as an earlier one is not a no-op)', async () => {
+    const w = await world();
+    await w.put(RECORDING, wav);
+    await w.put(`${STEM}.json`, metadataJson());
+    await w.settle();
+    w.clock.advance(HOUR);
+    await w.put(`${STEM}.json`, metadataJson({ email: 'typo@acme.test' }));
+    await w.settle();
+    assert.equal((await w.state.calls.get(w.id, STEM))?.userId, 'typo@acme.test');
+
+    w.clock.advance(HOUR);
+    await w.put(`${STEM}.json`, metadataJson());
+    await w.settle();
+    const call = (await w.state.calls.get(w.id, STEM)) as Call;
+    assert.equal(call.userId, 'jdoe@acme.test', 'the correction back to version 1 applies');
+    assert.equal(call.metadata?.version, 3);
+    assert.equal(call.version, 3);
+    assert.ok(await producer.queue('calls-updated').getJob(jobId(w.id, STEM, 'v3')));
+  });
+
+  it('rejects a metadata version 2 after 48 hours as update-window-closed; version 1 stands', async () => {
+    const w = await world();
+    await w.put(RECORDING, wav);
+    await w.put(`${STEM}.json`, metadataJson());
+    await w.settle();
+    const before = (await w.calls())[0] as Call;
+
+    w.clock.advance(48 * HOUR); // the call was at 09:30, so this is 48.5 hours after it
+    await w.put(`${STEM}.json`, metadataJson({ email: 'late@acme.test' }));
+    await w.settle();
+
+    const asset = await w.state.assets.get(w.id, `${STEM}.json`);
+    assert.deepEqual(
+      asset?.versions.map((v) => v.state),
+      ['processed', 'rejected'],
+    );
+    assert.equal(asset?.reason?.code, 'update-window-closed');
+    assert.equal((await w.errorReport(`${STEM}.json`)).error.code, 'update-window-closed');
+    assert.deepEqual(await w.dataFiles('data/rejected'), [`${STEM}.json`, `${STEM}.json.error.json`]);
+    assert.equal((await w.state.metadata.get(w.id, `${STEM}.json`))?.version, 1);
+    const call = (await w.state.calls.get(w.id, STEM)) as Call;
+    assert.deepEqual(call, before, 'the earlier fields stand');
+    assert.equal(call.userId, 'jdoe@acme.test');
+    assert.equal(await producer.queue('calls-updated').getJob(jobId(w.id, STEM, 'v2')), undefined);
+  });
+});
+
+describe('CRM references', () => {
+  it('resolves a contact a metadata file names, and lists an unknown one with record null', async () => {
+    const w = await world({ metadata: { fields: { ...MAPPING, contact_id: { to: 'contactId' } } } });
+    await w.put(
+      'contacts_20240312T0900.csv',
+      'id,name,email\nC-1,Jane Roe,jane@example.test\nC-2,Max Mustermann,max@example.test\n',
+    );
+    await w.put(RECORDING, wav);
+    await w.put(`${STEM}.json`, metadataJson({ contact_id: 'C-1' }));
+    const other = '20240312-094500_in_jdoe';
+    await w.put(`${other}.wav`, wav);
+    await w.put(`${other}.json`, metadataJson({ filename: `${other}.wav`, contact_id: 'C-404' }));
+    await w.settle();
+
+    assert.equal((await w.state.assets.get(w.id, 'contacts_20240312T0900.csv'))?.state, 'processed');
+    const known = (await w.state.calls.get(w.id, STEM)) as Call;
+    assert.equal(known.status, 'ready');
+    assert.deepEqual(known.crm.contactId, {
+      type: 'contacts',
+      id: 'C-1',
+      record: { id: 'C-1', name: 'Jane Roe', email: 'jane@example.test' },
+    });
+    assert.equal(known.metadata?.fields['contactId'], 'C-1');
+
+    const unknown = (await w.state.calls.get(w.id, other)) as Call;
+    assert.equal(unknown.status, 'ready');
+    assert.deepEqual(unknown.crm.contactId, { type: 'contacts', id: 'C-404', record: null });
+  });
+});
