@@ -139,7 +139,14 @@ void describe('LocalUploadArea path safety', () => {
     await assert.rejects(area.readRange('data/link.wav', 0, 6), refused);
     await assert.rejects(area.openRead('data/link.wav'), refused);
     await assert.rejects(area.move('data/link.wav', 'data/processed/link.wav'), refused);
-    await assert.rejects(area.remove('data/link.wav'), refused);
+    assert.equal(await readFile(path.join(outside, 'secret.txt'), 'utf8'), 'secret');
+  });
+
+  void it('removes a symlink itself (retention purges planted links) without touching its target', async () => {
+    const { root, outside, area } = await tenant();
+    await symlink(path.join(outside, 'secret.txt'), path.join(root, 'data', 'link.wav'));
+    await area.remove('data/link.wav');
+    assert.equal(await area.stat('data/link.wav'), null);
     assert.equal(await readFile(path.join(outside, 'secret.txt'), 'utf8'), 'secret');
   });
 
