@@ -1,7 +1,7 @@
 // The retention sweep against real Redis and a real upload folder, with files brought to their
 // state by the real scan and handlers and time moved by a manual clock.
 import assert from 'node:assert/strict';
-import { mkdir, stat, utimes, writeFile } from 'node:fs/promises';
+import { lstat, mkdir, stat, symlink, utimes, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { Redis } from 'ioredis';
@@ -130,10 +130,8 @@ describe('purging the upload area', () => {
     await writeFile(w.path('data/sub/x.wav'), 'misplaced');
     const target = join(folder.path, `${w.id}-outside.txt`);
     await writeFile(target, 'not ours');
-    const { symlink } = await import('node:fs/promises');
     await symlink(target, w.path('data/link.wav'));
-    const { scanSource: scan } = await import('@callintake/intake');
-    await scan({
+    await scanSource({
       tenant: localTenant(join(folder.path, w.id), { id: w.id }),
       area: new LocalUploadArea(w.path('')),
       state: w.state,
@@ -148,7 +146,6 @@ describe('purging the upload area', () => {
     w.clock.advance(1);
     assert.deepEqual(await w.sweep(), { purged: 2, kept: 0, expired: 0 });
     assert.equal(await exists(w.path('data/sub/x.wav')), false);
-    const { lstat } = await import('node:fs/promises');
     assert.equal(
       await lstat(w.path('data/link.wav')).then(
         () => true,
