@@ -19,12 +19,16 @@ export function createLogger(options: { service: string; level?: string }): Logg
     name: options.service,
     level: options.level ?? 'info',
     base: { service: options.service },
-    redact: {
-      paths: [...REDACTED_KEYS, ...REDACTED_KEYS.map((key) => `*.${key}`), 'req.headers.authorization'],
-      censor: '[redacted]',
-    },
+    redact: redactOptions(),
     timestamp: pino.stdTimeFunctions.isoTime,
   });
+}
+
+export function redactOptions() {
+  return {
+    paths: [...REDACTED_KEYS, ...REDACTED_KEYS.map((key) => `*.${key}`), 'req.headers.authorization'],
+    censor: '[redacted]',
+  };
 }
 
 /** A logger that writes nothing, for tests and library defaults. */
