@@ -5,7 +5,8 @@ import { spawn } from 'node:child_process';
 import { ensureRedis } from '@callintake/runtime';
 
 const redis = await ensureRedis();
-if (redis.stop) console.log(`npm test: no Redis at the default address; started a private one at ${redis.url}`);
+if (redis.stop)
+  console.log(`npm test: no Redis at the default address; started a private one at ${redis.url}`);
 const nx = spawn('npx', ['nx', 'run-many', '-t', 'test', '--outputStyle=static', ...process.argv.slice(2)], {
   stdio: 'inherit',
   env: { ...process.env, REDIS_URL: redis.url, NX_DAEMON: process.env['NX_DAEMON'] ?? 'false' },
