@@ -38,7 +38,8 @@ export async function startAssetJob(deps: AssetJobDeps, job: AssetVersionJob): P
   const area = deps.uploadArea(tenant);
   for (const location of [dataPath(asset.name), processedPath(asset.name)]) {
     const entry = await area.stat(location);
-    if (entry && entry.type === 'file' && fingerprintOf(entry) === version.versionId) {
+    const movedByUs = location === processedPath(asset.name);
+    if (entry && entry.type === 'file' && isThisVersion(entry, version, movedByUs)) {
       if (version.state === 'pending')
         await deps.state.assets.updateVersion(tenant.id, asset.name, version.versionId, {
           state: 'processing',
@@ -59,6 +60,24 @@ export async function startAssetJob(deps: AssetJobDeps, job: AssetVersionJob): P
     reason,
   });
   return null;
+}
+
+/**
+ * Whether `entry` holds this version's content. In data/ only an exact fingerprint will do. In
+ * processed/ a copy we made may carry a new fingerprint: S3 moves by CopyObject, which gives a
+ * multipart upload's copy a plain MD5 ETag, and a local move across devices gets a new mtime.
+ * There the same size is accepted, but only for a version a run already took (`processing`:
+ * nothing else moves a pending version to processed/) and only for a copy no older than this
+ * upload, so the copy of an earlier version, made before this one arrived, does not pass for it.
+ */
+function isThisVersion(entry: StoredEntry, version: AssetVersion, movedByUs: boolean): boolean {
+  if (fingerprintOf(entry) === version.versionId) return true;
+  return (
+    movedByUs &&
+    version.state === 'processing' &&
+    entry.sizeBytes === version.sizeBytes &&
+    entry.modifiedAt.getTime() >= Date.parse(version.modifiedAt)
+  );
 }
 
 /**

@@ -13,7 +13,8 @@ export interface IntakeDeps {
   uploadArea(tenant: TenantConfig): UploadArea;
 }
 
-const SCAN_LOCK_MS = 5 * 60_000;
+/** A scan of 100,000 files takes a while; the lock is renewed meanwhile, so waiting this long is fine. */
+const SCAN_LOCK_WAIT_MS = 5 * 60_000;
 
 export async function handleScanSource(
   deps: IntakeDeps,
@@ -27,8 +28,7 @@ export async function handleScanSource(
     deps.state.redis,
     deps.state.keys.lock(tenant.id, 'scan'),
     () => scanSource({ tenant, area, state: deps.state, producer: deps.producer, logger: context.logger }),
-    SCAN_LOCK_MS,
-    SCAN_LOCK_MS,
+    { waitMs: SCAN_LOCK_WAIT_MS },
   );
   if (summary.settling > 0)
     await requestScan(deps.producer, tenant, tenant.settleSeconds * 1000 + 250, deps.state.clock.now());

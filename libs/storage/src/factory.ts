@@ -1,8 +1,10 @@
-// Opens the adapter a tenant's configuration names. SFTP and S3 adapters arrive with the
-// intake issue; until then such tenants fail at start with a clear message, not at first use.
+// Opens the adapter a tenant's configuration names. Adapters connect lazily, on first use.
 import type { ArchiveLocation, SourceLocation } from '@callintake/schemas';
 import { LocalArchiveStore } from './local-archive-store';
 import { LocalUploadArea } from './local-upload-area';
+import { S3ArchiveStore } from './s3-archive-store';
+import { S3UploadArea } from './s3-upload-area';
+import { SftpUploadArea } from './sftp-upload-area';
 import type { ArchiveStore, UploadArea } from './types';
 
 export class UnsupportedLocationError extends Error {
@@ -13,11 +15,10 @@ export function openUploadArea(location: SourceLocation): UploadArea {
   switch (location.kind) {
     case 'local':
       return new LocalUploadArea(location.root);
-    case 'sftp':
     case 's3':
-      throw new UnsupportedLocationError(
-        `source kind "${location.kind}" is not implemented yet; use kind: local`,
-      );
+      return new S3UploadArea(location);
+    case 'sftp':
+      return new SftpUploadArea(location);
   }
 }
 
@@ -26,6 +27,6 @@ export function openArchive(location: ArchiveLocation): ArchiveStore {
     case 'local':
       return new LocalArchiveStore(location.root);
     case 's3':
-      throw new UnsupportedLocationError(`archive kind "s3" is not implemented yet; use kind: local`);
+      return new S3ArchiveStore(location);
   }
 }

@@ -1,0 +1,113 @@
+// A watcher that dies mid-scan loses and duplicates nothing: the intake-watcher process is
+// killed with SIGKILL while it hands 20,000 files on, then restarted; every file ends up with
+// exactly one version and exactly one job.
+import assert from 'node:assert/strict';
+import { mkdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { Queue } from 'bullmq';
+import { Redis } from 'ioredis';
+import { bullPrefix } from '@callintake/queues';
+import type { Asset } from '@callintake/schemas';
+import { Keys } from '@callintake/state';
+import {
+  removeNamespace,
+  spawnService,
+  tempDir,
+  TEST_REDIS_URL,
+  uniqueNamespace,
+  waitFor,
+} from '@callintake/testing';
+
+const FILES = Number(process.env['CRASH_FILES'] ?? 20_000);
+const namespace = uniqueNamespace('crash');
+let dir: Awaited<ReturnType<typeof tempDir>>;
+let redis: Redis;
+let probeQueue: Queue;
+let env: NodeJS.ProcessEnv;
+
+before(async () => {
+  dir = await tempDir('crash');
+  const data = join(dir.path, 'upload', 'data');
+  await mkdir(data, { recursive: true });
+  for (let i = 0; i < FILES; i += 500) {
+    await Promise.all(
+      Array.from({ length: Math.min(500, FILES - i) }, (_, j) =>
+        writeFile(join(data, `rec-${i + j}.wav`), `audio ${i + j}`),
+      ),
+    );
+  }
+  const tenantsFile = join(dir.path, 'tenants.yaml');
+  await writeFile(
+    tenantsFile,
+    'tenants:\n  - id: acme\n    source: { kind: local, root: upload }\n    archive: { kind: local, root: archive }\n    settleSeconds: 0\n    pollSeconds: 1\n',
+  );
+  env = {
+    REDIS_URL: TEST_REDIS_URL,
+    REDIS_NAMESPACE: namespace,
+    INGEST_TENANTS: tenantsFile,
+    LOG_LEVEL: 'warn',
+  };
+  redis = new Redis(TEST_REDIS_URL);
+  probeQueue = new Queue('media-probe', { connection: redis, prefix: bullPrefix({ namespace }) });
+});
+
+after(async () => {
+  await probeQueue.close();
+  await redis.quit();
+  await removeNamespace(namespace);
+  await dir.remove();
+});
+
+async function queued(): Promise<number> {
+  const counts = await probeQueue.getJobCounts('waiting', 'prioritized');
+  return (counts['waiting'] ?? 0) + (counts['prioritized'] ?? 0);
+}
+
+describe('intake watcher crash', () => {
+  it('finishes on restart with every file taken exactly once', async () => {
+    const first = spawnService('intake-watcher', env);
+    const atKill = await waitFor(
+      async () => {
+        if (first.child.exitCode !== null) throw new Error(`watcher exited early: ${first.output()}`);
+        const n = await queued();
+        return n > 0 ? n : undefined;
+      },
+      { what: 'the scan to start handing files on', timeoutMs: 60_000, intervalMs: 5 },
+    );
+    first.child.kill('SIGKILL');
+    await first.stop();
+    assert.ok(atKill < FILES, `killed after the scan finished (${atKill} queued): not a mid-scan crash`);
+
+    const second = spawnService('intake-watcher', env);
+    try {
+      await waitFor(async () => (await queued()) === FILES, {
+        what: `all ${FILES} files queued after restart`,
+        timeoutMs: 120_000,
+        intervalMs: 200,
+      });
+    } finally {
+      await second.stop();
+    }
+
+    const jobs = await probeQueue.getJobs(['waiting', 'prioritized'], 0, FILES + 10);
+    assert.equal(jobs.length, FILES);
+    assert.equal(
+      new Set(jobs.map((job) => (job.data as { payload: { fileName: string } }).payload.fileName)).size,
+      FILES,
+      'one job per file',
+    );
+
+    const keys = new Keys(namespace);
+    const names = Array.from({ length: FILES }, (_, i) => `rec-${i}.wav`);
+    for (let i = 0; i < FILES; i += 1000) {
+      const raws = await redis.mget(names.slice(i, i + 1000).map((name) => keys.asset('acme', name)));
+      for (const [j, raw] of raws.entries()) {
+        assert.ok(raw, `rec-${i + j}.wav has no asset`);
+        const asset = JSON.parse(raw) as Asset;
+        assert.equal(asset.versions.length, 1, `${asset.name} has ${asset.versions.length} versions`);
+        assert.equal(asset.state, 'pending');
+      }
+    }
+  });
+});
