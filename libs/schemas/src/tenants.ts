@@ -51,6 +51,18 @@ const sftpLocation = z
     port: z.number().int().min(1).max(65535).default(22),
     username: z.string().min(1),
     privateKeyFile: z.string().optional(),
+    /**
+     * The server's host key fingerprint as `ssh-keygen -lf` prints it (`SHA256:…`). When set,
+     * a server presenting another key is refused (no man in the middle). When absent, any key
+     * is accepted: set it for every production tenant.
+     */
+    hostKeySha256: z
+      .string()
+      .regex(
+        /^SHA256:[A-Za-z0-9+/]{43}$/,
+        'must be an OpenSSH SHA256 fingerprint, e.g. SHA256:abc… (ssh-keygen -lf key.pub)',
+      )
+      .optional(),
     passphraseEnv: z.string().optional(),
     passwordEnv: z.string().optional(),
     root: z.string().default('/'),

@@ -137,6 +137,29 @@ void describe('SftpUploadArea connection', () => {
     assert.doesNotMatch(area.description, new RegExp(server.password));
   });
 
+  void it('connects when the host key matches hostKeySha256, and refuses another key', async () => {
+    const { root } = await tenant('key');
+    await writeFile(path.join(root, 'data', 'a.wav'), 'abc');
+    const pinned = areaFor({
+      ...locationFor(`${server.root}/t${counter}`, 'key'),
+      hostKeySha256: server.hostKeySha256,
+    });
+    assert.equal((await pinned.stat('data/a.wav'))?.sizeBytes, 3);
+
+    const impostor = `SHA256:${'A'.repeat(43)}`;
+    const refused = areaFor({ ...locationFor(`${server.root}/t${counter}`, 'key'), hostKeySha256: impostor });
+    await assert.rejects(refused.stat('data/a.wav'), (error: unknown) => {
+      assert.ok(error instanceof StorageError);
+      assert.match(
+        error.message,
+        new RegExp(
+          `host key is ${server.hostKeySha256.replace(/[+/]/g, '\\$&')}, not the configured hostKeySha256 ${impostor}`,
+        ),
+      );
+      return true;
+    });
+  });
+
   void it('fails fast and clearly on a wrong password, never naming it', async () => {
     const wrong = `wrong-${randomBytes(4).toString('hex')}`;
     const area = areaFor(

@@ -11,7 +11,7 @@
 // link between our check and our request wins that race. What really bounds them is the
 // server: the account should be chrooted (OpenSSH `ChrootDirectory` + internal-sftp), so any
 // link leads only to files they could already read.
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { posix } from 'node:path';
 import type { Readable } from 'node:stream';
@@ -293,11 +293,17 @@ export class SftpUploadArea implements UploadArea {
     };
     // ssh2-sftp-client logs these events to the console by default; we only need to know.
     const client = new SftpClient('callintake', { error: markLost, end: markLost, close: markLost });
+    const expectedHostKey = this.location.hostKeySha256;
+    let presentedHostKey = '';
     const config: ConnectConfig = {
       host,
       port,
       username,
       ...credentials,
+      hostVerifier: (key: Buffer) => {
+        presentedHostKey = `SHA256:${createHash('sha256').update(key).digest('base64').replace(/=+$/, '')}`;
+        return expectedHostKey === undefined || presentedHostKey === expectedHostKey;
+      },
       tryKeyboard: false,
       readyTimeout: this.options.readyTimeoutMs ?? 10_000,
       keepaliveInterval: this.options.keepaliveIntervalMs ?? 10_000,
@@ -311,6 +317,13 @@ export class SftpUploadArea implements UploadArea {
       return session;
     } catch (error) {
       await endClient(client);
+      if (expectedHostKey && presentedHostKey && presentedHostKey !== expectedHostKey) {
+        throw new StorageError(
+          `cannot connect to ${this.description}: the server's host key is ${presentedHostKey}, not the configured hostKeySha256 ${expectedHostKey}`,
+          'io',
+          { cause: error },
+        );
+      }
       const detail = error instanceof Error ? error.message.replace(/^getConnection: /, '') : String(error);
       throw new StorageError(`cannot connect to ${this.description}: ${detail}`, 'io', { cause: error });
     }

@@ -63,6 +63,8 @@ export interface SftpTestServer {
   root: string;
   /** The same folder on this machine's disk, for tests to put and inspect files directly. */
   hostPath: string;
+  /** The server's host key fingerprint, as `ssh-keygen -lf` prints it. */
+  hostKeySha256: string;
   /** Gives `path` (and everything under it) to the SFTP user, as if they had uploaded it. */
   chownToUser(path: string): Promise<void>;
   stop(): Promise<void>;
@@ -129,6 +131,7 @@ export async function startSftpServer(): Promise<SftpTestServer> {
           passwordEnv,
           root: '/upload',
           hostPath,
+          hostKeySha256: await fingerprintOf(`${hostKey}.pub`),
           chownToUser: (path) => chownTree(path, uid, gid),
           stop,
         };
@@ -415,4 +418,16 @@ async function childPids(parent: number): Promise<number[]> {
 
 function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+/** Independent of our adapter's own computation: what OpenSSH itself prints. */
+async function fingerprintOf(publicKeyFile: string): Promise<string> {
+  const printed = await new Promise<string>((resolve, reject) => {
+    execFile('ssh-keygen', ['-l', '-E', 'sha256', '-f', publicKeyFile], (error, stdout) =>
+      error ? reject(error) : resolve(stdout),
+    );
+  });
+  const match = /SHA256:[A-Za-z0-9+/]{43}/.exec(printed);
+  if (!match) throw new Error(`ssh-keygen printed no SHA256 fingerprint: ${printed}`);
+  return match[0];
 }
