@@ -17,6 +17,28 @@ import { probeMedia } from './probe';
 export interface ProbeDeps extends AssetJobDeps {
   producer: JobProducer;
   archive(tenant: TenantConfig): ArchiveStore;
+  probeTimeLimitMs?: number;
+}
+
+/**
+ * A probe reads a few hundred KiB at most; one still running after this is stuck on a slow
+ * or stalled source, so the job fails and retries rather than holding a worker slot forever.
+ */
+export const PROBE_TIME_LIMIT_MS = 30_000;
+
+export async function withTimeLimit<T>(work: Promise<T>, limitMs: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const limit = new Promise<never>((_, reject) => {
+    timer = setTimeout(
+      () => reject(new Error(`${what} did not finish within ${limitMs} ms; retrying`)),
+      limitMs,
+    );
+  });
+  try {
+    return await Promise.race([work, limit]);
+  } finally {
+    clearTimeout(timer);
+  }
 }
 
 /** Archive keys are per version, so a new upload never overwrites captured media. */
@@ -36,9 +58,16 @@ export async function handleProbeRecording(
 
   let facts;
   try {
-    facts = await probeMedia(
-      { sizeBytes: work.entry.sizeBytes, read: (offset, length) => area.readRange(location, offset, length) },
-      { extension },
+    facts = await withTimeLimit(
+      probeMedia(
+        {
+          sizeBytes: work.entry.sizeBytes,
+          read: (offset, length) => area.readRange(location, offset, length),
+        },
+        { extension },
+      ),
+      deps.probeTimeLimitMs ?? PROBE_TIME_LIMIT_MS,
+      `probe of ${asset.name}`,
     );
   } catch (error) {
     if (!(error instanceof RejectionError)) throw error;

@@ -56,6 +56,12 @@ export async function probeMedia(reader: RangeReader, options: ProbeOptions): Pr
     if (error instanceof ReadBudgetExceededError) {
       reject('corrupt-media', `could not find the ${prober.expected} headers within ${maxReadBytes} bytes`);
     }
+    // A header that sends a parser past the bytes it has is malformed, not our transient fault:
+    // a verdict for the customer instead of a job retried until it fails.
+    const code = (error as NodeJS.ErrnoException | undefined)?.code;
+    if (code === 'ERR_OUT_OF_RANGE' || code === 'ERR_BUFFER_OUT_OF_BOUNDS') {
+      reject('corrupt-media', `malformed ${prober.expected} header: ${(error as Error).message}`);
+    }
     throw error;
   }
 }
