@@ -96,10 +96,16 @@ export async function scanSource(deps: ScanDeps): Promise<ScanSummary> {
   const gone = [...previous.keys()].filter((name) => !seenNow.has(name));
   await state.observations.remove(tenant.id, gone);
 
-  await forEachLimited(settled, 16, async (candidate) => {
-    const outcome = await takeFile(deps, candidate);
-    summary[outcome]++;
-  });
+  // CRM batches found in this scan count as seen before its call metadata (the guide tells
+  // customers to upload them first), so they are recorded first: the priority lane's order.
+  const isCrm = (candidate: Candidate) =>
+    !candidate.nested && classifyFileName(candidate.entry.name).kind === 'crm-batch';
+  for (const batch of [settled.filter(isCrm), settled.filter((candidate) => !isCrm(candidate))]) {
+    await forEachLimited(batch, 16, async (candidate) => {
+      const outcome = await takeFile(deps, candidate);
+      summary[outcome]++;
+    });
+  }
   return summary;
 }
 

@@ -2,8 +2,20 @@
 // recording's lower-cased stem) under a short lock, so the order of arrival, redelivery and
 // concurrent matcher replicas all end in one call per recording.
 import { pairingKey, referenceBaseName, splitExtension, stemKey } from '@callintake/naming';
-import { jobId, PermanentJobError, type JobContext, type JobProducer } from '@callintake/queues';
-import type { Call, MatchMethod, TenantConfig } from '@callintake/schemas';
+import {
+  jobId,
+  PermanentJobError,
+  RetryLaterError,
+  type JobContext,
+  type JobProducer,
+} from '@callintake/queues';
+import {
+  CRM_REFERENCE_FIELDS,
+  type Call,
+  type CrmReferenceField,
+  type MatchMethod,
+  type TenantConfig,
+} from '@callintake/schemas';
 import type { MetadataRecord, RecordingRecord, StateStore } from '@callintake/state';
 import { buildCall } from './build-call';
 import { resolveCrmLinks } from './crm-links';
@@ -84,6 +96,35 @@ export async function handleMatchMetadata(
   });
 }
 
+/** How often a call whose CRM batches are still being ingested looks again. */
+const CRM_WAIT_RETRY_MS = 500;
+/** A CRM batch stuck longer than this (failed for good) no longer holds calls back. */
+export const CRM_WAIT_LIMIT_MS = 15 * 60_000;
+
+/**
+ * The priority lane (SPEC "CRM objects"): every CRM batch seen before this metadata file must
+ * be fully ingested before the call's references are resolved. The job waits (without using
+ * an attempt) while one is pending, up to a limit, so a batch that failed for good cannot
+ * hold calls back forever; its references are then listed as unresolved.
+ */
+async function awaitEarlierCrmBatches(
+  deps: MatchDeps,
+  tenant: TenantConfig,
+  metadata: MetadataRecord | null,
+): Promise<void> {
+  if (!metadata || metadata.seenSeq === undefined) return;
+  if (!Object.keys(CRM_REFERENCE_FIELDS).some((field) => metadata.canonical[field as CrmReferenceField]))
+    return;
+  const pending = await deps.state.assets.pendingCrmBefore(tenant.id, metadata.seenSeq);
+  if (pending.length === 0) return;
+  const waitedMs = deps.state.clock.now().getTime() - Date.parse(metadata.receivedAt);
+  if (waitedMs > CRM_WAIT_LIMIT_MS) return;
+  throw new RetryLaterError(
+    `CRM batch ${pending[0]?.split('\n')[0]} was seen earlier and is still being ingested`,
+    CRM_WAIT_RETRY_MS,
+  );
+}
+
 async function assemble(
   deps: MatchDeps,
   tenant: TenantConfig,
@@ -93,6 +134,7 @@ async function assemble(
 ): Promise<void> {
   const method = metadata ? meetingStem(metadata)?.method : undefined;
   const id = callIdFor(recording, metadata);
+  await awaitEarlierCrmBatches(deps, tenant, metadata);
   const crm = await resolveCrmLinks(deps.state.crm, tenant.id, metadata);
   const now = deps.state.clock.now();
   const { after } = await deps.state.calls.mutate(tenant.id, id, (existing) =>

@@ -94,6 +94,7 @@ function toRecord(
     canonical: { ...mapped.canonical, ...(callTime ? { callTime } : {}) },
     sha256,
     receivedAt: work.version.seenAt,
+    ...(work.version.seq !== undefined ? { seenSeq: work.version.seq } : {}),
   };
 }
 

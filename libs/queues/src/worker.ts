@@ -2,7 +2,7 @@
 // startup refuses a queue whose job names lack a handler or have unknown ones. Handlers throw
 // to fail: transient faults retry with exponential backoff and jitter; input that can never
 // succeed is marked unrecoverable so it fails at once and stays visible in the failed set.
-import { Worker, UnrecoverableError, type Job } from 'bullmq';
+import { DelayedError, Worker, UnrecoverableError, type Job } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { withSpan, type Logger } from '@callintake/telemetry';
 import {
@@ -22,6 +22,20 @@ export interface JobContext {
 
 export type JobHandler<J extends JobName> = (payload: JobPayloads[J], context: JobContext) => Promise<void>;
 export type QueueHandlers<Q extends QueueName> = { [J in JobsOf<Q>]: JobHandler<J> };
+
+/**
+ * Thrown by handlers whose input is fine but not ready yet (a CRM batch seen earlier is still
+ * being ingested): the job waits and runs again, without using one of its attempts.
+ */
+export class RetryLaterError extends Error {
+  override readonly name = 'RetryLaterError';
+  constructor(
+    message: string,
+    readonly delayMs: number,
+  ) {
+    super(message);
+  }
+}
 
 /** Thrown by handlers for jobs that retrying cannot fix (unknown tenant, malformed payload). */
 export class PermanentJobError extends Error {
@@ -66,7 +80,7 @@ export function startWorker<Q extends QueueName>(options: WorkerOptions<Q>): Run
   assertHandlers(queue, handlers as Record<string, unknown>);
   let lastProgress = Date.now();
 
-  const processor = async (job: Job<Envelope<JobName>>) => {
+  const processor = async (job: Job<Envelope<JobName>>, token?: string) => {
     const handler = (handlers as unknown as Record<string, JobHandler<JobName> | undefined>)[job.name];
     if (!handler) throw new UnrecoverableError(`no handler for job ${job.name} on ${queue}`);
     const payload = job.data?.payload;
@@ -85,6 +99,11 @@ export function startWorker<Q extends QueueName>(options: WorkerOptions<Q>): Run
           await handler(payload, { jobId: job.id ?? '', attempt: job.attemptsMade + 1, logger: jobLogger });
         } catch (error) {
           if (error instanceof PermanentJobError) throw new UnrecoverableError(error.message);
+          if (error instanceof RetryLaterError) {
+            jobLogger.debug({ delayMs: error.delayMs, why: error.message }, 'job waits');
+            await job.moveToDelayed(Date.now() + error.delayMs, token);
+            throw new DelayedError();
+          }
           jobLogger.warn({ err: error }, 'job failed; it will be retried if attempts remain');
           throw error;
         }

@@ -11,6 +11,8 @@ export interface AssetVersion {
   /** Stable id of this content as listed: size + mtime (local, SFTP) or ETag (S3). */
   versionId: string;
   number: number;
+  /** Order in which the tenant's files were first seen (per tenant, increasing; gaps allowed). */
+  seq?: number;
   sizeBytes: number;
   modifiedAt: string;
   etag?: string;

@@ -44,6 +44,10 @@ export class AssetRepository {
     seen: SeenVersion,
   ): Promise<{ asset: Asset; version: AssetVersion; created: boolean }> {
     const now = this.clock.now().toISOString();
+    const known = (await this.get(tenantId, name))?.versions.find((v) => v.versionId === seen.versionId);
+    if (known) return { asset: (await this.get(tenantId, name)) as Asset, version: known, created: false };
+    // Taken before the write; a lost race leaves a gap in the sequence, which is harmless.
+    const seq = await this.redis.incr(this.keys.seenSeq(tenantId));
     let created = false;
     const { after } = await mutateJson<Asset>(this.redis, this.keys.asset(tenantId, name), (current) => {
       const existing = current?.versions.find((v) => v.versionId === seen.versionId);
@@ -63,6 +67,7 @@ export class AssetRepository {
       const version: AssetVersion = {
         versionId: seen.versionId,
         number: asset.versions.length + 1,
+        seq,
         sizeBytes: seen.sizeBytes,
         modifiedAt: seen.modifiedAt,
         ...(seen.etag ? { etag: seen.etag } : {}),
@@ -143,11 +148,30 @@ export class AssetRepository {
     return pageOf(this.redis, index, request, (name) => this.keys.asset(tenantId, name));
   }
 
+  /** CRM batch versions still to be ingested, oldest first: the priority lane's watermark. */
+  async pendingCrmBefore(tenantId: string, seq: number): Promise<string[]> {
+    return this.redis.zrangebyscore(this.keys.crmPending(tenantId), '-inf', `(${seq}`, 'LIMIT', 0, 5);
+  }
+
   private indexOps(before: Asset | null, after: Asset): IndexOp[] {
     const score = Date.parse(after.firstSeenAt);
     const ops: IndexOp[] = [
       { op: 'ZADD', key: this.keys.assetIndex(after.tenantId), score, member: after.name },
     ];
+    if (after.kind === 'crm-batch') {
+      for (const version of after.versions) {
+        const member = `${after.name}\n${version.versionId}`;
+        const open = version.state === 'pending' || version.state === 'processing';
+        const wasOpen = before?.versions.some(
+          (v) => v.versionId === version.versionId && (v.state === 'pending' || v.state === 'processing'),
+        );
+        if (open && !wasOpen && version.seq !== undefined) {
+          ops.push({ op: 'ZADD', key: this.keys.crmPending(after.tenantId), score: version.seq, member });
+        } else if (!open && wasOpen) {
+          ops.push({ op: 'ZREM', key: this.keys.crmPending(after.tenantId), member });
+        }
+      }
+    }
     if (before && before.state !== after.state) {
       ops.push({
         op: 'ZREM',

@@ -26,6 +26,14 @@ export class Keys {
   assetStateIndex(tenantId: string, state: string): string {
     return `${this.t(tenantId)}:assets:state:${state}`;
   }
+  /** Per-tenant counter: the order in which versions were first seen. */
+  seenSeq(tenantId: string): string {
+    return `${this.t(tenantId)}:seen-seq`;
+  }
+  /** CRM batch versions not yet ingested, scored by when they were seen (the priority lane). */
+  crmPending(tenantId: string): string {
+    return `${this.t(tenantId)}:crm-pending`;
+  }
   recording(tenantId: string, fileName: string): string {
     return `${this.t(tenantId)}:recording:${fileName}`;
   }

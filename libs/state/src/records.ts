@@ -53,5 +53,7 @@ export interface MetadataRecord {
   canonical: CanonicalValues;
   sha256: string;
   receivedAt: string;
+  /** When its file was first seen, in the tenant's order (see AssetVersion.seq). */
+  seenSeq?: number;
   callId?: string;
 }
