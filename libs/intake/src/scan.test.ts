@@ -331,6 +331,22 @@ describe('idempotence', () => {
     assert.equal((await w.jobsOf('metadata-parse')).length, 1);
   });
 
+  it('skips a recently taken file still waiting for its worker, and retakes it after 10 minutes', async () => {
+    const w = await world({ settleSeconds: 0 });
+    await w.put('waiting.wav', 'RIFF....WAVE');
+    assert.equal((await w.scan()).enqueued, 1);
+    // The job is lost (say, removed by hand): a recent take is trusted, a stale one is not.
+    for (const job of await w.jobsOf('media-probe')) await job.remove();
+    w.clock.advance(60_000);
+    const soon = await w.scan();
+    assert.equal(soon.unchanged, 1);
+    assert.equal((await w.jobsOf('media-probe')).length, 0, 'skipped without a round trip per file');
+    w.clock.advance(10 * 60_000);
+    await w.scan();
+    assert.equal((await w.jobsOf('media-probe')).length, 1, 'retaken: the job is back');
+    assert.equal((await w.state.assets.get(w.id, 'waiting.wav'))?.versions.length, 1);
+  });
+
   it('makes one version and one job from two concurrent scans of the same tenant', async () => {
     const w = await world();
     await w.put('race.wav', 'RIFF....WAVE');

@@ -4,7 +4,7 @@
 // versions keyed by size+mtime or ETag).
 import { classifyFileName, isTemporaryName } from '@callintake/naming';
 import { jobId, type JobName, type JobProducer } from '@callintake/queues';
-import type { AssetKind, Reason, TenantConfig } from '@callintake/schemas';
+import type { Asset, AssetKind, Reason, TenantConfig } from '@callintake/schemas';
 import type { Observation, StateStore } from '@callintake/state';
 import type { StoredEntry, UploadArea } from '@callintake/storage';
 import type { Logger } from '@callintake/telemetry';
@@ -69,6 +69,7 @@ export async function scanSource(deps: ScanDeps): Promise<ScanSummary> {
   const seenNow = new Set<string>();
   const observe: Array<[string, Observation]> = [];
   const settled: Candidate[] = [];
+  const recentlyTaken = new Map<string, Observation>();
 
   for await (const candidate of walkData(area)) {
     summary.listed++;
@@ -90,22 +91,48 @@ export async function scanSource(deps: ScanDeps): Promise<ScanSummary> {
       continue;
     }
     settled.push(candidate);
+    if (
+      before?.fingerprint === fingerprint &&
+      before.takenAt !== undefined &&
+      now - before.takenAt < RETAKE_AFTER_MS
+    ) {
+      recentlyTaken.set(candidate.name, before);
+    }
   }
 
   await state.observations.set(tenant.id, observe);
   const gone = [...previous.keys()].filter((name) => !seenNow.has(name));
   await state.observations.remove(tenant.id, gone);
 
+  // A backlog of settled files waiting for workers would otherwise cost three round trips per
+  // file on every scan. Files this scanner handed on recently and whose version is still
+  // pending are skipped after one batched read; anything else (done, gone, changed, or taken
+  // long ago) goes through takeFile, which is what finishes the work after a crash.
+  const stillPending = await pendingVersions(state, tenant.id, [...recentlyTaken.keys()]);
+  const toTake = settled.filter((candidate) => {
+    if (stillPending.has(`${candidate.name}\n${fingerprintOf(candidate.entry)}`)) {
+      summary.unchanged++;
+      return false;
+    }
+    return true;
+  });
+
   // CRM batches found in this scan count as seen before its call metadata (the guide tells
   // customers to upload them first), so they are recorded first: the priority lane's order.
   const isCrm = (candidate: Candidate) =>
     !candidate.nested && classifyFileName(candidate.entry.name).kind === 'crm-batch';
-  for (const batch of [settled.filter(isCrm), settled.filter((candidate) => !isCrm(candidate))]) {
+  const taken: Array<[string, Observation]> = [];
+  for (const batch of [toTake.filter(isCrm), toTake.filter((candidate) => !isCrm(candidate))]) {
     await forEachLimited(batch, 16, async (candidate) => {
       const outcome = await takeFile(deps, candidate);
       summary[outcome]++;
+      const fingerprint = fingerprintOf(candidate.entry);
+      const earlier = previous.get(candidate.name);
+      const since = earlier?.fingerprint === fingerprint ? earlier.since : now;
+      taken.push([candidate.name, { fingerprint, since, takenAt: now }]);
     });
   }
+  await state.observations.set(tenant.id, taken);
   return summary;
 }
 
@@ -224,6 +251,27 @@ async function* walkData(area: UploadArea): AsyncGenerator<Candidate> {
       yield { name: entry.path.slice(DATA_DIR.length + 1), entry, nested: true };
     }
   }
+}
+
+/** Retake a still-pending file after this long anyway: a lost job must not strand it. */
+const RETAKE_AFTER_MS = 10 * 60_000;
+
+/** `name\nversionId` of the given assets' versions that are still pending or processing. */
+async function pendingVersions(state: StateStore, tenantId: string, names: string[]): Promise<Set<string>> {
+  const pending = new Set<string>();
+  for (let start = 0; start < names.length; start += 1_000) {
+    const chunk = names.slice(start, start + 1_000);
+    const raws = await state.redis.mget(chunk.map((name) => state.keys.asset(tenantId, name)));
+    for (const raw of raws) {
+      if (!raw) continue;
+      const asset = JSON.parse(raw) as Asset;
+      for (const version of asset.versions) {
+        if (version.state === 'pending' || version.state === 'processing')
+          pending.add(`${asset.name}\n${version.versionId}`);
+      }
+    }
+  }
+  return pending;
 }
 
 async function forEachLimited<T>(items: T[], limit: number, work: (item: T) => Promise<void>): Promise<void> {

@@ -6,7 +6,11 @@ import type { Keys } from './keys';
 export interface Observation {
   fingerprint: string;
   since: number;
+  /** When a scan last handed this content on (recorded its version, enqueued its job). */
+  takenAt?: number;
 }
+
+const WRITE_CHUNK = 1_000;
 
 export class ObservationRepository {
   constructor(
@@ -19,13 +23,14 @@ export class ObservationRepository {
     return new Map(Object.entries(raw).map(([name, value]) => [name, JSON.parse(value) as Observation]));
   }
 
+  /** Written in chunks: one pipeline of 100,000 commands held ~200 MiB at once. */
   async set(tenantId: string, entries: Array<[string, Observation]>): Promise<void> {
-    if (entries.length === 0) return;
-    const pipeline = this.redis.pipeline();
-    for (const [name, observation] of entries) {
-      pipeline.hset(this.keys.observations(tenantId), name, JSON.stringify(observation));
+    for (let start = 0; start < entries.length; start += WRITE_CHUNK) {
+      const fields: string[] = [];
+      for (const [name, observation] of entries.slice(start, start + WRITE_CHUNK))
+        fields.push(name, JSON.stringify(observation));
+      await this.redis.hset(this.keys.observations(tenantId), ...fields);
     }
-    await pipeline.exec();
   }
 
   async remove(tenantId: string, names: string[]): Promise<void> {

