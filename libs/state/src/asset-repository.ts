@@ -44,9 +44,8 @@ export class AssetRepository {
     seen: SeenVersion,
   ): Promise<{ asset: Asset; version: AssetVersion; created: boolean }> {
     const now = this.clock.now().toISOString();
-    const known = (await this.get(tenantId, name))?.versions.find((v) => v.versionId === seen.versionId);
-    if (known) return { asset: (await this.get(tenantId, name)) as Asset, version: known, created: false };
-    // Taken before the write; a lost race leaves a gap in the sequence, which is harmless.
+    // Taken before the write, also for a version that turns out to exist: gaps in the
+    // sequence are harmless, and it saves a read of the asset on every call.
     const seq = await this.redis.incr(this.keys.seenSeq(tenantId));
     let created = false;
     const { after } = await mutateJson<Asset>(this.redis, this.keys.asset(tenantId, name), (current) => {
