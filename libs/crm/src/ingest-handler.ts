@@ -1,10 +1,10 @@
 // The `ingest-crm-batch` job: stream a CRM CSV and upsert its rows by tenant, type and id
 // (a later row replaces the whole record; nothing is ever deleted). Bad rows are reported by
 // line and skipped; a file with no good row is rejected.
-import { createHash } from 'node:crypto';
 import {
   completeAssetJob,
   errorReportPath,
+  hashingStream,
   rejectAssetJob,
   startAssetJob,
   type AssetJobDeps,
@@ -33,9 +33,7 @@ export async function handleIngestCrmBatch(
     });
     return;
   }
-  const hash = createHash('sha256');
-  const stream = await work.area.openRead(work.location);
-  stream.on('data', (chunk: Buffer | string) => hash.update(chunk));
+  const { stream, sha256 } = hashingStream(await work.area.openRead(work.location));
   const rejectedRows: Reason[] = [];
   let batch: Array<{ id: string; record: Record<string, string> }> = [];
   let upserted = 0;
@@ -78,7 +76,7 @@ export async function handleIngestCrmBatch(
     'CRM batch ingested',
   );
   await completeAssetJob(deps, work, {
-    sha256: hash.digest('hex'),
+    sha256: sha256(),
     warnings: rejectedRows.slice(0, MAX_ROW_WARNINGS),
   });
 }

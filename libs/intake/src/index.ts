@@ -4,3 +4,4 @@ export * from './scan';
 export * from './scan-handler';
 export * from './local-watch';
 export * from './asset-job';
+export * from './hashing-stream';

@@ -5,6 +5,7 @@ import { createHash } from 'node:crypto';
 import {
   completeAssetJob,
   errorReportPath,
+  hashingStream,
   isRepeatedContent,
   rejectAssetJob,
   startAssetJob,
@@ -152,9 +153,8 @@ async function parseSingle(
 }
 
 async function parseBatch(deps: ParseDeps, work: AssetWork, context: JobContext): Promise<void> {
-  const hash = createHash('sha256');
-  const stream = await work.area.openRead(work.location);
-  stream.on('data', (chunk: Buffer | string) => hash.update(chunk));
+  const hashed = hashingStream(await work.area.openRead(work.location));
+  const stream = hashed.stream;
   const rejectedRows: Reason[] = [];
   let accepted = 0;
   let pending: MetadataRecord[] = [];
@@ -213,7 +213,7 @@ async function parseBatch(deps: ParseDeps, work: AssetWork, context: JobContext)
       pending = [];
     }
   }
-  const sha256 = hash.digest('hex');
+  const sha256 = hashed.sha256();
   if (rows === 1 && firstRow) {
     if (isRepeatedContent(work, sha256)) return completeAssetJob(deps, work, { sha256 });
     await flush([{ ...firstRow, recordId: work.asset.name }], true);
