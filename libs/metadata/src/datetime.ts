@@ -37,10 +37,43 @@ function fromEpoch(value: Exclude<RawValue, null>, unit: 's' | 'ms'): number {
   return Math.round(unit === 's' ? number * 1000 : number);
 }
 
+// The common case in batch files, an ISO 8601 time with its own offset, needs no time zone
+// rules: checked field by field here and read natively, it is several times faster than Luxon
+// (which a 1M-row batch otherwise spends most of its time in). Everything else goes to Luxon.
+const ISO_WITH_OFFSET =
+  /^(\d{4})-(\d{2})-(\d{2})[T ](\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{1,9}))?)?(Z|[+-](\d{2}):?(\d{2}))$/;
+
+function fastIsoWithOffset(text: string): number | undefined {
+  const m = ISO_WITH_OFFSET.exec(text);
+  if (!m) return undefined;
+  const year = Number(m[1]);
+  const month = Number(m[2]);
+  const day = Number(m[3]);
+  const hour = Number(m[4]);
+  const minute = Number(m[5]);
+  const second = m[6] === undefined ? 0 : Number(m[6]);
+  const millis = m[7] === undefined ? 0 : Math.floor(Number(`0.${m[7]}`) * 1000);
+  const daysInMonth = new Date(Date.UTC(year, month, 0)).getUTCDate();
+  if (month < 1 || month > 12 || day < 1 || day > daysInMonth || hour > 23 || minute > 59 || second > 59)
+    return undefined;
+  let offsetMinutes = 0;
+  if (m[8] !== 'Z') {
+    const offsetHours = Number(m[9]);
+    const offsetMins = Number(m[10]);
+    if (offsetHours > 23 || offsetMins > 59) return undefined;
+    offsetMinutes = (m[8]?.startsWith('-') ? -1 : 1) * (offsetHours * 60 + offsetMins);
+  }
+  return Date.UTC(year, month - 1, day, hour, minute, second, millis) - offsetMinutes * 60_000;
+}
+
 function fromText(value: Exclude<RawValue, null>, format: string | undefined, zone: string): number {
   const expected = expectedForm(format === undefined ? {} : { format });
   if (typeof value !== 'string') throw new ValueProblem(`is not a date and time (expected ${expected})`);
   const text = value.trim();
+  if (format === undefined) {
+    const fast = fastIsoWithOffset(text);
+    if (fast !== undefined) return fast;
+  }
   const options = { zone: NO_OFFSET_GIVEN, setZone: true };
   let parsed =
     format === undefined ? DateTime.fromISO(text, options) : DateTime.fromFormat(text, format, options);

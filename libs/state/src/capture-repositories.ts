@@ -47,6 +47,13 @@ export class MetadataRepository {
       .exec();
   }
 
+  /** Reads many records in one round trip, in the order asked; null where absent. */
+  async getMany(tenantId: string, recordIds: string[]): Promise<Array<MetadataRecord | null>> {
+    if (recordIds.length === 0) return [];
+    const raws = await this.redis.mget(recordIds.map((id) => this.keys.metadata(tenantId, id)));
+    return raws.map((raw) => (raw === null ? null : (JSON.parse(raw) as MetadataRecord)));
+  }
+
   /** Stores many records in one round trip; a stem registers the record for name pairing. */
   async putMany(entries: Array<{ record: MetadataRecord; pairingStem?: string }>): Promise<void> {
     if (entries.length === 0) return;
