@@ -39,7 +39,7 @@ describe('probeMedia: rules for every format', () => {
   });
 
   it('throws a plain Error, not a rejection, for a format that has no prober yet', async () => {
-    for (const extension of ['mp3', 'flac', 'xyz', 'constructor', '__proto__']) {
+    for (const extension of ['xyz', 'constructor', '__proto__']) {
       await assert.rejects(probeMedia(untouchableReader(100), { extension }), (error: unknown) => {
         assert.ok(error instanceof Error);
         assert.ok(!(error instanceof RejectionError));

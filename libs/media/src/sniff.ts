@@ -15,6 +15,8 @@ export type SniffedContainer =
   | 'au'
   | 'asf'
   | 'mpeg-ps'
+  | 'mpeg-ts'
+  | 'mpeg-video'
   | 'amr'
   | 'text';
 
@@ -27,6 +29,10 @@ interface Sniffed {
 const ASF_HEADER_GUID = Buffer.from('3026b2758e66cf11a6d900aa0062ce6c', 'hex');
 const EBML_MAGIC = Buffer.from([0x1a, 0x45, 0xdf, 0xa3]);
 const MPEG_PACK_HEADER = Buffer.from([0x00, 0x00, 0x01, 0xba]);
+const MPEG_VIDEO_SEQUENCE_HEADER = Buffer.from([0x00, 0x00, 0x01, 0xb3]);
+const MPEG_TS_PACKET_BYTES = 188;
+/** Top-level boxes a QuickTime movie without ftyp may start with. */
+const QUICKTIME_FIRST_BOXES = new Set(['moov', 'mdat', 'wide', 'free', 'skip', 'pnot']);
 /** Enough to judge text without decoding a whole 64 KiB head. */
 const TEXT_SAMPLE_BYTES = 4096;
 
@@ -36,6 +42,14 @@ function ascii(head: Buffer, start: number, length: number): string {
 
 function startsWith(head: Buffer, magic: Buffer, at = 0): boolean {
   return head.length >= at + magic.length && head.subarray(at, at + magic.length).equals(magic);
+}
+
+/** Where the ID3v2 tag at the start of `head` ends (header, syncsafe size, optional footer). */
+function id3v2TagEnd(head: Buffer): number | undefined {
+  const size = head.subarray(6, 10);
+  if (size.length < 4 || size.some((byte) => byte >= 0x80)) return undefined;
+  const hasFooter = ((head[5] ?? 0) & 0x10) !== 0;
+  return 10 + size.reduce((total, byte) => total * 128 + byte, 0) + (hasFooter ? 10 : 0);
 }
 
 function sniffMpegAudioSync(head: Buffer): Sniffed | undefined {
@@ -93,12 +107,30 @@ function sniff(head: Buffer): Sniffed | undefined {
     default:
       break;
   }
-  if (ascii(head, 0, 3) === 'ID3') return { container: 'mp3', label: 'MP3 (ID3)' };
+  if (ascii(head, 0, 3) === 'ID3') {
+    // Some taggers put ID3v2 in front of FLAC too; what follows the tag tells them apart.
+    const tagEnd = id3v2TagEnd(head);
+    if (tagEnd !== undefined && ascii(head, tagEnd, 4) === 'fLaC') {
+      return { container: 'flac', label: 'FLAC (ID3-tagged)' };
+    }
+    return { container: 'mp3', label: 'MP3 (ID3)' };
+  }
   if (ascii(head, 4, 4) === 'ftyp') return { container: 'mp4', label: 'MP4/M4A (ftyp)' };
+  // Older QuickTime files start with a box other than ftyp; a text file cannot start with NUL.
+  if (head[0] === 0 && QUICKTIME_FIRST_BOXES.has(ascii(head, 4, 4))) {
+    return { container: 'mp4', label: 'QuickTime/MP4 (no ftyp)' };
+  }
   if (ascii(head, 0, 5) === '#!AMR') return { container: 'amr', label: 'AMR' };
   if (startsWith(head, EBML_MAGIC)) return { container: 'ebml', label: 'WebM/Matroska (EBML)' };
   if (startsWith(head, ASF_HEADER_GUID)) return { container: 'asf', label: 'WMA/WMV (ASF)' };
   if (startsWith(head, MPEG_PACK_HEADER)) return { container: 'mpeg-ps', label: 'MPEG program stream' };
+  // Transport streams (.ts, some .mpg) repeat a 0x47 sync byte every 188 bytes.
+  if ([0, 1, 2].every((packet) => head[packet * MPEG_TS_PACKET_BYTES] === 0x47)) {
+    return { container: 'mpeg-ts', label: 'MPEG transport stream' };
+  }
+  if (startsWith(head, MPEG_VIDEO_SEQUENCE_HEADER)) {
+    return { container: 'mpeg-video', label: 'MPEG video elementary stream (no audio)' };
+  }
   const mpegAudio = sniffMpegAudioSync(head);
   if (mpegAudio) return mpegAudio;
   if (looksLikeText(head)) return { container: 'text', label: 'plain text' };
