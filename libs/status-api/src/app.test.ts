@@ -185,6 +185,13 @@ describe('probes and metrics', () => {
     }
     assert.ok(lines.includes('callintake_queue_jobs{queue="retention",state="waiting"} 1'));
     assert.ok(lines.includes('callintake_queue_jobs{queue="intake-scan",state="waiting"} 0'));
+    assert.ok(lines.includes('callintake_queue_backlog{queue="retention"} 1'));
+    assert.ok(lines.includes('callintake_queue_oldest_waiting_seconds{queue="intake-scan"} 0'));
+    const age = lines.find((line) =>
+      line.startsWith('callintake_queue_oldest_waiting_seconds{queue="retention"}'),
+    );
+    assert.match(age ?? '', /^callintake_queue_oldest_waiting_seconds\{queue="retention"\} \d+\.\d{3}$/);
+    assert.ok(Number(age?.split(' ')[1]) < 60, 'the job was added moments ago');
     await producer.queue('retention').remove('metrics-sweep');
   });
 });
