@@ -22,23 +22,45 @@ const BOOLEANS: ReadonlyMap<string, boolean> = new Map([
 
 /** null and blank text count as "not sent" for mapped fields. */
 export function isAbsent(value: RawValue): value is null | string {
-  return value === null || (typeof value === 'string' && value.trim() === '');
+  if (value === null) return true;
+  if (typeof value !== 'string') return false;
+  // A printable ASCII first character is not white space: no need to trim.
+  const first = value.charCodeAt(0);
+  if (first > 0x20 && first < 0x7f) return false;
+  return value.trim() === '';
 }
 
 export function toText(value: Scalar): string {
   return typeof value === 'string' ? value.trim() : String(value);
 }
 
+/** Up to 15 ASCII digits (always a safe integer) read directly; undefined for anything else. */
+function plainDigits(text: string): number | undefined {
+  const length = text.length;
+  if (length === 0 || length > 15) return undefined;
+  let number = 0;
+  for (let at = 0; at < length; at++) {
+    const digit = text.charCodeAt(at) - 48;
+    if (digit < 0 || digit > 9) return undefined;
+    number = number * 10 + digit;
+  }
+  return number;
+}
+
 export function toInteger(value: Scalar): number {
-  const number =
-    typeof value === 'number' ? value : INTEGER.test(toText(value)) ? Number(toText(value)) : NaN;
+  if (typeof value === 'string') {
+    const plain = plainDigits(value);
+    if (plain !== undefined) return plain;
+  }
+  const text = typeof value === 'number' ? '' : toText(value);
+  const number = typeof value === 'number' ? value : INTEGER.test(text) ? Number(text) : NaN;
   if (!Number.isSafeInteger(number)) throw new ValueProblem('is not an integer (expected digits, e.g. 42)');
   return number;
 }
 
 export function toDecimal(value: Scalar): number {
-  const number =
-    typeof value === 'number' ? value : DECIMAL.test(toText(value)) ? Number(toText(value)) : NaN;
+  const text = typeof value === 'number' ? '' : toText(value);
+  const number = typeof value === 'number' ? value : DECIMAL.test(text) ? Number(text) : NaN;
   if (!Number.isFinite(number)) {
     throw new ValueProblem(
       'is not a decimal number (expected digits with an optional "." and no thousands separators, e.g. 1234.5)',

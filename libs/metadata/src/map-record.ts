@@ -1,12 +1,6 @@
 // Applies a tenant's field mapping to one raw record: every field lands in `fields` under its
 // mapped name (unmapped ones under their own, unchanged), canonical ones also in `canonical`.
-import {
-  canonicalFields,
-  reject,
-  type FieldValue,
-  type ReasonCode,
-  type TenantConfig,
-} from '@callintake/schemas';
+import { reject, type FieldValue, type ReasonCode, type TenantConfig } from '@callintake/schemas';
 import type { CanonicalValues } from './canonical-values';
 import { convertField, type ConversionContext } from './convert-field';
 import { isAbsent } from './convert-value';
@@ -26,7 +20,6 @@ export interface MapOptions {
   callTimeFromName?: string;
 }
 
-const CANONICAL: ReadonlySet<string> = new Set(canonicalFields);
 const MAX_SHOWN_VALUE = 100;
 
 /**
@@ -38,63 +31,179 @@ export function mapRecord(
   tenant: Pick<TenantConfig, 'metadata' | 'timezone' | 'directions'>,
   options: MapOptions = {},
 ): MappedRecord {
-  const at = (field: string): { field: string; line?: number } =>
-    options.line === undefined ? { field } : { field, line: options.line };
+  // Runs once per row of a million-row batch: no closures or intermediate collections per row.
+  const line = options.line;
   const plan = mappingPlan(tenant.metadata);
-  const rulesByKey = claimSourceFields(raw, plan, at);
-  const context: ConversionContext = { zone: tenant.timezone, directions: directionTable(tenant.directions) };
+  const keys = Object.keys(raw);
+  const layout = sameLayout(plan, keys) ?? keyLayout(raw, plan, keys, line);
+  const context = conversionContext(tenant);
   const fields: Record<string, FieldValue> = {};
   const canonical: Record<string, FieldValue> = {};
 
-  for (const key of Object.keys(raw)) {
+  for (let index = 0; index < keys.length; index++) {
+    const key = keys[index]!;
     const value = raw[key] as unknown;
-    const rule = rulesByKey.get(key);
-    const name = rule?.to ?? key;
+    const rule = layout.rules[index];
     if (value !== null && typeof value === 'object') {
-      reject(
-        'nested-field',
-        `${label(name, rule)} holds ${Array.isArray(value) ? 'a list' : 'an object'}; only plain values are allowed`,
-        at(name),
-      );
+      rejectNested(rule === undefined ? key : rule.to, rule, value, line);
     }
     const scalar = value as FieldValue;
     if (rule === undefined) {
-      if (plan.targets.has(key) && !isAbsent(scalar)) {
-        reject(
-          'invalid-value',
-          `field "${key}" is sent, and ${describeSources(plan, key)} is mapped to it; rename or map one of them`,
-          at(key),
-        );
+      if (layout.targets[index] === true) {
+        if (!isAbsent(scalar)) rejectSentTarget(plan, key, line);
+      } else if (key === '__proto__') {
+        setOwn(fields, key, scalar);
+      } else {
+        fields[key] = scalar;
       }
-      if (!plan.targets.has(key)) setOwn(fields, key, scalar);
       continue;
     }
     if (isAbsent(scalar)) continue;
-    if (hasOwn(fields, rule.to)) {
-      reject(
-        'invalid-value',
-        `${describeSources(plan, rule.to)} each give a value for "${rule.to}"; send only one`,
-        at(rule.to),
-      );
-    }
-    const isCanonical = CANONICAL.has(rule.to);
+    const to = rule.to;
+    if (layout.repeats[index] === true && hasOwn(fields, to)) rejectRepeated(plan, to, line);
     let converted: FieldValue;
     try {
-      converted = convertField(rule, scalar, context, isCanonical);
+      converted = convertField(rule, scalar, context, rule.canonical);
     } catch (error) {
-      if (!(error instanceof ValueProblem)) throw error;
-      return reject(
-        error.code as ReasonCode,
-        `${label(rule.to, rule)}: ${shown(scalar)} ${error.problem}`,
-        at(rule.to),
-      );
+      return rejectValue(error, rule, scalar, line);
     }
-    setOwn(fields, rule.to, converted);
-    if (isCanonical) canonical[rule.to] = converted;
+    if (to === '__proto__') setOwn(fields, to, converted);
+    else fields[to] = converted;
+    if (rule.canonical) canonical[to] = converted;
   }
 
-  checkRequired(fields, plan, options, at);
+  checkRequired(fields, plan, options, line);
   return { fields, canonical: canonical as CanonicalValues };
+}
+
+// The rejections, kept out of the per-row loop.
+function rejectNested(
+  name: string,
+  rule: FieldRule | undefined,
+  value: object,
+  line: number | undefined,
+): never {
+  return reject(
+    'nested-field',
+    `${label(name, rule)} holds ${Array.isArray(value) ? 'a list' : 'an object'}; only plain values are allowed`,
+    at(name, line),
+  );
+}
+
+function rejectSentTarget(plan: MappingPlan, key: string, line: number | undefined): never {
+  return reject(
+    'invalid-value',
+    `field "${key}" is sent, and ${describeSources(plan, key)} is mapped to it; rename or map one of them`,
+    at(key, line),
+  );
+}
+
+function rejectRepeated(plan: MappingPlan, to: string, line: number | undefined): never {
+  return reject(
+    'invalid-value',
+    `${describeSources(plan, to)} each give a value for "${to}"; send only one`,
+    at(to, line),
+  );
+}
+
+function rejectValue(error: unknown, rule: FieldRule, scalar: FieldValue, line: number | undefined): never {
+  if (!(error instanceof ValueProblem)) throw error;
+  return reject(
+    error.code as ReasonCode,
+    `${label(rule.to, rule)}: ${shown(scalar)} ${error.problem}`,
+    at(rule.to, line),
+  );
+}
+
+/** What each raw field (by position in `Object.keys`) reads, for one set of raw field names. */
+interface KeyLayout {
+  plan: MappingPlan;
+  keys: readonly string[];
+  /** The rule each field reads; undefined for a field passed through unmapped. */
+  rules: ReadonlyArray<FieldRule | undefined>;
+  /** An unmapped field whose name a rule writes to. */
+  targets: readonly boolean[];
+  /** A rule whose target an earlier field may already have written. */
+  repeats: readonly boolean[];
+}
+
+let lastLayout: KeyLayout | undefined;
+
+/**
+ * Rows of one batch share their field names: the layout of the last row with every rule's
+ * source sent under its exact name is kept, and reused while the names stay the same.
+ */
+function sameLayout(plan: MappingPlan, keys: readonly string[]): KeyLayout | undefined {
+  const last = lastLayout;
+  return last !== undefined && last.plan === plan && sameKeys(last.keys, keys) ? last : undefined;
+}
+
+function keyLayout(
+  raw: RawRecord,
+  plan: MappingPlan,
+  keys: readonly string[],
+  line: number | undefined,
+): KeyLayout {
+  if (!sentUnderExactNames(raw, plan)) return layoutOf(plan, keys, claimSourceFields(raw, plan, line));
+  const layout = layoutOf(plan, keys, plan.exactRules);
+  lastLayout = layout;
+  return layout;
+}
+
+function sameKeys(a: readonly string[], b: readonly string[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let index = 0; index < a.length; index++) if (a[index] !== b[index]) return false;
+  return true;
+}
+
+function layoutOf(
+  plan: MappingPlan,
+  keys: readonly string[],
+  rulesByKey: ReadonlyMap<string, FieldRule>,
+): KeyLayout {
+  const rules: Array<FieldRule | undefined> = [];
+  const targets: boolean[] = [];
+  const repeats: boolean[] = [];
+  const written = new Set<string>();
+  for (const key of keys) {
+    const rule = rulesByKey.get(key);
+    rules.push(rule);
+    targets.push(rule === undefined && plan.targets.has(key));
+    repeats.push(rule !== undefined && written.has(rule.to));
+    if (rule !== undefined) written.add(rule.to);
+  }
+  return { plan, keys, rules, targets, repeats };
+}
+
+let lastContext:
+  { tenant: object; zone: string; directions: unknown; context: ConversionContext } | undefined;
+
+/** The same context object for every row of a batch (one tenant), built again if the tenant changes. */
+function conversionContext(tenant: Pick<TenantConfig, 'timezone' | 'directions'>): ConversionContext {
+  const last = lastContext;
+  if (
+    last !== undefined &&
+    last.tenant === tenant &&
+    last.zone === tenant.timezone &&
+    last.directions === tenant.directions
+  )
+    return last.context;
+  const context: ConversionContext = { zone: tenant.timezone, directions: directionTable(tenant.directions) };
+  lastContext = { tenant, zone: tenant.timezone, directions: tenant.directions, context };
+  return context;
+}
+
+function at(field: string, line: number | undefined): { field: string; line?: number } {
+  return line === undefined ? { field } : { field, line };
+}
+
+/** Every rule's source is sent under its exact name, so `plan.exactRules` says what each field reads. */
+function sentUnderExactNames(raw: RawRecord, plan: MappingPlan): boolean {
+  const rules = plan.rules;
+  for (let index = 0; index < rules.length; index++) {
+    if (!hasOwn(raw, rules[index]!.source)) return false;
+  }
+  return true;
 }
 
 /**
@@ -104,7 +213,7 @@ export function mapRecord(
 function claimSourceFields(
   raw: RawRecord,
   plan: MappingPlan,
-  at: (field: string) => { field: string; line?: number },
+  line: number | undefined,
 ): Map<string, FieldRule> {
   const claimed = new Map<string, FieldRule>();
   const unmatched: FieldRule[] = [];
@@ -127,7 +236,7 @@ function claimSourceFields(
         reject(
           'invalid-value',
           `fields ${candidates.map((key) => `"${key}"`).join(' and ')} both match the mapping of "${rule.source}"`,
-          at(rule.to),
+          at(rule.to, line),
         );
       }
       if (candidates[0] !== undefined) claimed.set(candidates[0], rule);
@@ -143,14 +252,17 @@ function checkRequired(
   fields: Record<string, FieldValue>,
   plan: MappingPlan,
   options: MapOptions,
-  at: (field: string) => { field: string; line?: number },
+  line: number | undefined,
 ): void {
-  const missing = plan.required.filter((name) => {
-    if (name === 'callTime' && options.callTimeFromName !== undefined) return false;
-    return !hasOwn(fields, name) || isAbsent(fields[name] as FieldValue);
-  });
-  const first = missing[0];
-  if (first === undefined) return;
+  const required = plan.required;
+  let missing: string[] | undefined;
+  for (let index = 0; index < required.length; index++) {
+    const name = required[index]!;
+    if (name === 'callTime' && options.callTimeFromName !== undefined) continue;
+    if (!hasOwn(fields, name) || isAbsent(fields[name] as FieldValue)) (missing ??= []).push(name);
+  }
+  if (missing === undefined) return;
+  const first = missing[0]!;
   const described = missing.map((name) => {
     const sources = plan.sourcesByTarget.get(name);
     return sources === undefined
@@ -160,7 +272,7 @@ function checkRequired(
   reject(
     'missing-field',
     `required field${missing.length > 1 ? 's' : ''} ${described.join(', ')} ${missing.length > 1 ? 'are' : 'is'} missing`,
-    at(first),
+    at(first, line),
   );
 }
 

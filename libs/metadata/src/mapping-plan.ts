@@ -16,6 +16,8 @@ export interface FieldRule {
   enumValues: ReadonlyMap<string, string>;
   /** Enum source values as configured, for messages. */
   enumAllowed: readonly string[];
+  /** Whether `to` is a canonical field. */
+  canonical: boolean;
 }
 
 export interface MappingPlan {
@@ -30,8 +32,14 @@ export interface MappingPlan {
    */
   implicitCanonical: readonly CanonicalField[];
   required: readonly string[];
+  /**
+   * The rule each raw field reads when every rule's source is sent under its exact name (the
+   * usual case): the rules by source, then the implicit canonical ones.
+   */
+  exactRules: ReadonlyMap<string, FieldRule>;
 }
 
+const CANONICAL: ReadonlySet<string> = new Set(canonicalFields);
 const plans = new WeakMap<TenantConfig['metadata'], MappingPlan>();
 const directionTables = new WeakMap<TenantConfig['directions'], ReadonlyMap<string, string>>();
 
@@ -62,6 +70,7 @@ export function implicitRule(field: CanonicalField): FieldRule {
     mapping: { to: field, type: 'string' },
     enumValues: new Map(),
     enumAllowed: [],
+    canonical: true,
   };
 }
 
@@ -72,16 +81,24 @@ function buildPlan(metadata: TenantConfig['metadata']): MappingPlan {
     mapping,
     enumValues: lowerCasedKeys(mapping.values ?? {}),
     enumAllowed: Object.keys(mapping.values ?? {}),
+    canonical: CANONICAL.has(mapping.to),
   }));
   const sourcesByTarget = new Map<string, string[]>();
   for (const rule of rules)
     sourcesByTarget.set(rule.to, [...(sourcesByTarget.get(rule.to) ?? []), rule.source]);
+  const implicitCanonical = canonicalFields.filter((field) => !sourcesByTarget.has(field));
+  const exactRules = new Map<string, FieldRule>();
+  for (const rule of rules) exactRules.set(rule.source, rule);
+  for (const field of implicitCanonical) {
+    if (!exactRules.has(field)) exactRules.set(field, implicitRule(field));
+  }
   return {
     rules,
     targets: new Set(sourcesByTarget.keys()),
     sourcesByTarget,
-    implicitCanonical: canonicalFields.filter((field) => !sourcesByTarget.has(field)),
+    implicitCanonical,
     required: metadata.required,
+    exactRules,
   };
 }
 
