@@ -17,6 +17,10 @@ export interface CallParts {
   metadata: MetadataRecord | null;
   crm: Partial<Record<CrmReferenceField, CrmLink>>;
   method?: MatchMethod;
+  /** How well a fuzzy pair matched (else 1), and why; with `ambiguous`, the candidates found. */
+  match?: { score: number; details?: Record<string, unknown> };
+  /** Fuzzy pairing found candidates but no clear winner: the metadata waits as `ambiguous`. */
+  ambiguous?: boolean;
   now: Date;
 }
 
@@ -37,7 +41,7 @@ export function callTimeFromRecording(recording: RecordingRecord, tenant: Tenant
 /** Returns the next call document, or undefined when nothing material changed. */
 export function buildCall(existing: Call | null, parts: CallParts): Call | undefined {
   const { recording, metadata, tenant } = parts;
-  const status = statusOf(parts);
+  const status = parts.ambiguous && !recording ? 'ambiguous' : statusOf(parts);
   const callTime =
     metadata?.canonical.callTime ?? (recording ? callTimeFromRecording(recording, tenant) : undefined);
   const userId = metadata?.canonical.userId ?? recording?.name.uid;
@@ -63,7 +67,12 @@ export function buildCall(existing: Call | null, parts: CallParts): Call | undef
         }
       : {}),
     crm: parts.crm,
-    ...(recording && metadata && parts.method ? { match: { method: parts.method, score: 1 } } : {}),
+    ...(recording && metadata && parts.method
+      ? { match: { method: parts.method, score: parts.match?.score ?? 1, ...detailsOf(parts) } }
+      : {}),
+    ...(status === 'ambiguous' && parts.match
+      ? { match: { method: 'fuzzy' as const, score: parts.match.score, ...detailsOf(parts) } }
+      : {}),
     warnings: recording?.warnings ?? [],
   };
   if (existing && sameBody(existing, body)) return undefined;
@@ -80,6 +89,10 @@ export function buildCall(existing: Call | null, parts: CallParts): Call | undef
       : {}),
     ...(becameReady ? { readyAt: now, readyVersion: version } : {}),
   };
+}
+
+function detailsOf(parts: CallParts): { details?: Record<string, unknown> } {
+  return parts.match?.details ? { details: parts.match.details } : {};
 }
 
 function sameBody(existing: Call, body: object): boolean {

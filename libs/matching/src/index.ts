@@ -1,3 +1,4 @@
 export * from './build-call';
 export * from './crm-links';
 export * from './match-handler';
+export * from './fuzzy';

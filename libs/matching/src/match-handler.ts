@@ -1,6 +1,6 @@
 // The `match-recording` and `match-metadata` jobs. Both sides meet at one pairing key (the
-// recording's lower-cased stem) under a short lock, so the order of arrival, redelivery and
-// concurrent matcher replicas all end in one call per recording.
+// recording's lower-cased stem, else the external id they share) under a short lock, so the
+// order of arrival, redelivery and concurrent matcher replicas all end in one call per recording.
 import { pairingKey, referenceBaseName, splitExtension, stemKey } from '@callintake/naming';
 import {
   jobId,
@@ -16,8 +16,15 @@ import {
   type MatchMethod,
   type TenantConfig,
 } from '@callintake/schemas';
-import type { MetadataRecord, RecordingRecord, StateStore } from '@callintake/state';
-import { buildCall } from './build-call';
+import {
+  metadataExternalId,
+  recordingExternalId,
+  type MetadataRecord,
+  type RecordingRecord,
+  type StateStore,
+} from '@callintake/state';
+import { buildCall, callTimeFromRecording } from './build-call';
+import { decideFuzzy, FUZZY_WINDOW_MS, fuzzyEligible, scoreCandidate, type FuzzyCandidate } from './fuzzy';
 import { resolveCrmLinks } from './crm-links';
 
 export interface MatchDeps {
@@ -48,13 +55,37 @@ export function meetingStem(record: MetadataRecord): { stem: string; method: Mat
 }
 
 /** Call id (CONTRACT): the recording's name without extension; metadata-only: its external id. */
-function callIdFor(recording: RecordingRecord | null, metadata: MetadataRecord | null): string {
+function callIdFor(
+  recording: RecordingRecord | null,
+  metadata: MetadataRecord | null,
+  ownsExternalId = true,
+): string {
   if (recording)
     return recording.origin === 'registered' ? recording.fileName : splitExtension(recording.fileName).stem;
   const record = metadata as MetadataRecord;
-  if (record.canonical.externalCallId) return record.canonical.externalCallId;
+  // A second record claiming an id already owned keeps out of the owner's call: it waits by its name.
+  if (record.canonical.externalCallId && ownsExternalId) return record.canonical.externalCallId;
   const stem = splitExtension(record.fileName).stem;
   return record.recordId === record.fileName ? stem : `${stem}-${record.line}`;
+}
+
+/** Runs `work` holding the pairing lock of `scope`, or without a lock when there is no key. */
+function underLock<T>(deps: MatchDeps, tenantId: string, scope: string | undefined, work: () => Promise<T>) {
+  return scope ? deps.state.lock(tenantId, scope, work) : work();
+}
+
+/**
+ * Locks are always taken name first, external id second, so two matchers never wait on each
+ * other in a cycle.
+ */
+function externalIdScope(externalId: string | undefined): string | undefined {
+  return externalId ? `pair-external-id:${stemKey(externalId)}` : undefined;
+}
+
+/** Where a recording meets its metadata by name. */
+function recordingStem(recording: RecordingRecord): string {
+  // An external id has no extension to strip: `CA.1234` is one id, not `CA` plus `.1234`.
+  return recording.origin === 'registered' ? stemKey(recording.fileName) : pairingKey(recording.fileName);
 }
 
 export async function handleMatchRecording(
@@ -65,14 +96,44 @@ export async function handleMatchRecording(
   const tenant = tenantOf(deps, payload.tenantId);
   const captured = await deps.state.recordings.get(tenant.id, payload.fileName);
   if (!captured) throw new PermanentJobError(`no captured recording ${payload.fileName}`);
-  // An external id has no extension to strip: `CA.1234` is one id, not `CA` plus `.1234`.
-  const stem = captured.origin === 'registered' ? stemKey(captured.fileName) : pairingKey(captured.fileName);
+  const stem = recordingStem(captured);
+  const externalId = recordingExternalId(captured);
   await deps.state.lock(tenant.id, `pair:${stem}`, async () => {
     const recording = (await deps.state.recordings.get(tenant.id, payload.fileName)) ?? captured;
     const { metadata: recordId } = await deps.state.names.lookup(tenant.id, stem);
     const metadata = recordId ? await deps.state.metadata.get(tenant.id, recordId) : null;
-    await assemble(deps, tenant, recording, metadata, context);
+    if (metadata) {
+      await assemble(deps, tenant, recording, metadata, context, { method: meetingStem(metadata)?.method });
+      return;
+    }
+    await underLock(deps, tenant.id, externalIdScope(externalId), async () => {
+      const byId = await externalIdPartner(deps, tenant.id, externalId, 'recording', recording.fileName);
+      const partner = byId ? await deps.state.metadata.get(tenant.id, byId) : null;
+      if (partner && !(await pairedElsewhere(deps, tenant.id, partner, callIdFor(recording, partner)))) {
+        await assemble(deps, tenant, recording, partner, context, { method: 'external-id' });
+        return;
+      }
+      // Paired fuzzily before (a new version, a redelivery): it stays with that metadata.
+      const fuzzy = await deps.state.fuzzy.pairOf(tenant.id, recording.fileName);
+      const fuzzyPartner = fuzzy ? await deps.state.metadata.get(tenant.id, fuzzy.recordId) : null;
+      if (fuzzy && fuzzyPartner) {
+        await assemble(deps, tenant, recording, fuzzyPartner, context, {
+          method: 'fuzzy',
+          match: { score: fuzzy.score, ...detailsOf(fuzzy) },
+        });
+        return;
+      }
+      await assemble(deps, tenant, recording, null, context);
+      const callTime = callTimeFromRecording(recording, tenant);
+      if (callTime) await deps.state.fuzzy.addUnpaired(tenant.id, recording.fileName, Date.parse(callTime));
+    });
   });
+}
+
+type FuzzyMatch = { score: number; details?: Record<string, unknown> };
+
+function detailsOf(match: FuzzyMatch): Pick<FuzzyMatch, 'details'> {
+  return match.details ? { details: match.details } : {};
 }
 
 export async function handleMatchMetadata(
@@ -81,19 +142,154 @@ export async function handleMatchMetadata(
   context: JobContext,
 ): Promise<void> {
   const tenant = tenantOf(deps, payload.tenantId);
-  const metadata = await deps.state.metadata.get(tenant.id, payload.recordId);
-  if (!metadata) throw new PermanentJobError(`no metadata record ${payload.recordId}`);
-  const meeting = meetingStem(metadata);
-  if (!meeting) {
-    // Nothing to pair by yet (fuzzy pairing is a later issue): it waits as its own call.
-    await assemble(deps, tenant, null, metadata, context);
-    return;
+  for (let attempt = 0; attempt < 3; attempt += 1) {
+    const fuzzy = await matchMetadataByKeys(deps, tenant, payload.recordId, context);
+    if (!fuzzy) return;
+    // A winner is claimed by taking it out of the unpaired set; a rejoin is already claimed.
+    if (!fuzzy.rejoin && !(await deps.state.fuzzy.takeUnpaired(tenant.id, fuzzy.recording))) continue;
+    if (await pairFuzzy(deps, tenant, fuzzy.recording, payload.recordId, fuzzy.match, context)) return;
   }
-  await deps.state.lock(tenant.id, `pair:${meeting.stem}`, async () => {
-    const { recording: fileName } = await deps.state.names.lookup(tenant.id, meeting.stem);
-    const recording = fileName ? await deps.state.recordings.get(tenant.id, fileName) : null;
-    await assemble(deps, tenant, recording, metadata, context);
+  throw new RetryLaterError('fuzzy candidates were taken by other metadata; looking again', 200);
+}
+
+/**
+ * Name, reference and external id, under their locks. Returns the recording to pair fuzzily
+ * with, when that is what is left; otherwise the call is assembled here.
+ */
+async function matchMetadataByKeys(
+  deps: MatchDeps,
+  tenant: TenantConfig,
+  recordId: string,
+  context: JobContext,
+): Promise<{ recording: string; match: FuzzyMatch; rejoin: boolean } | undefined> {
+  const metadata = await deps.state.metadata.get(tenant.id, recordId);
+  if (!metadata) throw new PermanentJobError(`no metadata record ${recordId}`);
+  const meeting = meetingStem(metadata);
+  const externalId = metadataExternalId(metadata);
+  return underLock(deps, tenant.id, meeting ? `pair:${meeting.stem}` : undefined, async () => {
+    if (meeting) {
+      const { recording: fileName } = await deps.state.names.lookup(tenant.id, meeting.stem);
+      const recording = fileName ? await deps.state.recordings.get(tenant.id, fileName) : null;
+      if (recording) {
+        await assemble(deps, tenant, recording, metadata, context, { method: meeting.method });
+        return undefined;
+      }
+    }
+    return underLock(deps, tenant.id, externalIdScope(externalId), async () => {
+      const current = (await deps.state.metadata.get(tenant.id, metadata.recordId)) ?? metadata;
+      const owner = externalId
+        ? (await deps.state.externalIds.lookup(tenant.id, externalId)).metadata
+        : undefined;
+      const ownsExternalId = !owner || owner === current.recordId;
+      const byId = await externalIdPartner(deps, tenant.id, externalId, 'metadata', current.recordId);
+      const recording = byId ? await deps.state.recordings.get(tenant.id, byId) : null;
+      if (recording && !(await pairedElsewhere(deps, tenant.id, current, callIdFor(recording, current)))) {
+        await assemble(deps, tenant, recording, current, context, { method: 'external-id' });
+        return undefined;
+      }
+      // Paired fuzzily before (a new version, a redelivery): it stays with that recording. One
+      // that is in a recording's call by a key it no longer carries is never paired fuzzily too.
+      const aloneId = callIdFor(null, current, ownsExternalId);
+      let joined: string | undefined;
+      if (current.callId && current.callId !== aloneId) {
+        joined = (await deps.state.calls.get(tenant.id, current.callId))?.recording?.fileName;
+        const pair = joined ? await deps.state.fuzzy.pairOf(tenant.id, joined) : null;
+        if (joined && pair?.recordId === current.recordId)
+          return { recording: joined, match: { score: pair.score, ...detailsOf(pair) }, rejoin: true };
+      }
+      if (!joined && fuzzyEligible(current, tenant)) {
+        const { winner, ranked } = await fuzzyCandidates(deps, tenant, current);
+        const match = { score: ranked[0]?.score ?? 0, details: { candidates: ranked } };
+        if (winner)
+          return { recording: winner.recording, match: { ...match, score: winner.score }, rejoin: false };
+        if (ranked.length > 0) {
+          await assemble(deps, tenant, null, current, context, { ownsExternalId, match, ambiguous: true });
+          return undefined;
+        }
+      }
+      // Nothing to pair by yet: it waits as its own call.
+      await assemble(deps, tenant, null, current, context, { ownsExternalId });
+      return undefined;
+    });
   });
+}
+
+async function fuzzyCandidates(deps: MatchDeps, tenant: TenantConfig, metadata: MetadataRecord) {
+  const at = Date.parse(metadata.canonical.callTime as string);
+  const names = await deps.state.fuzzy.unpairedWithin(tenant.id, at - FUZZY_WINDOW_MS, at + FUZZY_WINDOW_MS);
+  const candidates: FuzzyCandidate[] = [];
+  for (const name of names) {
+    const recording = await deps.state.recordings.get(tenant.id, name);
+    const scored = recording ? scoreCandidate(metadata, recording, tenant) : undefined;
+    if (scored) candidates.push(scored);
+  }
+  return decideFuzzy(candidates);
+}
+
+/**
+ * Pairs a claimed recording with the metadata under the recording's own lock, unless it was
+ * paired by a key meanwhile or another record holds its fuzzy pair. True when done.
+ */
+async function pairFuzzy(
+  deps: MatchDeps,
+  tenant: TenantConfig,
+  fileName: string,
+  recordId: string,
+  match: FuzzyMatch,
+  context: JobContext,
+): Promise<boolean> {
+  const captured = await deps.state.recordings.get(tenant.id, fileName);
+  if (!captured) return false;
+  return deps.state.lock(tenant.id, `pair:${recordingStem(captured)}`, async () => {
+    const recording = (await deps.state.recordings.get(tenant.id, fileName)) ?? captured;
+    const metadata = await deps.state.metadata.get(tenant.id, recordId);
+    // Nothing left to pair (taken meanwhile): the recording is a candidate again.
+    const release = async () => {
+      const callTime = callTimeFromRecording(recording, tenant);
+      if (callTime) await deps.state.fuzzy.addUnpaired(tenant.id, fileName, Date.parse(callTime));
+      return true;
+    };
+    if (!metadata) return release();
+    const id = callIdFor(recording, metadata);
+    const call = await deps.state.calls.get(tenant.id, id);
+    const other =
+      call?.metadata &&
+      (call.metadata.fileName !== metadata.fileName || call.metadata.line !== metadata.line);
+    if (other) return false;
+    if (await pairedElsewhere(deps, tenant.id, metadata, id)) return release();
+    if (!(await deps.state.fuzzy.claimPair(tenant.id, fileName, { recordId, ...match }))) return false;
+    await assemble(deps, tenant, recording, metadata, context, { method: 'fuzzy', match });
+    return true;
+  });
+}
+
+/**
+ * The other side of an external id, when `self` owns its side of the id (the first recording or
+ * metadata record to claim an id owns it; a later claimant pairs by nothing).
+ */
+async function externalIdPartner(
+  deps: MatchDeps,
+  tenantId: string,
+  externalId: string | undefined,
+  side: 'recording' | 'metadata',
+  self: string,
+): Promise<string | undefined> {
+  if (!externalId) return undefined;
+  const entry = await deps.state.externalIds.lookup(tenantId, externalId);
+  if (entry[side] !== self) return undefined;
+  return side === 'recording' ? entry.metadata : entry.recording;
+}
+
+/** 1:1: a metadata record already in another recording's call is not taken again. */
+async function pairedElsewhere(
+  deps: MatchDeps,
+  tenantId: string,
+  metadata: MetadataRecord,
+  callId: string,
+): Promise<boolean> {
+  if (!metadata.callId || metadata.callId === callId) return false;
+  const call = await deps.state.calls.get(tenantId, metadata.callId);
+  return Boolean(call?.recording);
 }
 
 /** How often a call whose CRM batches are still being ingested looks again. */
@@ -131,14 +327,30 @@ async function assemble(
   recording: RecordingRecord | null,
   metadata: MetadataRecord | null,
   context: JobContext,
+  options: {
+    method?: MatchMethod | undefined;
+    ownsExternalId?: boolean;
+    match?: FuzzyMatch;
+    ambiguous?: boolean;
+  } = {},
 ): Promise<void> {
-  const method = metadata ? meetingStem(metadata)?.method : undefined;
-  const id = callIdFor(recording, metadata);
+  const { method, match, ambiguous } = options;
+  const id = callIdFor(recording, metadata, options.ownsExternalId ?? true);
   await awaitEarlierCrmBatches(deps, tenant, metadata);
   const crm = await resolveCrmLinks(deps.state.crm, tenant.id, metadata);
   const now = deps.state.clock.now();
   const { after } = await deps.state.calls.mutate(tenant.id, id, (existing) =>
-    buildCall(existing, { id, tenant, recording, metadata, crm, ...(method ? { method } : {}), now }),
+    buildCall(existing, {
+      id,
+      tenant,
+      recording,
+      metadata,
+      crm,
+      ...(method ? { method } : {}),
+      ...(match ? { match } : {}),
+      ...(ambiguous ? { ambiguous } : {}),
+      now,
+    }),
   );
   const call = after as Call;
 
@@ -155,6 +367,8 @@ async function assemble(
     await deps.state.recordings.setCallId(tenant.id, recording.fileName, id);
   if (metadata && metadata.callId !== id)
     await deps.state.metadata.setCallId(tenant.id, metadata.recordId, id);
+  // Paired: no longer a fuzzy candidate.
+  if (recording && metadata) await deps.state.fuzzy.takeUnpaired(tenant.id, recording.fileName);
   await linkAssets(deps, tenant.id, id, recording, metadata);
   await emit(deps, call);
   context.logger.debug({ tenant: tenant.id, call: id, status: call.status }, 'call assembled');

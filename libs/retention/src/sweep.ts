@@ -133,6 +133,8 @@ async function expireWaitingRecordings(deps: RetentionDeps, tenant: TenantConfig
           : undefined,
       );
       if (changed) expired++;
+      // An expired recording is no longer a fuzzy pairing candidate.
+      if (changed && call.recording) await deps.state.fuzzy.takeUnpaired(tenant.id, call.recording.fileName);
     }
     cursor = page.nextCursor ?? undefined;
   } while (cursor);

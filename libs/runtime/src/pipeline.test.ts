@@ -351,6 +351,234 @@ describe('a recording registered by another connector', () => {
   });
 });
 
+describe('pairing by external id', () => {
+  const ID = 'BXyT30eVTWlZjUA';
+  const EXTERNAL_MAPPING = { metadata: { fields: { ...MAPPING, call_id: { to: 'externalCallId' } } } };
+  const frame = Buffer.alloc(417);
+  Buffer.from([0xff, 0xfb, 0x90, 0x00]).copy(frame); // MPEG-1 layer III, 128 kbit/s, 44.1 kHz
+  const mp3 = Buffer.concat(Array.from({ length: 50 }, () => frame));
+  const xml = `<?xml version="1.0"?><call><datetime>2024-03-12T09:30:00Z</datetime><email>jdoe@acme.test</email><direction>outbound</direction></call>`;
+
+  const register = async (w: Awaited<ReturnType<typeof world>>, externalId: string) => {
+    const api = buildStatusApi({
+      state: w.state,
+      producer,
+      tokens: parseApiTokens('t:*'),
+      tenants: new Map([[w.id, w.tenant]]),
+    });
+    const response = await api.inject({
+      method: 'POST',
+      url: `/v1/tenants/${w.id}/recordings`,
+      headers: { authorization: 'Bearer t' },
+      payload: { externalId, location: `s3://dialer/${externalId}.mp3`, channels: 1, durationSec: 30 },
+    });
+    assert.equal(response.statusCode, 202);
+    await api.close();
+  };
+
+  for (const order of ['metadata first', 'recording first'] as const) {
+    it(`pairs <source>_<id>.mp3 with <id>.xml (${order})`, async () => {
+      const w = await world();
+      const putRecording = () => w.put(`ringcentral_${ID}.mp3`, mp3);
+      const putMetadata = () => w.put(`${ID}.xml`, xml);
+      if (order === 'metadata first') await putMetadata();
+      else await putRecording();
+      await w.settle();
+      const waitingCall = (await w.calls())[0];
+      assert.equal(
+        waitingCall?.status,
+        order === 'metadata first' ? 'awaiting_recording' : 'awaiting_metadata',
+      );
+      if (order === 'metadata first') await putRecording();
+      else await putMetadata();
+      await w.settle();
+      const calls = await w.calls();
+      assert.deepEqual(
+        calls.map((c) => [c.id, c.status, c.match]),
+        [[`ringcentral_${ID}`, 'ready', { method: 'external-id', score: 1 }]],
+      );
+      assert.equal(calls[0]?.recording?.container, 'mp3');
+      assert.equal(calls[0]?.metadata?.fileName, `${ID}.xml`);
+      assert.equal(calls[0]?.userId, 'jdoe@acme.test');
+      const asset = await w.state.assets.get(w.id, `${ID}.xml`);
+      assert.deepEqual(asset?.callIds, [`ringcentral_${ID}`]);
+    });
+
+    it(`pairs a recording with metadata carrying externalCallId in a JSON (${order})`, async () => {
+      const w = await world(EXTERNAL_MAPPING);
+      const putRecording = () => w.put(`five9_${ID}.wav`, wav);
+      const putMetadata = () => w.put('export-17.json', metadataJson({ filename: undefined, call_id: ID }));
+      if (order === 'metadata first') await putMetadata();
+      else await putRecording();
+      await w.settle();
+      if (order === 'metadata first') await putRecording();
+      else await putMetadata();
+      await w.settle();
+      const calls = await w.calls();
+      assert.deepEqual(
+        calls.map((c) => [c.id, c.status, c.match?.method]),
+        [[`five9_${ID}`, 'ready', 'external-id']],
+      );
+      assert.equal(calls[0]?.metadata?.fileName, 'export-17.json');
+    });
+
+    it(`pairs a registered recording with metadata carrying its externalCallId (${order})`, async () => {
+      const w = await world(EXTERNAL_MAPPING);
+      const putMetadata = () =>
+        w.put('export-18.json', metadataJson({ filename: undefined, call_id: 'CA.99' }));
+      if (order === 'metadata first') {
+        await putMetadata();
+        await w.settle();
+        assert.deepEqual(
+          (await w.calls()).map((c) => [c.id, c.status]),
+          [['CA.99', 'awaiting_recording']],
+        );
+        await register(w, 'CA.99');
+      } else {
+        await register(w, 'CA.99');
+        await w.settle();
+        await putMetadata();
+      }
+      await w.settle();
+      const calls = await w.calls();
+      assert.deepEqual(
+        calls.map((c) => [c.id, c.status, c.match?.method]),
+        [['CA.99', 'ready', 'external-id']],
+      );
+      assert.equal(calls[0]?.recording?.archiveUri, 's3://dialer/CA.99.mp3');
+      assert.equal(calls[0]?.metadata?.fileName, 'export-18.json');
+    });
+  }
+
+  it('pairs one metadata record only when two claim the same external id; the second waits', async () => {
+    const w = await world(EXTERNAL_MAPPING);
+    await w.put('first.json', metadataJson({ filename: undefined, call_id: ID }));
+    await w.settle();
+    await w.put('second.json', metadataJson({ filename: undefined, call_id: ID }));
+    await w.settle();
+    await w.put(`ringcentral_${ID}.mp3`, mp3);
+    await w.settle();
+    const calls = await w.calls();
+    assert.deepEqual(calls.map((c) => [c.id, c.status, c.metadata?.fileName]).sort(), [
+      [`ringcentral_${ID}`, 'ready', 'first.json'],
+      ['second', 'awaiting_recording', 'second.json'],
+    ]);
+  });
+
+  it('keeps a registered recording paired with the first claimant when a second arrives later', async () => {
+    const w = await world(EXTERNAL_MAPPING);
+    await register(w, 'CA.7');
+    await w.put('first.json', metadataJson({ filename: undefined, call_id: 'CA.7' }));
+    await w.settle();
+    await w.put('second.json', metadataJson({ filename: undefined, call_id: 'CA.7' }));
+    await w.settle();
+    const calls = await w.calls();
+    assert.deepEqual(calls.map((c) => [c.id, c.status, c.metadata?.fileName]).sort(), [
+      ['CA.7', 'ready', 'first.json'],
+      ['second', 'awaiting_recording', 'second.json'],
+    ]);
+  });
+
+  it('pairs 1:1 when the recording and two claimants are matched concurrently', async () => {
+    const w = await world(EXTERNAL_MAPPING);
+    await w.put('first.json', metadataJson({ filename: undefined, call_id: ID }));
+    await w.put('second.json', metadataJson({ filename: undefined, call_id: ID }));
+    await w.put(`ringcentral_${ID}.mp3`, mp3);
+    await w.scan();
+    await w.run('media-probe');
+    await w.run('metadata-parse');
+    const jobs = await w.waiting('call-match');
+    assert.equal(jobs.length, 3);
+    await Promise.all(jobs.map((job) => w.runJob('call-match', job)));
+    const calls = await w.calls();
+    assert.deepEqual(calls.map((c) => c.status).sort(), ['awaiting_recording', 'ready']);
+    const ready = calls.find((c) => c.status === 'ready');
+    assert.equal(ready?.id, `ringcentral_${ID}`);
+    assert.equal(ready?.match?.method, 'external-id');
+  });
+});
+
+describe('fuzzy pairing', () => {
+  const crmExport = (datetime: string) => metadataJson({ filename: undefined, datetime });
+
+  it('pairs metadata sharing no key with the clear winner among unpaired recordings', async () => {
+    const w = await world();
+    await w.put('20240312-093000_out_jdoe.wav', wav);
+    await w.put('20240312-093100_out_asmith.wav', wav);
+    await w.settle();
+    await w.put('crmexport-1.json', crmExport('2024-03-12T09:31:00Z'));
+    await w.settle();
+    const calls = await w.calls();
+    assert.deepEqual(calls.map((c) => [c.id, c.status, c.metadata?.fileName]).sort(), [
+      ['20240312-093000_out_jdoe', 'ready', 'crmexport-1.json'],
+      ['20240312-093100_out_asmith', 'awaiting_metadata', undefined],
+    ]);
+    const match = calls.find((c) => c.status === 'ready')?.match;
+    assert.equal(match?.method, 'fuzzy');
+    assert.equal(match?.score, 0.885);
+    const candidates = match?.details?.['candidates'] as Array<{ recording: string; score: number }>;
+    assert.deepEqual(
+      candidates.map((c) => [c.recording, c.score]),
+      [
+        ['20240312-093000_out_jdoe.wav', 0.885],
+        ['20240312-093100_out_asmith.wav', 0.625],
+      ],
+    );
+    assert.deepEqual(await w.state.fuzzy.unpairedWithin(w.id, 0, Date.parse('2030-01-01')), [
+      '20240312-093100_out_asmith.wav',
+    ]);
+    // A redelivered match of the recording, and of the metadata, keep the pair as it is.
+    const context = { jobId: 'again', attempt: 2, logger: silentLogger() };
+    await handleMatchRecording(w.deps, { tenantId: w.id, fileName: '20240312-093000_out_jdoe.wav' }, context);
+    await handleMatchMetadata(w.deps, { tenantId: w.id, recordId: 'crmexport-1.json' }, context);
+    assert.deepEqual((await w.calls()).map((c) => [c.id, c.status, c.match?.method]).sort(), [
+      ['20240312-093000_out_jdoe', 'ready', 'fuzzy'],
+      ['20240312-093100_out_asmith', 'awaiting_metadata', undefined],
+    ]);
+  });
+
+  it('leaves the call ambiguous, listing its candidates, when two are equally close', async () => {
+    const w = await world();
+    await w.put('20240312-092900_out_jdoe.wav', wav);
+    await w.put('20240312-093100_out_jdoe.wav', wav);
+    await w.settle();
+    await w.put('crmexport-2.json', crmExport('2024-03-12T09:30:00Z'));
+    await w.settle();
+    const calls = await w.calls();
+    assert.deepEqual(calls.map((c) => [c.id, c.status]).sort(), [
+      ['20240312-092900_out_jdoe', 'awaiting_metadata'],
+      ['20240312-093100_out_jdoe', 'awaiting_metadata'],
+      ['crmexport-2', 'ambiguous'],
+    ]);
+    const match = calls.find((c) => c.status === 'ambiguous')?.match;
+    assert.equal(match?.method, 'fuzzy');
+    const candidates = match?.details?.['candidates'] as Array<{ recording: string; score: number }>;
+    assert.deepEqual(
+      candidates.map((c) => [c.recording, c.score]),
+      [
+        ['20240312-092900_out_jdoe.wav', 0.885],
+        ['20240312-093100_out_jdoe.wav', 0.885],
+      ],
+    );
+  });
+
+  it('gives one recording to one metadata record when two are matched concurrently', async () => {
+    const w = await world();
+    await w.put('20240312-093000_out_jdoe.wav', wav);
+    await w.settle();
+    await w.put('crmexport-a.json', crmExport('2024-03-12T09:30:30Z'));
+    await w.put('crmexport-b.json', crmExport('2024-03-12T09:30:30Z'));
+    await w.scan();
+    await w.run('metadata-parse');
+    const jobs = await w.waiting('call-match');
+    assert.equal(jobs.length, 2);
+    await Promise.all(jobs.map((job) => w.runJob('call-match', job)));
+    const calls = await w.calls();
+    assert.deepEqual(calls.map((c) => c.status).sort(), ['awaiting_recording', 'ready']);
+    assert.equal(calls.find((c) => c.status === 'ready')?.id, '20240312-093000_out_jdoe');
+  });
+});
+
 describe('rejections by the workers', () => {
   it('rejects a text file named .wav as format-mismatch', async () => {
     const w = await world();

@@ -44,6 +44,18 @@ export class Keys {
   nameKey(tenantId: string, stem: string): string {
     return `${this.t(tenantId)}:by-name:${stem}`;
   }
+  /** Pairing by external id: lower-cased id -> the one recording and one metadata record claiming it. */
+  externalIdKey(tenantId: string, id: string): string {
+    return `${this.t(tenantId)}:by-external-id:${id}`;
+  }
+  /** Recordings waiting for metadata, scored by their call time (ms): fuzzy pairing's candidates. */
+  unpairedRecordings(tenantId: string): string {
+    return `${this.t(tenantId)}:unpaired-recordings`;
+  }
+  /** Fuzzy pairs: recording file name -> the metadata record it was paired with, and how. */
+  fuzzyPairs(tenantId: string): string {
+    return `${this.t(tenantId)}:fuzzy-pairs`;
+  }
   call(tenantId: string, callId: string): string {
     return `${this.t(tenantId)}:call:${callId}`;
   }

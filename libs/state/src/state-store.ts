@@ -1,7 +1,13 @@
 import type { Redis } from 'ioredis';
 import { AssetRepository } from './asset-repository';
 import { CallRepository } from './call-repository';
-import { MetadataRepository, NameIndex, RecordingRepository } from './capture-repositories';
+import {
+  ExternalIdIndex,
+  FuzzyIndex,
+  MetadataRepository,
+  NameIndex,
+  RecordingRepository,
+} from './capture-repositories';
 import type { Clock } from './clock';
 import { CrmRepository } from './crm-repository';
 import { Keys } from './keys';
@@ -16,6 +22,8 @@ export class StateStore {
   readonly recordings: RecordingRepository;
   readonly metadata: MetadataRepository;
   readonly names: NameIndex;
+  readonly externalIds: ExternalIdIndex;
+  readonly fuzzy: FuzzyIndex;
   readonly calls: CallRepository;
   readonly crm: CrmRepository;
 
@@ -30,6 +38,8 @@ export class StateStore {
     this.recordings = new RecordingRepository(redis, this.keys);
     this.metadata = new MetadataRepository(redis, this.keys);
     this.names = new NameIndex(redis, this.keys);
+    this.externalIds = new ExternalIdIndex(redis, this.keys);
+    this.fuzzy = new FuzzyIndex(redis, this.keys);
     this.calls = new CallRepository(redis, this.keys);
     this.crm = new CrmRepository(redis, this.keys);
   }
