@@ -19,6 +19,7 @@ import { StateStore } from '@callintake/state';
 import { buildStatusApi } from '@callintake/status-api';
 import { ConfigError, loadEnv, statusApiEnv } from '@callintake/config';
 import { startHealthServer } from './health';
+import { RedisUnavailableError } from './redis-bootstrap';
 import { Runtime } from './runtime';
 
 export const SERVICE_NAMES = [
@@ -198,9 +199,10 @@ export async function runServiceMain(name: ServiceName): Promise<void> {
   }
 }
 
-/** Configuration mistakes print as a list, not a stack trace. */
+/** Configuration mistakes and a missing Redis print as what to do, not as a stack trace. */
 export function exitOnStartupError(name: string, error: unknown): never {
-  if (error instanceof ConfigError) console.error(`${name}: ${error.message}`);
+  if (error instanceof ConfigError || error instanceof RedisUnavailableError)
+    console.error(`${name}: ${error.message}`);
   else console.error(`${name}: failed to start:`, error);
   process.exit(1);
 }
