@@ -226,10 +226,12 @@ async function parseBatch(deps: ParseDeps, work: AssetWork, context: JobContext)
     }
   }
   const sha256 = hashed.sha256();
-  if (rows === 1 && firstRow) {
+  // A per-call CSV is a file of exactly one data row. A batch whose other rows were all rejected
+  // stays a batch: its one good row must not take the file's name as its own.
+  if (rows === 1 && firstRow && rejectedRows.length === 0) {
     if (isRepeatedContent(work, sha256)) return completeAssetJob(deps, work, { sha256 });
     await flush([{ ...firstRow, recordId: work.asset.name }], true);
-  } else await flush(pending, false);
+  } else await flush(rows === 1 && firstRow ? [firstRow] : pending, false);
 
   if (rejectedRows.length > 0 && accepted === 0) {
     throw new RejectionError(rejectedRows[0] as Reason);

@@ -814,3 +814,44 @@ describe('CRM references', () => {
     assert.deepEqual(unknown.crm.contactId, { type: 'contacts', id: 'C-404', record: null });
   });
 });
+
+describe('batch CSV rows', () => {
+  it('keeps a batch whose other rows were rejected a batch: its one good row does not pair by the file name', async () => {
+    const w = await world();
+    const header = 'datetime,email,direction,filename';
+    await w.put(
+      'batch.csv',
+      [header, 'not-a-date,a@acme.test,inbound,', `2024-03-12T09:30:00Z,b@acme.test,inbound,`, ''].join('\n'),
+    );
+    // A recording named like the batch file: the good row must not claim it by name.
+    await w.put('batch.wav', wav);
+    await w.settle();
+    const report = JSON.parse(
+      await readFile(join(w.root, 'data', 'rejected', 'batch.csv.error.json'), 'utf8'),
+    ) as { acceptedRows: number; rejectedRows: { code: string; line: number }[] };
+    assert.equal(report.acceptedRows, 1);
+    assert.deepEqual(
+      report.rejectedRows.map((row) => [row.code, row.line]),
+      [['invalid-value', 2]],
+    );
+    const calls = await w.calls();
+    const row = calls.find((call) => call.metadata?.fileName === 'batch.csv');
+    assert.equal(row?.id, 'batch-3');
+    assert.equal(row?.status, 'awaiting_recording');
+    assert.equal(calls.find((call) => call.id === 'batch')?.status, 'awaiting_metadata');
+  });
+
+  it('treats a CSV of exactly one row as a per-call file that pairs by its own name', async () => {
+    const w = await world();
+    await w.put(
+      '20240312-093000_out_jdoe.csv',
+      'datetime,email,direction\n2024-03-12T09:30:00Z,jdoe@acme.test,outbound\n',
+    );
+    await w.put(RECORDING, wav);
+    await w.settle();
+    const [call] = await w.calls();
+    assert.equal(call?.id, STEM);
+    assert.equal(call?.status, 'ready');
+    assert.equal(call?.match?.method, 'name');
+  });
+});
