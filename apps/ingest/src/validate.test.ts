@@ -86,6 +86,7 @@ describe('ingest validate', () => {
     );
     assert.match(text.stdout, /REJECTED nested\.json +\(call-metadata\) nested-field \[extra\]/);
     assert.match(text.stdout, /warning line 3: invalid-value/);
+    assert.match(text.stdout, /warning: unrecognized-name: recording name does not follow/);
 
     const json = validate(mixed, '--tenants', tenants, '--json');
     assert.equal(json.status, 1);

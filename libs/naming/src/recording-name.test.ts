@@ -179,7 +179,7 @@ describe('parseRecordingName: anything else', () => {
 describe('recordingNameWarning', () => {
   it('warns for unrecognized names only', () => {
     assert.deepEqual(recordingNameWarning(parseRecordingName('Monday call.wav', utc)), {
-      code: 'invalid-value',
+      code: 'unrecognized-name',
       field: 'fileName',
       message:
         'recording name does not follow yyyyMMdd-hhmmss_dir_uid.ext; it can still pair by name, reference or external id',

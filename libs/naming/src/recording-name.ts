@@ -94,7 +94,7 @@ function lookupDirection(segment: string, directions: Record<string, string>): s
 export function recordingNameWarning(parsed: ParsedRecordingName): Reason | undefined {
   if (parsed.pattern !== 'unrecognized') return undefined;
   return {
-    code: 'invalid-value',
+    code: 'unrecognized-name',
     field: 'fileName',
     message:
       'recording name does not follow yyyyMMdd-hhmmss_dir_uid.ext; it can still pair by name, reference or external id',

@@ -24,6 +24,11 @@ export const REASON_CODES = [
   'superseded',
   /** The file was deleted from the upload area before it was captured. */
   'vanished',
+  /**
+   * A warning, never a rejection: a recording's name does not follow yyyyMMdd-hhmmss_dir_uid, so
+   * it gives no call time or user (it still pairs by name, reference or external id).
+   */
+  'unrecognized-name',
 ] as const;
 
 export type ReasonCode = (typeof REASON_CODES)[number];
