@@ -211,7 +211,7 @@ describe('buildCall', () => {
 
   it('carries the recording warnings and the resolved CRM links', () => {
     const warning = {
-      code: 'invalid-value',
+      code: 'unrecognized-name',
       message: 'the name does not follow yyyyMMdd-hhmmss_dir_uid',
     } as const;
     const call = built(
