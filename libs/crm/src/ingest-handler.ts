@@ -78,5 +78,6 @@ export async function handleIngestCrmBatch(
   await completeAssetJob(deps, work, {
     sha256: sha256(),
     warnings: rejectedRows.slice(0, MAX_ROW_WARNINGS),
+    rejectedRows,
   });
 }

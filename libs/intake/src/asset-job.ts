@@ -94,7 +94,7 @@ export function isRepeatedContent(work: AssetWork, sha256: string): boolean {
 export async function completeAssetJob(
   deps: AssetJobDeps,
   work: AssetWork,
-  outcome: { sha256: string; callIds?: string[]; warnings?: Reason[] },
+  outcome: { sha256: string; callIds?: string[]; warnings?: Reason[]; rejectedRows?: Reason[] },
 ): Promise<void> {
   const target = processedPath(work.asset.name);
   if (work.location !== target) await work.area.move(work.location, target);
@@ -104,7 +104,14 @@ export async function completeAssetJob(
     location: target,
     ...(outcome.callIds ? { callIds: outcome.callIds } : {}),
     ...(outcome.warnings ? { warnings: outcome.warnings } : {}),
+    ...(outcome.rejectedRows?.length ? { rejectedRows: countByCode(outcome.rejectedRows) } : {}),
   });
+}
+
+function countByCode(reasons: Reason[]): Record<string, number> {
+  const counts: Record<string, number> = {};
+  for (const reason of reasons) counts[reason.code] = (counts[reason.code] ?? 0) + 1;
+  return counts;
 }
 
 export async function rejectAssetJob(deps: AssetJobDeps, work: AssetWork, reason: Reason): Promise<void> {

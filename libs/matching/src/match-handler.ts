@@ -19,6 +19,7 @@ import {
 import {
   metadataExternalId,
   recordingExternalId,
+  type CallTiming,
   type MetadataRecord,
   type RecordingRecord,
   type StateStore,
@@ -339,18 +340,22 @@ async function assemble(
   await awaitEarlierCrmBatches(deps, tenant, metadata);
   const crm = await resolveCrmLinks(deps.state.crm, tenant.id, metadata);
   const now = deps.state.clock.now();
-  const { after } = await deps.state.calls.mutate(tenant.id, id, (existing) =>
-    buildCall(existing, {
-      id,
-      tenant,
-      recording,
-      metadata,
-      crm,
-      ...(method ? { method } : {}),
-      ...(match ? { match } : {}),
-      ...(ambiguous ? { ambiguous } : {}),
-      now,
-    }),
+  const { after } = await deps.state.calls.mutate(
+    tenant.id,
+    id,
+    (existing) =>
+      buildCall(existing, {
+        id,
+        tenant,
+        recording,
+        metadata,
+        crm,
+        ...(method ? { method } : {}),
+        ...(match ? { match } : {}),
+        ...(ambiguous ? { ambiguous } : {}),
+        now,
+      }),
+    callTiming(recording, metadata),
   );
   const call = after as Call;
 
@@ -372,6 +377,24 @@ async function assemble(
   await linkAssets(deps, tenant.id, id, recording, metadata);
   await emit(deps, call);
   context.logger.debug({ tenant: tenant.id, call: id, status: call.status }, 'call assembled');
+}
+
+/**
+ * For the stage latencies: a call can be ready only once its last part arrived, so it is timed
+ * from the latest of its parts. A registered recording was never in the upload area: its
+ * registration counts as both seen and captured.
+ */
+function callTiming(recording: RecordingRecord | null, metadata: MetadataRecord | null): CallTiming {
+  const latest = (...times: Array<string | undefined>) =>
+    times
+      .filter((time): time is string => time !== undefined)
+      .sort((a, b) => Date.parse(b) - Date.parse(a))[0];
+  const seenAt = latest(
+    recording ? (recording.seenAt ?? recording.capturedAt) : undefined,
+    metadata?.receivedAt,
+  );
+  const capturedAt = latest(recording?.capturedAt, metadata?.capturedAt);
+  return { ...(seenAt ? { seenAt } : {}), ...(capturedAt ? { capturedAt } : {}) };
 }
 
 async function linkAssets(

@@ -115,6 +115,7 @@ export async function handleProbeRecording(
       },
       warnings,
       capturedAt: deps.state.clock.now().toISOString(),
+      seenAt: version.seenAt,
     },
     pairingKey(asset.name),
   );

@@ -149,6 +149,7 @@ async function parseSingle(
   const raw = parseSingleRecord(content, extension);
   const record = toRecord(work, work.asset.name, mapWithName(raw, work.tenant, work.asset.name), sha256);
   await checkUpdateWindow(deps, work, record);
+  record.capturedAt = deps.state.clock.now().toISOString();
   await deps.state.metadata.putMany([{ record, pairingStem: stemsFor(work, record, true) }]);
   await deps.producer.add(
     'match-metadata',
@@ -180,6 +181,8 @@ async function parseBatch(deps: ParseDeps, work: AssetWork, context: JobContext)
     for (const [index, record] of records.entries())
       if (await withinUpdateWindow(deps, work, record, rejectedRows, previous[index] ?? null))
         kept.push(record);
+    const capturedAt = deps.state.clock.now().toISOString();
+    for (const record of kept) record.capturedAt = capturedAt;
     await deps.state.metadata.putMany(
       kept.map((record) => ({ record, pairingStem: stemsFor(work, record, single) })),
     );
@@ -250,7 +253,11 @@ async function parseBatch(deps: ParseDeps, work: AssetWork, context: JobContext)
       'batch had rejected rows',
     );
   }
-  await completeAssetJob(deps, work, { sha256, warnings: rejectedRows.slice(0, MAX_ROW_WARNINGS) });
+  await completeAssetJob(deps, work, {
+    sha256,
+    warnings: rejectedRows.slice(0, MAX_ROW_WARNINGS),
+    rejectedRows,
+  });
 }
 
 async function withinUpdateWindow(

@@ -3,6 +3,7 @@ import type { Asset, AssetKind, AssetState, AssetVersion, Reason } from '@callin
 import { getJson, mutateJson, type IndexOp } from './cas';
 import type { Clock } from './clock';
 import type { Keys } from './keys';
+import { rejectedRowOps, rejectionOps, stageOps } from './metrics-repository';
 import { pageOf, type Page, type PageRequest } from './pagination';
 
 export interface SeenVersion {
@@ -20,6 +21,8 @@ export interface VersionUpdate {
   location?: string;
   callIds?: string[];
   warnings?: Reason[];
+  /** Rows of a batch file rejected while the rest was accepted, by reason code (counted once). */
+  rejectedRows?: Record<string, number>;
 }
 
 export class AssetRepository {
@@ -119,9 +122,32 @@ export class AssetRepository {
       };
       if (latest.reason) next.reason = latest.reason;
       else delete next.reason;
-      return { next, ops: this.indexOps(current, next) };
+      const ops = this.indexOps(current, next);
+      const previous = current.versions.find((v) => v.versionId === versionId);
+      if (previous) ops.push(...this.transitionMetricOps(current.kind, previous, update, now));
+      return { next, ops };
     });
     return after as Asset;
+  }
+
+  /** Counted in the same script as the transition, so a repeated update never counts twice. */
+  private transitionMetricOps(
+    kind: AssetKind,
+    previous: AssetVersion,
+    update: VersionUpdate,
+    now: string,
+  ): IndexOp[] {
+    if (previous.state === update.state) return [];
+    if (update.state === 'rejected' && update.reason)
+      return rejectionOps(this.keys, kind, update.reason.code);
+    if (update.state === 'processed' && previous.state !== 'purged') {
+      const seconds = (Date.parse(now) - Date.parse(previous.seenAt)) / 1000;
+      return [
+        ...stageOps(this.keys, 'seen_to_captured', kind, seconds),
+        ...(update.rejectedRows ? rejectedRowOps(this.keys, kind, update.rejectedRows) : []),
+      ];
+    }
+    return [];
   }
 
   /** Links an asset to calls without touching its state (workers may be changing that). */

@@ -2,6 +2,13 @@ import type { Redis } from 'ioredis';
 import type { Call, CallStatus } from '@callintake/schemas';
 import { getJson, mutateJson, type IndexOp, type Mutation } from './cas';
 import type { Keys } from './keys';
+import { stageOps } from './metrics-repository';
+
+/** When the files a call is made of arrived: the latest first-seen and captured times of its parts. */
+export interface CallTiming {
+  seenAt?: string;
+  capturedAt?: string;
+}
 import { pageOf, type Page, type PageRequest } from './pagination';
 
 export class CallRepository {
@@ -14,17 +21,32 @@ export class CallRepository {
     return getJson<Call>(this.redis, this.keys.call(tenantId, callId));
   }
 
-  /** Atomically replaces a call (or creates it), keeping the newest-first and status indexes. */
+  /**
+   * Atomically replaces a call (or creates it), keeping the newest-first and status indexes.
+   * With `timing`, the mutation that first makes the call ready also records its stage latencies.
+   */
   async mutate(
     tenantId: string,
     callId: string,
     change: (current: Call | null) => Call | null | undefined,
+    timing?: CallTiming,
   ): Promise<{ before: Call | null; after: Call | null; changed: boolean }> {
     return mutateJson<Call>(this.redis, this.keys.call(tenantId, callId), (current): Mutation<Call> => {
       const next = change(current);
       if (next === undefined) return { next };
-      return { next, ops: this.indexOps(tenantId, callId, current, next) };
+      const ops = this.indexOps(tenantId, callId, current, next);
+      if (timing && next?.readyAt && !current?.readyAt) ops.push(...this.readyOps(next.readyAt, timing));
+      return { next, ops };
     });
+  }
+
+  private readyOps(readyAt: string, timing: CallTiming): IndexOp[] {
+    const ready = Date.parse(readyAt);
+    const since = (at: string | undefined) => (at ? (ready - Date.parse(at)) / 1000 : Number.NaN);
+    return [
+      ...stageOps(this.keys, 'captured_to_ready', 'call', since(timing.capturedAt)),
+      ...stageOps(this.keys, 'seen_to_ready', 'call', since(timing.seenAt)),
+    ];
   }
 
   list(tenantId: string, request: PageRequest & { status?: CallStatus }): Promise<Page<Call>> {

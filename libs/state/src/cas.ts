@@ -7,7 +7,9 @@ export type IndexOp =
   | { op: 'ZADD'; key: string; score: number; member: string }
   | { op: 'ZREM'; key: string; member: string }
   | { op: 'HSET'; key: string; field: string; value: string }
-  | { op: 'HDEL'; key: string; field: string };
+  | { op: 'HDEL'; key: string; field: string }
+  | { op: 'HINCRBY'; key: string; field: string; by: number }
+  | { op: 'HINCRBYFLOAT'; key: string; field: string; by: number };
 
 const CAS_SCRIPT = `
 local current = redis.call('GET', KEYS[1])
@@ -24,6 +26,8 @@ for _, op in ipairs(ops) do
   elseif op[1] == 'ZREM' then redis.call('ZREM', key, op[3])
   elseif op[1] == 'HSET' then redis.call('HSET', key, op[3], op[4])
   elseif op[1] == 'HDEL' then redis.call('HDEL', key, op[3])
+  elseif op[1] == 'HINCRBY' then redis.call('HINCRBY', key, op[3], op[4])
+  elseif op[1] == 'HINCRBYFLOAT' then redis.call('HINCRBYFLOAT', key, op[3], op[4])
   end
 end
 return 1
@@ -67,6 +71,10 @@ export async function mutateJson<T>(
           return [op.op, index, op.field, op.value];
         case 'HDEL':
           return [op.op, index, op.field];
+        case 'HINCRBY':
+        case 'HINCRBYFLOAT':
+          // As a string: cjson would print a large float in exponent form, which HINCRBYFLOAT refuses.
+          return [op.op, index, op.field, String(op.by)];
       }
     });
     const written = await redis.eval(

@@ -10,3 +10,4 @@ export * from './observation-repository';
 export * from './crm-repository';
 export * from './lock';
 export * from './state-store';
+export * from './metrics-repository';

@@ -68,6 +68,16 @@ export class Keys {
   crmObject(tenantId: string, type: string, id: string): string {
     return `${this.t(tenantId)}:crm:${type}:${id}`;
   }
+  /** Pipeline metrics (metrics-repository.ts): tenant-agnostic, so outside every tenant's keys. */
+  metricsRejections(): string {
+    return `${this.namespace}:metrics:rejections`;
+  }
+  metricsRejectedRows(): string {
+    return `${this.namespace}:metrics:rejected-rows`;
+  }
+  metricsStages(): string {
+    return `${this.namespace}:metrics:stages`;
+  }
   lock(tenantId: string, scope: string): string {
     return `${this.t(tenantId)}:lock:${scope}`;
   }

@@ -22,6 +22,8 @@ export interface RecordingRecord {
   name: ParsedNameFacts;
   warnings: Reason[];
   capturedAt: string;
+  /** When this version was first seen in the upload area (absent for registered recordings). */
+  seenAt?: string;
   callId?: string;
   /** Registered through the status API by another connector: `fileName` is its external id. */
   origin?: 'registered';
@@ -52,7 +54,10 @@ export interface MetadataRecord {
   fields: Record<string, FieldValue>;
   canonical: CanonicalValues;
   sha256: string;
+  /** When its file version was first seen in the upload area. */
   receivedAt: string;
+  /** When the record was parsed and stored. */
+  capturedAt?: string;
   /** When its file was first seen, in the tenant's order (see AssetVersion.seq). */
   seenSeq?: number;
   callId?: string;

@@ -12,6 +12,7 @@ import type { Clock } from './clock';
 import { CrmRepository } from './crm-repository';
 import { Keys } from './keys';
 import { withLock } from './lock';
+import { MetricsRepository } from './metrics-repository';
 import { ObservationRepository } from './observation-repository';
 
 /** Every repository over one Redis connection and key namespace. */
@@ -26,6 +27,7 @@ export class StateStore {
   readonly fuzzy: FuzzyIndex;
   readonly calls: CallRepository;
   readonly crm: CrmRepository;
+  readonly metrics: MetricsRepository;
 
   constructor(
     readonly redis: Redis,
@@ -42,6 +44,7 @@ export class StateStore {
     this.fuzzy = new FuzzyIndex(redis, this.keys);
     this.calls = new CallRepository(redis, this.keys);
     this.crm = new CrmRepository(redis, this.keys);
+    this.metrics = new MetricsRepository(redis, this.keys);
   }
 
   lock<T>(tenantId: string, scope: string, work: () => Promise<T>): Promise<T> {

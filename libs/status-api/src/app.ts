@@ -87,7 +87,7 @@ export function buildStatusApi(deps: StatusApiDeps): FastifyInstance {
   });
   app.get('/metrics', async (_request, reply) => {
     reply.type('text/plain; version=0.0.4');
-    return renderMetrics(deps.producer);
+    return renderMetrics(deps.producer, deps.state.metrics);
   });
 
   app.get<{ Params: { tenant: string }; Querystring: { status?: string; limit?: string; cursor?: string } }>(

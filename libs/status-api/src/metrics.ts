@@ -1,38 +1,111 @@
 // Prometheus text for SREs: per-queue jobs by state, the backlog autoscalers should read
-// (waiting + prioritized: BullMQ keeps prioritized jobs out of the wait list), and the age of
-// the oldest waiting job, the signal of a silent stall.
+// (waiting + prioritized: BullMQ keeps prioritized jobs out of the wait list), the age of the
+// oldest waiting job (the signal of a silent stall), rejections by reason, and stage latencies.
+// The status API is its own process, so everything pipeline-wide is read from Redis: queue
+// counts from BullMQ, counters and histograms from what the workers record (MetricsRepository).
 import { QUEUE_NAMES, type JobProducer } from '@callintake/queues';
+import { STAGE_BUCKETS_SECONDS, type MetricsRepository } from '@callintake/state';
 
 const STATES = ['waiting', 'prioritized', 'active', 'delayed', 'failed', 'completed'] as const;
 /** Jobs looked at per list for the oldest one; prioritized jobs are ordered by priority, not age. */
 const OLDEST_SAMPLE = 50;
 
-export async function renderMetrics(producer: JobProducer, now = Date.now()): Promise<string> {
-  const jobs = [
-    '# HELP callintake_queue_jobs Jobs per queue and state.',
-    '# TYPE callintake_queue_jobs gauge',
-  ];
-  const backlog = [
-    '# HELP callintake_queue_backlog Jobs waiting to run (waiting + prioritized): what to scale workers on.',
-    '# TYPE callintake_queue_backlog gauge',
-  ];
-  const oldest = [
-    '# HELP callintake_queue_oldest_waiting_seconds Age of the oldest job waiting to run (0 when none).',
-    '# TYPE callintake_queue_oldest_waiting_seconds gauge',
-  ];
-  for (const name of QUEUE_NAMES) {
-    const queue = producer.queue(name);
-    const counts = await queue.getJobCounts(...STATES);
+type Labels = Record<string, string>;
+
+/** Label values are escaped as the text format asks (backslash, quote, newline). */
+function labels(values: Labels): string {
+  const pairs = Object.entries(values).map(
+    ([name, value]) => `${name}="${value.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n')}"`,
+  );
+  return pairs.length ? `{${pairs.join(',')}}` : '';
+}
+
+class Family {
+  readonly lines: string[];
+  constructor(name: string, type: 'gauge' | 'counter' | 'histogram', help: string) {
+    this.lines = [`# HELP ${name} ${help}`, `# TYPE ${name} ${type}`];
+  }
+  sample(name: string, values: Labels, value: number | string): void {
+    this.lines.push(`${name}${labels(values)} ${value}`);
+  }
+}
+
+export async function renderMetrics(
+  producer: JobProducer,
+  metrics: MetricsRepository,
+  now = Date.now(),
+): Promise<string> {
+  const jobs = new Family('callintake_queue_jobs', 'gauge', 'Jobs per queue and state.');
+  const backlog = new Family(
+    'callintake_queue_backlog',
+    'gauge',
+    'Jobs waiting to run (waiting + prioritized): what to scale workers on.',
+  );
+  const oldest = new Family(
+    'callintake_queue_oldest_waiting_seconds',
+    'gauge',
+    'Age of the oldest job waiting to run (0 when none).',
+  );
+  const perQueue = await Promise.all(
+    QUEUE_NAMES.map(async (name) => {
+      const queue = producer.queue(name);
+      const [counts, sample] = await Promise.all([
+        queue.getJobCounts(...STATES),
+        queue.getJobs(['waiting', 'prioritized'], 0, OLDEST_SAMPLE - 1, true),
+      ]);
+      return { name, counts, sample };
+    }),
+  );
+  for (const { name, counts, sample } of perQueue) {
     for (const state of STATES)
-      jobs.push(`callintake_queue_jobs{queue="${name}",state="${state}"} ${counts[state] ?? 0}`);
-    backlog.push(
-      `callintake_queue_backlog{queue="${name}"} ${(counts['waiting'] ?? 0) + (counts['prioritized'] ?? 0)}`,
+      jobs.sample('callintake_queue_jobs', { queue: name, state }, counts[state] ?? 0);
+    backlog.sample(
+      'callintake_queue_backlog',
+      { queue: name },
+      (counts['waiting'] ?? 0) + (counts['prioritized'] ?? 0),
     );
-    const sample = await queue.getJobs(['waiting', 'prioritized'], 0, OLDEST_SAMPLE - 1, true);
     const first = Math.min(...sample.map((job) => job.timestamp).filter((t) => Number.isFinite(t)));
-    oldest.push(
-      `callintake_queue_oldest_waiting_seconds{queue="${name}"} ${Number.isFinite(first) ? Math.max(0, (now - first) / 1000).toFixed(3) : 0}`,
+    oldest.sample(
+      'callintake_queue_oldest_waiting_seconds',
+      { queue: name },
+      Number.isFinite(first) ? Math.max(0, (now - first) / 1000).toFixed(3) : 0,
     );
   }
-  return [...jobs, ...backlog, ...oldest].join('\n') + '\n';
+
+  const pipeline = await metrics.read();
+  const rejections = new Family(
+    'callintake_rejections_total',
+    'counter',
+    'Uploaded file versions rejected, by asset kind and reason code.',
+  );
+  for (const { kind, reason, count } of pipeline.rejections)
+    rejections.sample('callintake_rejections_total', { kind, reason }, count);
+  const rejectedRows = new Family(
+    'callintake_rejected_rows_total',
+    'counter',
+    'Rows of batch files rejected while the rest of the file was accepted, by asset kind and reason code.',
+  );
+  for (const { kind, reason, count } of pipeline.rejectedRows)
+    rejectedRows.sample('callintake_rejected_rows_total', { kind, reason }, count);
+
+  const name = 'callintake_stage_duration_seconds';
+  const stages = new Family(
+    name,
+    'histogram',
+    'Pipeline stage latency: seen_to_captured (per asset kind), captured_to_ready and seen_to_ready (per call, from its last file).',
+  );
+  for (const histogram of pipeline.stages) {
+    const base = { stage: histogram.stage, kind: histogram.kind };
+    STAGE_BUCKETS_SECONDS.forEach((bound, index) =>
+      stages.sample(`${name}_bucket`, { ...base, le: String(bound) }, histogram.buckets[index] ?? 0),
+    );
+    stages.sample(`${name}_bucket`, { ...base, le: '+Inf' }, histogram.count);
+    stages.sample(`${name}_sum`, base, Number(histogram.sumSeconds.toFixed(6)));
+    stages.sample(`${name}_count`, base, histogram.count);
+  }
+
+  return (
+    [jobs, backlog, oldest, rejections, rejectedRows, stages].flatMap((family) => family.lines).join('\n') +
+    '\n'
+  );
 }
