@@ -7,7 +7,7 @@ import { jobId, type JobName, type JobProducer } from '@callintake/queues';
 import type { Asset, AssetKind, Reason, TenantConfig } from '@callintake/schemas';
 import type { Observation, StateStore } from '@callintake/state';
 import type { StoredEntry, UploadArea } from '@callintake/storage';
-import type { Logger } from '@callintake/telemetry';
+import { withSpan, type Logger } from '@callintake/telemetry';
 import { DATA_DIR, NESTED_SCAN_DEPTH, RESERVED_DIRS, processedPath, rejectedPath } from './layout';
 import { moveUnlessGone, rejectFile } from './rejection';
 
@@ -124,7 +124,14 @@ export async function scanSource(deps: ScanDeps): Promise<ScanSummary> {
   const taken: Array<[string, Observation]> = [];
   for (const batch of [toTake.filter(isCrm), toTake.filter((candidate) => !isCrm(candidate))]) {
     await forEachLimited(batch, 16, async (candidate) => {
-      const outcome = await takeFile(deps, candidate);
+      // Each file starts its own trace, carried in its jobs' payloads to calls-ready.
+      const outcome = await withSpan(
+        'intake take-file',
+        { 'callintake.tenant': tenant.id, 'callintake.file': candidate.name },
+        () => takeFile(deps, candidate),
+        undefined,
+        { newTrace: true },
+      );
       summary[outcome]++;
       const fingerprint = fingerprintOf(candidate.entry);
       const earlier = previous.get(candidate.name);

@@ -14,14 +14,27 @@ export function currentTraceCarrier(): TraceCarrier {
   return carrier;
 }
 
+export interface SpanOptions {
+  /**
+   * Start a trace of its own, linked to the active span instead of a child of it. One scan
+   * takes many files; each file's trace (scan to calls-ready) should be that file's alone.
+   */
+  newTrace?: boolean;
+}
+
 export async function withSpan<T>(
   name: string,
   attributes: Attributes,
   work: (span: Span) => Promise<T>,
   parent?: TraceCarrier,
+  options: SpanOptions = {},
 ): Promise<T> {
   const parentContext = parent ? propagation.extract(context.active(), parent) : context.active();
-  return tracer.startActiveSpan(name, { attributes }, parentContext, async (span) => {
+  const enclosing = trace.getSpanContext(parentContext);
+  const spanOptions = options.newTrace
+    ? { attributes, root: true, ...(enclosing ? { links: [{ context: enclosing }] } : {}) }
+    : { attributes };
+  return tracer.startActiveSpan(name, spanOptions, parentContext, async (span) => {
     try {
       return await work(span);
     } catch (error) {

@@ -114,3 +114,4 @@ export { startS3Server } from './s3-server';
 export type { S3TestLocation, S3TestServer } from './s3-server';
 export { startSftpServer, SFTP_TEST_USER } from './sftp-server';
 export type { SftpTestServer } from './sftp-server';
+export * from './recording-tracer';
