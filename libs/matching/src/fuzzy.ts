@@ -1,19 +1,28 @@
-// Fuzzy pairing (SPEC "Pairing" 4): metadata that shares no key with any recording looks at the
-// tenant's unpaired recordings near its call time and scores each. Pure, so the rules are
-// tested without Redis.
+// Fuzzy pairing (SPEC "Pairing" 4): metadata that shares no key with any recording is paired
+// with an unpaired recording near its call time, scored on time distance, user, direction and
+// duration. Everything here is pure or works through `FuzzyCandidateSource`, so the same rules
+// run over Redis in the matcher and over in-memory arrays in the quality test and benchmark.
 import { parseRecordingName } from '@callintake/naming';
 import type { TenantConfig } from '@callintake/schemas';
 import type { MetadataRecord, RecordingRecord } from '@callintake/state';
 import { callTimeFromRecording } from './build-call';
 
-/** Candidates are recordings whose call time is this close to the metadata's. */
-export const FUZZY_WINDOW_MS = 10 * 60_000;
+// Tuned on the labelled data set in fuzzy-dataset.ts (README "Decisions" says how and why).
+/**
+ * Candidates are recordings whose call time is this close to the metadata's. Past about two
+ * minutes the time score is near nothing, so farther recordings could only add noise and work.
+ */
+export const FUZZY_WINDOW_MS = 5 * 60_000;
 /** A winner scores at least this... */
 export const FUZZY_THRESHOLD = 0.7;
 /** ...and this much more than the runner-up. */
-export const FUZZY_MARGIN = 0.15;
+export const FUZZY_MARGIN = 0.1;
+/** Time closeness halves about every 40 s (e^-d/60s): clocks a few seconds apart score high. */
+const TIME_SCALE_MS = 60_000;
+/** Durations as probed and as the CRM logs them differ by seconds; 20 s apart scores nothing. */
+const DURATION_TOLERANCE_SEC = 20;
 
-const WEIGHTS = { time: 0.4, user: 0.3, direction: 0.15, duration: 0.15 } as const;
+const WEIGHTS = { time: 0.35, user: 0.3, direction: 0.1, duration: 0.25 } as const;
 /** What a fact neither side states (or only one side states) counts for. */
 const UNKNOWN = 0.5;
 
@@ -24,6 +33,12 @@ export interface FuzzyCandidate {
   user: number;
   direction: number;
   duration: number;
+}
+
+/** Another waiting metadata record that scores too close to the winner recording. */
+export interface FuzzyRival {
+  recordId: string;
+  score: number;
 }
 
 /**
@@ -43,18 +58,29 @@ export function fuzzyEligible(metadata: MetadataRecord, tenant: TenantConfig): b
 
 const round = (value: number) => Math.round(value * 1000) / 1000;
 
+/** The metadata record's call time in ms, or NaN. */
+export function metadataTimeMs(metadata: MetadataRecord): number {
+  return metadata.canonical.callTime ? Date.parse(metadata.canonical.callTime) : Number.NaN;
+}
+
+/** The recording's call time (start) in ms, or NaN when its name carries none. */
+export function recordingTimeMs(recording: RecordingRecord, tenant: TenantConfig): number {
+  const callTime = callTimeFromRecording(recording, tenant);
+  return callTime ? Date.parse(callTime) : Number.NaN;
+}
+
 export function scoreCandidate(
   metadata: MetadataRecord,
   recording: RecordingRecord,
   tenant: TenantConfig,
 ): FuzzyCandidate | undefined {
-  const metaTime = metadata.canonical.callTime ? Date.parse(metadata.canonical.callTime) : NaN;
-  const recordingTime = callTimeFromRecording(recording, tenant);
-  if (Number.isNaN(metaTime) || !recordingTime) return undefined;
-  const distance = Math.abs(Date.parse(recordingTime) - metaTime);
+  const metaTime = metadataTimeMs(metadata);
+  const recordingTime = recordingTimeMs(recording, tenant);
+  if (Number.isNaN(metaTime) || Number.isNaN(recordingTime)) return undefined;
+  const distance = Math.abs(recordingTime - metaTime);
   if (distance > FUZZY_WINDOW_MS) return undefined;
-  const time = 1 - distance / FUZZY_WINDOW_MS;
-  const user = sameUser(recording.name.uid, metadata.canonical.userId);
+  const time = timeScore(distance);
+  const user = sameUser(recording.name.uid, metadata.canonical.userId, tenant);
   const direction = compare(
     recording.name.direction?.toLowerCase(),
     metadata.canonical.direction?.toLowerCase(),
@@ -72,11 +98,37 @@ export function scoreCandidate(
   };
 }
 
-/** uid `jdoe` is user `jdoe` or `jdoe@example.com` (case-insensitive). */
-function sameUser(uid: string | undefined, userId: string | undefined): number {
+function timeScore(distanceMs: number): number {
+  return Math.exp(-distanceMs / TIME_SCALE_MS);
+}
+
+/** alias (lower-cased) -> user id, built once per tenant configuration. */
+const directories = new WeakMap<TenantConfig, Map<string, string>>();
+
+function directoryOf(tenant: TenantConfig): Map<string, string> {
+  let directory = directories.get(tenant);
+  if (!directory) {
+    directory = new Map();
+    for (const user of tenant.users ?? [])
+      for (const alias of user.aliases) directory.set(alias.toLowerCase(), user.id);
+    directories.set(tenant, directory);
+  }
+  return directory;
+}
+
+/**
+ * Through the tenant's user directory when it knows both names (extension `2041` and
+ * `jdoe@acme.test` are one person); otherwise uid `jdoe` is user `jdoe` or `jdoe@example.com`
+ * (case-insensitive).
+ */
+export function sameUser(uid: string | undefined, userId: string | undefined, tenant: TenantConfig): number {
   if (!uid || !userId) return UNKNOWN;
   const a = uid.toLowerCase();
   const b = userId.toLowerCase();
+  const directory = directoryOf(tenant);
+  const personA = directory.get(a);
+  const personB = directory.get(b);
+  if (personA !== undefined && personB !== undefined) return personA === personB ? 1 : 0;
   return a === b || b.split('@')[0] === a ? 1 : 0;
 }
 
@@ -87,7 +139,7 @@ function compare(a: string | undefined, b: string | undefined): number {
 
 function durationScore(a: number | undefined, b: number | undefined): number {
   if (a === undefined || b === undefined) return UNKNOWN;
-  return Math.max(0, 1 - Math.abs(a - b) / Math.max(a, b, 1));
+  return Math.max(0, 1 - Math.abs(a - b) / DURATION_TOLERANCE_SEC);
 }
 
 /** The winner when one scores above the threshold and clearly ahead of the runner-up. */
@@ -100,4 +152,114 @@ export function decideFuzzy(candidates: FuzzyCandidate[]): {
   if (best && best.score >= FUZZY_THRESHOLD && (!runnerUp || best.score - runnerUp.score >= FUZZY_MARGIN))
     return { winner: best, ranked };
   return { ranked };
+}
+
+/**
+ * Whether another waiting metadata record contests the winner: it scores within the margin of
+ * (or above) the winner's score for the same recording, and that recording is as good as its
+ * own best. Without this, whichever of two look-alike records came first would take the
+ * recording, and the answer would depend on arrival order.
+ */
+export function contests(winnerScore: number, rivalScore: number, rivalBestScore: number): boolean {
+  return rivalScore > winnerScore - FUZZY_MARGIN && rivalBestScore - rivalScore < FUZZY_MARGIN;
+}
+
+/**
+ * Where fuzzy candidates come from: the unpaired recordings and the waiting fuzzy-eligible
+ * metadata of one tenant, each by call time. Redis sorted sets in the matcher, sorted arrays
+ * in memory elsewhere.
+ */
+export interface FuzzyCandidateSource {
+  recordingsWithin(fromMs: number, toMs: number): Promise<RecordingRecord[]>;
+  metadataWithin(fromMs: number, toMs: number): Promise<MetadataRecord[]>;
+}
+
+export type FuzzyVerdict =
+  | { kind: 'pair'; winner: FuzzyCandidate; ranked: FuzzyCandidate[] }
+  | { kind: 'ambiguous'; ranked: FuzzyCandidate[]; rivals: FuzzyRival[] }
+  | { kind: 'none' };
+
+type Score = typeof scoreCandidate;
+
+/** Scores every candidate recording of a metadata record; `score` lets callers count calls. */
+export async function rankRecordings(
+  metadata: MetadataRecord,
+  source: FuzzyCandidateSource,
+  tenant: TenantConfig,
+  score: Score = scoreCandidate,
+): Promise<Array<{ recording: RecordingRecord; candidate: FuzzyCandidate }>> {
+  const at = metadataTimeMs(metadata);
+  if (Number.isNaN(at)) return [];
+  const scored: Array<{ recording: RecordingRecord; candidate: FuzzyCandidate }> = [];
+  for (const recording of await source.recordingsWithin(at - FUZZY_WINDOW_MS, at + FUZZY_WINDOW_MS)) {
+    const candidate = score(metadata, recording, tenant);
+    if (candidate) scored.push({ recording, candidate });
+  }
+  return scored;
+}
+
+/**
+ * One metadata record's fuzzy verdict against what is unpaired and waiting now: its clear
+ * winner among recordings, unless another waiting record contests that recording; else
+ * ambiguous (with candidates) or nothing to pair with.
+ */
+export async function judgeMetadata(
+  metadata: MetadataRecord,
+  source: FuzzyCandidateSource,
+  tenant: TenantConfig,
+  score: Score = scoreCandidate,
+): Promise<FuzzyVerdict> {
+  const scored = await rankRecordings(metadata, source, tenant, score);
+  const { winner, ranked } = decideFuzzy(scored.map((entry) => entry.candidate));
+  if (ranked.length === 0) return { kind: 'none' };
+  if (!winner) return { kind: 'ambiguous', ranked, rivals: [] };
+  const recording = scored.find((entry) => entry.candidate === winner)?.recording as RecordingRecord;
+  const rivals = await rivalsFor(metadata, recording, winner.score, source, tenant, score);
+  return rivals.length > 0 ? { kind: 'ambiguous', ranked, rivals } : { kind: 'pair', winner, ranked };
+}
+
+async function rivalsFor(
+  metadata: MetadataRecord,
+  recording: RecordingRecord,
+  winnerScore: number,
+  source: FuzzyCandidateSource,
+  tenant: TenantConfig,
+  score: Score,
+): Promise<FuzzyRival[]> {
+  const at = recordingTimeMs(recording, tenant);
+  const rivals: FuzzyRival[] = [];
+  for (const other of await source.metadataWithin(at - FUZZY_WINDOW_MS, at + FUZZY_WINDOW_MS)) {
+    if (other.recordId === metadata.recordId) continue;
+    const rivalScore = score(other, recording, tenant)?.score;
+    // Only a close rival costs a look at its own candidates.
+    if (rivalScore === undefined || rivalScore <= winnerScore - FUZZY_MARGIN) continue;
+    const own = await rankRecordings(other, source, tenant, score);
+    const rivalBest = Math.max(rivalScore, ...own.map((entry) => entry.candidate.score));
+    if (contests(winnerScore, rivalScore, rivalBest))
+      rivals.push({ recordId: other.recordId, score: rivalScore });
+  }
+  return rivals;
+}
+
+/**
+ * The waiting metadata records a newly unpaired recording may change the verdict of, best
+ * first: a recording scoring below threshold - margin can neither win nor spoil a win.
+ */
+export async function metadataToReconsider(
+  recording: RecordingRecord,
+  source: FuzzyCandidateSource,
+  tenant: TenantConfig,
+  score: Score = scoreCandidate,
+): Promise<MetadataRecord[]> {
+  const at = recordingTimeMs(recording, tenant);
+  if (Number.isNaN(at)) return [];
+  const scored: Array<{ metadata: MetadataRecord; score: number }> = [];
+  for (const metadata of await source.metadataWithin(at - FUZZY_WINDOW_MS, at + FUZZY_WINDOW_MS)) {
+    const result = score(metadata, recording, tenant);
+    if (result && result.score >= FUZZY_THRESHOLD - FUZZY_MARGIN)
+      scored.push({ metadata, score: result.score });
+  }
+  return scored
+    .sort((a, b) => b.score - a.score || a.metadata.recordId.localeCompare(b.metadata.recordId))
+    .map((entry) => entry.metadata);
 }

@@ -2,3 +2,5 @@ export * from './build-call';
 export * from './crm-links';
 export * from './match-handler';
 export * from './fuzzy';
+export * from './fuzzy-memory';
+export * from './fuzzy-dataset';

@@ -25,7 +25,13 @@ import {
   type StateStore,
 } from '@callintake/state';
 import { buildCall, callTimeFromRecording } from './build-call';
-import { decideFuzzy, FUZZY_WINDOW_MS, fuzzyEligible, scoreCandidate, type FuzzyCandidate } from './fuzzy';
+import {
+  fuzzyEligible,
+  judgeMetadata,
+  metadataTimeMs,
+  metadataToReconsider,
+  type FuzzyCandidateSource,
+} from './fuzzy';
 import { resolveCrmLinks } from './crm-links';
 
 export interface MatchDeps {
@@ -99,20 +105,20 @@ export async function handleMatchRecording(
   if (!captured) throw new PermanentJobError(`no captured recording ${payload.fileName}`);
   const stem = recordingStem(captured);
   const externalId = recordingExternalId(captured);
-  await deps.state.lock(tenant.id, `pair:${stem}`, async () => {
+  const unpaired = await deps.state.lock(tenant.id, `pair:${stem}`, async () => {
     const recording = (await deps.state.recordings.get(tenant.id, payload.fileName)) ?? captured;
     const { metadata: recordId } = await deps.state.names.lookup(tenant.id, stem);
     const metadata = recordId ? await deps.state.metadata.get(tenant.id, recordId) : null;
     if (metadata) {
       await assemble(deps, tenant, recording, metadata, context, { method: meetingStem(metadata)?.method });
-      return;
+      return undefined;
     }
-    await underLock(deps, tenant.id, externalIdScope(externalId), async () => {
+    return underLock(deps, tenant.id, externalIdScope(externalId), async () => {
       const byId = await externalIdPartner(deps, tenant.id, externalId, 'recording', recording.fileName);
       const partner = byId ? await deps.state.metadata.get(tenant.id, byId) : null;
       if (partner && !(await pairedElsewhere(deps, tenant.id, partner, callIdFor(recording, partner)))) {
         await assemble(deps, tenant, recording, partner, context, { method: 'external-id' });
-        return;
+        return undefined;
       }
       // Paired fuzzily before (a new version, a redelivery): it stays with that metadata.
       const fuzzy = await deps.state.fuzzy.pairOf(tenant.id, recording.fileName);
@@ -122,13 +128,40 @@ export async function handleMatchRecording(
           method: 'fuzzy',
           match: { score: fuzzy.score, ...detailsOf(fuzzy) },
         });
-        return;
+        return undefined;
       }
       await assemble(deps, tenant, recording, null, context);
       const callTime = callTimeFromRecording(recording, tenant);
-      if (callTime) await deps.state.fuzzy.addUnpaired(tenant.id, recording.fileName, Date.parse(callTime));
+      if (!callTime) return undefined;
+      await deps.state.fuzzy.addUnpaired(tenant.id, recording.fileName, Date.parse(callTime));
+      return recording;
     });
   });
+  // Order independence: metadata that came first and waits (or is ambiguous) is judged again
+  // now that this recording is a candidate, best-scoring first, until one takes it. Outside the
+  // recording's locks: judging takes the metadata's lock first, as its own job does.
+  if (!unpaired) return;
+  const source = redisCandidateSource(deps, tenant.id);
+  for (const metadata of await metadataToReconsider(unpaired, source, tenant)) {
+    await matchMetadataFuzzily(deps, tenant, metadata.recordId, context);
+    if (!(await deps.state.fuzzy.isUnpaired(tenant.id, unpaired.fileName))) return;
+  }
+}
+
+/** The matcher's fuzzy candidates: the tenant's sorted sets in Redis, read by call time. */
+function redisCandidateSource(deps: MatchDeps, tenantId: string): FuzzyCandidateSource {
+  return {
+    async recordingsWithin(fromMs, toMs) {
+      const names = await deps.state.fuzzy.unpairedWithin(tenantId, fromMs, toMs);
+      const recordings = await Promise.all(names.map((name) => deps.state.recordings.get(tenantId, name)));
+      return recordings.filter((recording): recording is RecordingRecord => recording !== null);
+    },
+    async metadataWithin(fromMs, toMs) {
+      const recordIds = await deps.state.fuzzy.waitingWithin(tenantId, fromMs, toMs);
+      const records = await deps.state.metadata.getMany(tenantId, recordIds);
+      return records.filter((record): record is MetadataRecord => record !== null);
+    },
+  };
 }
 
 type FuzzyMatch = { score: number; details?: Record<string, unknown> };
@@ -143,14 +176,30 @@ export async function handleMatchMetadata(
   context: JobContext,
 ): Promise<void> {
   const tenant = tenantOf(deps, payload.tenantId);
-  for (let attempt = 0; attempt < 3; attempt += 1) {
-    const fuzzy = await matchMetadataByKeys(deps, tenant, payload.recordId, context);
-    if (!fuzzy) return;
-    // A winner is claimed by taking it out of the unpaired set; a rejoin is already claimed.
-    if (!fuzzy.rejoin && !(await deps.state.fuzzy.takeUnpaired(tenant.id, fuzzy.recording))) continue;
-    if (await pairFuzzy(deps, tenant, fuzzy.recording, payload.recordId, fuzzy.match, context)) return;
-  }
-  throw new RetryLaterError('fuzzy candidates were taken by other metadata; looking again', 200);
+  await matchMetadataFuzzily(deps, tenant, payload.recordId, context);
+}
+
+/**
+ * The metadata job's work, also run when a new recording may change a waiting record's
+ * verdict. One record is judged by one matcher at a time (its own lock, always taken before
+ * any pairing lock), so it never ends up in two calls.
+ */
+async function matchMetadataFuzzily(
+  deps: MatchDeps,
+  tenant: TenantConfig,
+  recordId: string,
+  context: JobContext,
+): Promise<void> {
+  await deps.state.lock(tenant.id, `fuzzy-metadata:${recordId}`, async () => {
+    for (let attempt = 0; attempt < 3; attempt += 1) {
+      const fuzzy = await matchMetadataByKeys(deps, tenant, recordId, context);
+      if (!fuzzy) return;
+      // A winner is claimed by taking it out of the unpaired set; a rejoin is already claimed.
+      if (!fuzzy.rejoin && !(await deps.state.fuzzy.takeUnpaired(tenant.id, fuzzy.recording))) continue;
+      if (await pairFuzzy(deps, tenant, fuzzy.recording, recordId, fuzzy.match, context)) return;
+    }
+    throw new RetryLaterError('fuzzy candidates were taken by other metadata; looking again', 200);
+  });
 }
 
 /**
@@ -198,33 +247,31 @@ async function matchMetadataByKeys(
         if (joined && pair?.recordId === current.recordId)
           return { recording: joined, match: { score: pair.score, ...detailsOf(pair) }, rejoin: true };
       }
-      if (!joined && fuzzyEligible(current, tenant)) {
-        const { winner, ranked } = await fuzzyCandidates(deps, tenant, current);
-        const match = { score: ranked[0]?.score ?? 0, details: { candidates: ranked } };
-        if (winner)
-          return { recording: winner.recording, match: { ...match, score: winner.score }, rejoin: false };
-        if (ranked.length > 0) {
+      const eligible = !joined && fuzzyEligible(current, tenant);
+      if (eligible) {
+        const verdict = await judgeMetadata(current, redisCandidateSource(deps, tenant.id), tenant);
+        if (verdict.kind === 'pair') {
+          const match = { score: verdict.winner.score, details: { candidates: verdict.ranked } };
+          return { recording: verdict.winner.recording, match, rejoin: false };
+        }
+        if (verdict.kind === 'ambiguous') {
+          const details = {
+            candidates: verdict.ranked,
+            ...(verdict.rivals.length > 0 ? { rivals: verdict.rivals } : {}),
+          };
+          const match = { score: verdict.ranked[0]?.score ?? 0, details };
           await assemble(deps, tenant, null, current, context, { ownsExternalId, match, ambiguous: true });
+          await deps.state.fuzzy.addWaiting(tenant.id, current.recordId, metadataTimeMs(current));
           return undefined;
         }
       }
-      // Nothing to pair by yet: it waits as its own call.
+      // Nothing to pair by yet: it waits as its own call (and, when it may pair fuzzily, is
+      // offered to every recording that arrives near its call time).
       await assemble(deps, tenant, null, current, context, { ownsExternalId });
+      if (eligible) await deps.state.fuzzy.addWaiting(tenant.id, current.recordId, metadataTimeMs(current));
       return undefined;
     });
   });
-}
-
-async function fuzzyCandidates(deps: MatchDeps, tenant: TenantConfig, metadata: MetadataRecord) {
-  const at = Date.parse(metadata.canonical.callTime as string);
-  const names = await deps.state.fuzzy.unpairedWithin(tenant.id, at - FUZZY_WINDOW_MS, at + FUZZY_WINDOW_MS);
-  const candidates: FuzzyCandidate[] = [];
-  for (const name of names) {
-    const recording = await deps.state.recordings.get(tenant.id, name);
-    const scored = recording ? scoreCandidate(metadata, recording, tenant) : undefined;
-    if (scored) candidates.push(scored);
-  }
-  return decideFuzzy(candidates);
 }
 
 /**
@@ -372,8 +419,11 @@ async function assemble(
     await deps.state.recordings.setCallId(tenant.id, recording.fileName, id);
   if (metadata && metadata.callId !== id)
     await deps.state.metadata.setCallId(tenant.id, metadata.recordId, id);
-  // Paired: no longer a fuzzy candidate.
-  if (recording && metadata) await deps.state.fuzzy.takeUnpaired(tenant.id, recording.fileName);
+  // Paired: neither side is a fuzzy candidate any more.
+  if (recording && metadata) {
+    await deps.state.fuzzy.takeUnpaired(tenant.id, recording.fileName);
+    await deps.state.fuzzy.takeWaiting(tenant.id, metadata.recordId);
+  }
   await linkAssets(deps, tenant.id, id, recording, metadata);
   await emit(deps, call);
   context.logger.debug({ tenant: tenant.id, call: id, status: call.status }, 'call assembled');

@@ -506,7 +506,7 @@ describe('fuzzy pairing', () => {
     await w.put('20240312-093000_out_jdoe.wav', wav);
     await w.put('20240312-093100_out_asmith.wav', wav);
     await w.settle();
-    await w.put('crmexport-1.json', crmExport('2024-03-12T09:31:00Z'));
+    await w.put('crmexport-1.json', crmExport('2024-03-12T09:30:20Z'));
     await w.settle();
     const calls = await w.calls();
     assert.deepEqual(calls.map((c) => [c.id, c.status, c.metadata?.fileName]).sort(), [
@@ -515,13 +515,14 @@ describe('fuzzy pairing', () => {
     ]);
     const match = calls.find((c) => c.status === 'ready')?.match;
     assert.equal(match?.method, 'fuzzy');
-    assert.equal(match?.score, 0.885);
+    // 20 s off, same user and direction: 0.35·e^(-20/60) + 0.3 + 0.1 + 0.25·0.5 (no duration).
+    assert.equal(match?.score, 0.776);
     const candidates = match?.details?.['candidates'] as Array<{ recording: string; score: number }>;
     assert.deepEqual(
       candidates.map((c) => [c.recording, c.score]),
       [
-        ['20240312-093000_out_jdoe.wav', 0.885],
-        ['20240312-093100_out_asmith.wav', 0.625],
+        ['20240312-093000_out_jdoe.wav', 0.776],
+        ['20240312-093100_out_asmith.wav', 0.405],
       ],
     );
     assert.deepEqual(await w.state.fuzzy.unpairedWithin(w.id, 0, Date.parse('2030-01-01')), [
@@ -556,10 +557,92 @@ describe('fuzzy pairing', () => {
     assert.deepEqual(
       candidates.map((c) => [c.recording, c.score]),
       [
-        ['20240312-092900_out_jdoe.wav', 0.885],
-        ['20240312-093100_out_jdoe.wav', 0.885],
+        ['20240312-092900_out_jdoe.wav', 0.654],
+        ['20240312-093100_out_jdoe.wav', 0.654],
       ],
     );
+  });
+
+  it('pairs a recording that arrives after the metadata waiting for it', async () => {
+    const w = await world();
+    await w.put('crmexport-3.json', crmExport('2024-03-12T09:30:05Z'));
+    await w.settle();
+    assert.deepEqual(
+      (await w.calls()).map((c) => [c.id, c.status]),
+      [['crmexport-3', 'awaiting_recording']],
+    );
+    await w.put('20240312-093000_out_jdoe.wav', wav);
+    await w.put('20240312-093000_out_asmith.wav', wav);
+    await w.settle();
+    const calls = await w.calls();
+    assert.deepEqual(calls.map((c) => [c.id, c.status, c.metadata?.fileName, c.match?.method]).sort(), [
+      ['20240312-093000_out_asmith', 'awaiting_metadata', undefined, undefined],
+      ['20240312-093000_out_jdoe', 'ready', 'crmexport-3.json', 'fuzzy'],
+    ]);
+    const everything = Date.parse('2030-01-01');
+    assert.deepEqual(
+      await w.state.fuzzy.waitingWithin(w.id, 0, everything),
+      [],
+      'paired metadata no longer waits',
+    );
+    assert.deepEqual(await w.state.fuzzy.unpairedWithin(w.id, 0, everything), [
+      '20240312-093000_out_asmith.wav',
+    ]);
+    assert.deepEqual((await w.state.assets.get(w.id, 'crmexport-3.json'))?.callIds, [
+      '20240312-093000_out_jdoe',
+    ]);
+  });
+
+  it('judges an ambiguous call again when a better candidate arrives', async () => {
+    const w = await world();
+    await w.put('20240312-092900_out_jdoe.wav', wav);
+    await w.settle();
+    await w.put('crmexport-4.json', crmExport('2024-03-12T09:30:00Z'));
+    await w.settle();
+    const before = (await w.calls()).find((c) => c.id === 'crmexport-4');
+    assert.equal(before?.status, 'ambiguous', 'one candidate a minute off is below the threshold');
+    await w.put('20240312-093000_out_jdoe.wav', wav);
+    await w.settle();
+    assert.deepEqual((await w.calls()).map((c) => [c.id, c.status, c.metadata?.fileName]).sort(), [
+      ['20240312-092900_out_jdoe', 'awaiting_metadata', undefined],
+      ['20240312-093000_out_jdoe', 'ready', 'crmexport-4.json'],
+    ]);
+  });
+
+  it('gives a late recording to neither of two look-alike waiting records, listing the rival', async () => {
+    const w = await world();
+    await w.put('crmexport-5.json', crmExport('2024-03-12T09:30:00Z'));
+    await w.put('crmexport-6.json', crmExport('2024-03-12T09:30:00Z'));
+    await w.settle();
+    await w.put('20240312-093000_out_jdoe.wav', wav);
+    await w.settle();
+    const calls = await w.calls();
+    assert.deepEqual(calls.map((c) => [c.id, c.status]).sort(), [
+      ['20240312-093000_out_jdoe', 'awaiting_metadata'],
+      ['crmexport-5', 'ambiguous'],
+      ['crmexport-6', 'ambiguous'],
+    ]);
+    const rivalsOf = (id: string) => calls.find((c) => c.id === id)?.match?.details?.['rivals'];
+    assert.deepEqual(rivalsOf('crmexport-5'), [{ recordId: 'crmexport-6.json', score: 0.875 }]);
+    assert.deepEqual(rivalsOf('crmexport-6'), [{ recordId: 'crmexport-5.json', score: 0.875 }]);
+  });
+
+  it('pairs waiting metadata once when two recordings arrive and are matched concurrently', async () => {
+    const w = await world();
+    await w.put('crmexport-7.json', crmExport('2024-03-12T09:30:00Z'));
+    await w.settle();
+    await w.put('20240312-093000_out_jdoe.wav', wav);
+    await w.put('20240312-093200_out_jdoe.wav', wav);
+    await w.scan();
+    await w.run('media-probe');
+    const jobs = await w.waiting('call-match');
+    assert.equal(jobs.length, 2);
+    await Promise.all(jobs.map((job) => w.runJob('call-match', job)));
+    const calls = await w.calls();
+    assert.deepEqual(calls.map((c) => [c.id, c.status, c.metadata?.fileName]).sort(), [
+      ['20240312-093000_out_jdoe', 'ready', 'crmexport-7.json'],
+      ['20240312-093200_out_jdoe', 'awaiting_metadata', undefined],
+    ]);
   });
 
   it('gives one recording to one metadata record when two are matched concurrently', async () => {

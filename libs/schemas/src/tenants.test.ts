@@ -75,4 +75,44 @@ describe('tenants file', () => {
     const empty = parseTenantsFile({ tenants: [] });
     assert.match(empty.ok ? '' : empty.errors.join(), /list at least one tenant/);
   });
+  it('accepts a user directory and names a duplicate id, a shared alias and an empty alias list', () => {
+    const users = [
+      { id: 'jdoe', aliases: ['2041', 'jdoe@acme.test', 'E1001'] },
+      { id: 'asmith', aliases: ['2042'] },
+    ];
+    const good = parseTenantsFile({ tenants: [{ ...minimal, users }] });
+    assert.ok(good.ok, JSON.stringify(good));
+    assert.deepEqual(good.value.tenants[0]?.users, users);
+    const defaults = parseTenantsFile({ tenants: [minimal] });
+    assert.deepEqual(defaults.ok && defaults.value.tenants[0]?.users, []);
+
+    const bad = parseTenantsFile({
+      tenants: [
+        {
+          ...minimal,
+          users: [...users, { id: 'jdoe', aliases: ['JDOE@acme.test'] }, { id: 'x', aliases: [] }],
+        },
+      ],
+    });
+    assert.equal(bad.ok, false);
+    const text = bad.ok ? '' : bad.errors.join('\n');
+    for (const expected of ['tenants[0].users[3].aliases: list at least one alias']) {
+      assert.ok(text.includes(expected), `missing "${expected}" in:\n${text}`);
+    }
+    const clash = parseTenantsFile({
+      tenants: [
+        {
+          ...minimal,
+          users: [...users, { id: 'jdoe', aliases: ['x'] }, { id: 'bob', aliases: ['JDOE@acme.test'] }],
+        },
+      ],
+    });
+    const clashText = clash.ok ? '' : clash.errors.join('\n');
+    for (const expected of [
+      'tenants[0].users[2].id: duplicate user id "jdoe"',
+      'tenants[0].users[3].aliases[0]: alias "JDOE@acme.test" already names user "jdoe"',
+    ]) {
+      assert.ok(clashText.includes(expected), `missing "${expected}" in:\n${clashText}`);
+    }
+  });
 });

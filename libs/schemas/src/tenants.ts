@@ -107,6 +107,38 @@ const DEFAULT_DIRECTIONS: Record<string, string> = {
   out: 'outbound',
 };
 
+/**
+ * One person in a tenant's optional user directory: every way the tenant's systems name them
+ * (extension, email, employee id...). A recording's uid and a metadata userId name the same
+ * user when both are aliases of one person (SPEC "Pairing" 4).
+ */
+const directoryUser = z.strictObject({
+  id: z.string().min(1, 'must be a non-empty user id'),
+  aliases: z.array(z.string().trim().min(1, 'must be a non-empty alias')).min(1, 'list at least one alias'),
+});
+
+/** Aliases match case-insensitively, so one alias may name one person only. */
+const userDirectory = z.array(directoryUser).superRefine((users, ctx) => {
+  const ids = new Set<string>();
+  const owners = new Map<string, string>();
+  users.forEach((user, index) => {
+    if (ids.has(user.id))
+      ctx.addIssue({ code: 'custom', message: `duplicate user id "${user.id}"`, path: [index, 'id'] });
+    ids.add(user.id);
+    user.aliases.forEach((alias, aliasIndex) => {
+      const owner = owners.get(alias.toLowerCase());
+      if (owner !== undefined && owner !== user.id)
+        ctx.addIssue({
+          code: 'custom',
+          message: `alias "${alias}" already names user "${owner}"`,
+          path: [index, 'aliases', aliasIndex],
+        });
+      else owners.set(alias.toLowerCase(), user.id);
+    });
+  });
+});
+export type DirectoryUser = z.infer<typeof directoryUser>;
+
 const tenant = z.strictObject({
   id: z.string().regex(/^[a-z0-9-]+$/, 'must match [a-z0-9-]+'),
   source: sourceLocation,
@@ -118,6 +150,8 @@ const tenant = z.strictObject({
   /** How often SFTP and S3 sources are listed; local sources also react to file events. */
   pollSeconds: z.number().positive().default(30),
   directions: z.record(z.string(), z.string()).default(DEFAULT_DIRECTIONS),
+  /** Optional user directory for fuzzy pairing; without it uid and userId are compared as text. */
+  users: userDirectory.default([]),
   metadata: z
     .strictObject({
       fields: z.record(z.string(), fieldMapping).default({}),

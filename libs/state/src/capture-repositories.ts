@@ -170,8 +170,9 @@ export interface FuzzyPair {
 }
 
 /**
- * Fuzzy pairing's candidates and claims. A recording is taken from the unpaired set by the one
- * ZREM that removes it, and its pair is recorded once (HSETNX): strict 1:1 across replicas.
+ * Fuzzy pairing's candidates and claims: unpaired recordings and waiting metadata, each a sorted
+ * set by call time. A recording is taken from the unpaired set by the one ZREM that removes it,
+ * and its pair is recorded once (HSETNX): strict 1:1 across replicas.
  */
 export class FuzzyIndex {
   constructor(
@@ -188,8 +189,25 @@ export class FuzzyIndex {
     return (await this.redis.zrem(this.keys.unpairedRecordings(tenantId), fileName)) === 1;
   }
 
-  unpairedWithin(tenantId: string, fromMs: number, toMs: number, limit = 50): Promise<string[]> {
+  unpairedWithin(tenantId: string, fromMs: number, toMs: number, limit = 200): Promise<string[]> {
     return this.redis.zrangebyscore(this.keys.unpairedRecordings(tenantId), fromMs, toMs, 'LIMIT', 0, limit);
+  }
+
+  async isUnpaired(tenantId: string, fileName: string): Promise<boolean> {
+    return (await this.redis.zscore(this.keys.unpairedRecordings(tenantId), fileName)) !== null;
+  }
+
+  async addWaiting(tenantId: string, recordId: string, callTimeMs: number): Promise<void> {
+    await this.redis.zadd(this.keys.waitingMetadata(tenantId), callTimeMs, recordId);
+  }
+
+  /** Paired: no longer offered to new recordings. */
+  async takeWaiting(tenantId: string, recordId: string): Promise<boolean> {
+    return (await this.redis.zrem(this.keys.waitingMetadata(tenantId), recordId)) === 1;
+  }
+
+  waitingWithin(tenantId: string, fromMs: number, toMs: number, limit = 200): Promise<string[]> {
+    return this.redis.zrangebyscore(this.keys.waitingMetadata(tenantId), fromMs, toMs, 'LIMIT', 0, limit);
   }
 
   /** Records the pair unless the recording already has one; true when this pair stands. */

@@ -52,6 +52,13 @@ export class Keys {
   unpairedRecordings(tenantId: string): string {
     return `${this.t(tenantId)}:unpaired-recordings`;
   }
+  /**
+   * Fuzzy-eligible metadata records waiting for a recording (awaiting_recording or ambiguous),
+   * scored by their call time (ms): what a newly arrived recording is offered to.
+   */
+  waitingMetadata(tenantId: string): string {
+    return `${this.t(tenantId)}:waiting-metadata`;
+  }
   /** Fuzzy pairs: recording file name -> the metadata record it was paired with, and how. */
   fuzzyPairs(tenantId: string): string {
     return `${this.t(tenantId)}:fuzzy-pairs`;
