@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { decideFuzzy, FUZZY_MARGIN, FUZZY_THRESHOLD, type FuzzyCandidate } from './fuzzy';
+import { localTenant } from '@callintake/testing';
+import { decideFuzzy, FUZZY_MARGIN, FUZZY_THRESHOLD, sameUser, type FuzzyCandidate } from './fuzzy';
 
 const candidate = (recording: string, score: number): FuzzyCandidate => ({
   recording,
@@ -28,5 +29,27 @@ describe('decideFuzzy', () => {
       undefined,
     );
     assert.equal(decideFuzzy([]).winner, undefined);
+  });
+});
+
+describe('sameUser', () => {
+  const users = [
+    { id: 'jdoe', aliases: ['2041', 'JDoe@Acme.test', 'E1001'] },
+    { id: 'asmith', aliases: ['2042', 'asmith@acme.test'] },
+  ];
+  const withDirectory = localTenant('/nonexistent', { users });
+  const withoutDirectory = localTenant('/nonexistent');
+
+  it('matches aliases of one person through the directory, case-insensitively', () => {
+    assert.equal(sameUser('2041', 'jdoe@acme.test', withDirectory), 1);
+    assert.equal(sameUser('2041', 'e1001', withDirectory), 1);
+    assert.equal(sameUser('2042', 'jdoe@acme.test', withDirectory), 0);
+  });
+
+  it('compares as text when the directory does not know both names, and is unknown when one is missing', () => {
+    assert.equal(sameUser('2041', 'jdoe@acme.test', withoutDirectory), 0);
+    assert.equal(sameUser('jdoe', 'JDOE@example.com', withoutDirectory), 1);
+    assert.equal(sameUser('jdoe', 'jdoe@example.com', withDirectory), 1);
+    assert.equal(sameUser(undefined, 'jdoe@acme.test', withDirectory), 0.5);
   });
 });
