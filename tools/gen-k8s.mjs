@@ -149,3 +149,129 @@ resources:
 # Prometheus must scrape status-api /metrics; KEDA reads callintake_queue_backlog from it.
 `,
 );
+
+// k8s/overlays/dev: the base on a dev cluster (kind, minikube, k3d) with its own Redis, a
+// sample tenants file, a Secret from a committed dev-only env file, and one volume shared by
+// every pod for the local upload area and archive. Dev clusters seldom run KEDA or
+// Prometheus, so the overlay drops the ScaledObjects: every worker runs one replica.
+const DEV = 'k8s/overlays/dev';
+const DEV_DATA = '/srv/callintake';
+const redis = [
+  {
+    apiVersion: 'apps/v1',
+    kind: 'Deployment',
+    metadata: { name: 'redis', labels: { 'app.kubernetes.io/name': 'redis' } },
+    spec: {
+      replicas: 1,
+      selector: { matchLabels: { 'app.kubernetes.io/name': 'redis' } },
+      template: {
+        metadata: { labels: { 'app.kubernetes.io/name': 'redis' } },
+        spec: {
+          securityContext: { runAsNonRoot: true, runAsUser: 999, fsGroup: 999 },
+          containers: [
+            {
+              name: 'redis',
+              image: 'redis:7.4-alpine',
+              // What BullMQ asks of production Redis: never evict keys, persist with AOF.
+              args: ['--appendonly', 'yes', '--maxmemory-policy', 'noeviction', '--dir', '/data'],
+              ports: [{ name: 'redis', containerPort: 6379 }],
+              livenessProbe: { exec: { command: ['redis-cli', 'ping'] }, periodSeconds: 10 },
+              readinessProbe: { exec: { command: ['redis-cli', 'ping'] }, periodSeconds: 5 },
+              resources: { requests: { cpu: '50m', memory: '64Mi' }, limits: { memory: '256Mi' } },
+              securityContext: {
+                allowPrivilegeEscalation: false,
+                readOnlyRootFilesystem: true,
+                capabilities: { drop: ['ALL'] },
+              },
+              volumeMounts: [{ name: 'data', mountPath: '/data' }],
+            },
+          ],
+          volumes: [{ name: 'data', emptyDir: {} }],
+        },
+      },
+    },
+  },
+  {
+    apiVersion: 'v1',
+    kind: 'Service',
+    metadata: { name: 'redis', labels: { 'app.kubernetes.io/name': 'redis' } },
+    spec: {
+      selector: { 'app.kubernetes.io/name': 'redis' },
+      ports: [{ name: 'redis', port: 6379, targetPort: 6379 }],
+    },
+  },
+  {
+    apiVersion: 'v1',
+    kind: 'PersistentVolumeClaim',
+    metadata: { name: 'callintake-data', labels: { 'app.kubernetes.io/part-of': 'callintake' } },
+    // ReadWriteOnce is shared by pods on one node, which is what a dev cluster has.
+    spec: { accessModes: ['ReadWriteOnce'], resources: { requests: { storage: '2Gi' } } },
+  },
+];
+const devTenants = `# Sample tenant for the dev overlay: the customer drops files into
+# ${DEV_DATA}/acme/upload/data on the callintake-data volume.
+tenants:
+  - id: acme
+    source: { kind: local, root: ${DEV_DATA}/acme/upload }
+    archive: { kind: local, root: ${DEV_DATA}/acme/archive }
+    timezone: America/New_York
+    filenameTime: start
+    settleSeconds: 5
+    metadata:
+      fields:
+        datetime: { to: callTime, type: datetime }
+        email: { to: userId }
+        filename: { to: recordingFile }
+        direction: { to: direction }
+`;
+const devSecret = `# Dev-only values for Secret "callintake" (secretGenerator). Never use these outside a dev
+# cluster: production overlays take the Secret from a secret store, not from git.
+REDIS_URL=redis://redis:6379
+STATUS_API_TOKENS=dev-token:*
+`;
+const devKustomization = `${header}apiVersion: kustomize.config.k8s.io/v1beta1
+kind: Kustomization
+resources:
+  - ../../base
+  - redis.yaml
+images:
+  - name: callintake
+    newTag: dev
+configMapGenerator:
+  - name: callintake-tenants
+    files:
+      - tenants.yaml
+secretGenerator:
+  - name: callintake
+    envs:
+      - secret.env
+patches:
+  # No KEDA on a dev cluster.
+  - target:
+      kind: ScaledObject
+    patch: |-
+      apiVersion: keda.sh/v1alpha1
+      kind: ScaledObject
+      metadata:
+        name: any
+      $patch: delete
+  # Every service sees the shared upload area and archive.
+  - target:
+      kind: Deployment
+      labelSelector: app.kubernetes.io/part-of=callintake
+    patch: |-
+      - op: add
+        path: /spec/template/spec/volumes/-
+        value: { name: data, persistentVolumeClaim: { claimName: callintake-data } }
+      - op: add
+        path: /spec/template/spec/containers/0/volumeMounts/-
+        value: { name: data, mountPath: ${DEV_DATA} }
+`;
+mkdirSync(DEV, { recursive: true });
+writeFileSync(
+  `${DEV}/redis.yaml`,
+  header + redis.map((doc) => JSON.stringify(doc, null, 2)).join('\n---\n') + '\n',
+);
+writeFileSync(`${DEV}/tenants.yaml`, devTenants);
+writeFileSync(`${DEV}/secret.env`, devSecret);
+writeFileSync(`${DEV}/kustomization.yaml`, devKustomization);
