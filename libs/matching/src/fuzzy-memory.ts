@@ -17,7 +17,7 @@ import {
 export class TimeIndex<T> {
   private readonly times: number[] = [];
   private readonly keys: string[] = [];
-  private readonly items = new Map<string, T>();
+  private readonly items = new Map<string, { atMs: number; item: T }>();
 
   get size(): number {
     return this.items.size;
@@ -36,12 +36,15 @@ export class TimeIndex<T> {
       index++;
     this.times.splice(index, 0, atMs);
     this.keys.splice(index, 0, key);
-    this.items.set(key, item);
+    this.items.set(key, { atMs, item });
   }
 
   remove(key: string): boolean {
-    if (!this.items.delete(key)) return false;
-    const index = this.keys.indexOf(key);
+    const entry = this.items.get(key);
+    if (!entry) return false;
+    this.items.delete(key);
+    let index = this.firstAtOrAfter(entry.atMs);
+    while (this.keys[index] !== key) index++;
     this.times.splice(index, 1);
     this.keys.splice(index, 1);
     return true;
@@ -51,7 +54,7 @@ export class TimeIndex<T> {
     const found: T[] = [];
     for (let index = this.firstAtOrAfter(fromMs); index < this.times.length; index++) {
       if ((this.times[index] as number) > toMs) break;
-      found.push(this.items.get(this.keys[index] as string) as T);
+      found.push((this.items.get(this.keys[index] as string) as { item: T }).item);
     }
     return found;
   }
