@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { Server } from 'node:http';
+import { Redis } from 'ioredis';
 import type { RunningWorker } from '@callintake/queues';
 import { removeNamespace, TEST_REDIS_URL, uniqueNamespace } from '@callintake/testing';
 import { silentLogger } from '@callintake/telemetry';
@@ -51,5 +52,28 @@ describe('worker health', () => {
       200,
       'recent progress is healthy even with a backlog',
     );
+  });
+
+  it('is not ready while Redis does not answer, and names the reason', async () => {
+    const deadRedis = new Redis('redis://127.0.0.1:1', {
+      lazyConnect: true,
+      maxRetriesPerRequest: 0,
+      enableOfflineQueue: false,
+      retryStrategy: () => null,
+    });
+    deadRedis.on('error', () => undefined);
+    const port = await freePort();
+    const unreachable = { redis: deadRedis, producer: runtime.producer } as unknown as Runtime;
+    const deadServer = await startHealthServer(unreachable, [fakeWorker], { port, host: '127.0.0.1' });
+    try {
+      const response = await fetch(`http://127.0.0.1:${port}/readyz`);
+      assert.equal(response.status, 503);
+      assert.deepEqual(await response.json(), {
+        error: { code: 'redis-unavailable', message: 'Redis does not answer' },
+      });
+    } finally {
+      deadServer.close();
+      deadRedis.disconnect();
+    }
   });
 });

@@ -14,7 +14,7 @@ import { buildStatusApi } from './app';
 
 const namespace = uniqueNamespace('status-api');
 const clock = manualClock(new Date('2024-03-12T10:00:00Z'));
-const tokens = parseApiTokens('all:*,acme:acme');
+const tokens = parseApiTokens('all:*,acme:acme,both:acme+globex');
 const ALL = { authorization: 'Bearer all' };
 const ACME = { authorization: 'Bearer acme' };
 const UNICODE_FILE = 'Anruf Müller – 日本語 #1 50%.wav';
@@ -647,6 +647,16 @@ describe('auth on every tenant route', () => {
 
   it('404 unknown-tenant for a tenant that does not exist, with a * token', async () => {
     for (const url of routes('initech')) assertError(await get(url, ALL), 404, 'unknown-tenant');
+  });
+
+  it('lets a token scoped to several tenants (a+b) read each of them and no other', async () => {
+    const BOTH = { authorization: 'Bearer both' };
+    for (const url of [...routes('acme'), ...routes('globex')]) {
+      const response = await get(url, BOTH);
+      assert.ok([200, 404].includes(response.statusCode), `${url}: ${response.body}`);
+      if (response.statusCode === 404) assertError(response, 404, 'not-found');
+    }
+    for (const url of routes('initech')) assertError(await get(url, BOTH), 403, 'forbidden');
   });
 
   it('lets the scoped token read its own tenant and the * token read any', async () => {
