@@ -12,6 +12,7 @@ import { Queue, QueueEvents, Worker, type Job } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { encodeWav } from '@callintake/media';
 import { bullPrefix, jobId, workerConnection } from '@callintake/queues';
+import type { Call } from '@callintake/schemas';
 import { spawnService, type ServiceProcess } from '@callintake/testing';
 import { percentile, perSecond, sleep, type Benchmark, type BenchContext, type BenchTable } from './harness';
 
@@ -105,6 +106,12 @@ async function runServices(ctx: BenchContext, redis: Redis) {
     await dropPair(dataDir, warm);
     if ((await waitForAll([jobId(TENANT, warm)], addedAt)) !== 1)
       throw new Error(`the services did not start: ${processes.map((p) => p.output()).join('\n')}`);
+    // Downstream consumers read the call document itself as job data (CONTRACT.md).
+    const readyQueue = new Queue('calls-ready', { connection: redis, prefix });
+    const warmJob = await readyQueue.getJob(jobId(TENANT, warm));
+    await readyQueue.close();
+    if ((warmJob?.data as Call | undefined)?.id !== warm)
+      throw new Error(`calls-ready job data is not the call: ${JSON.stringify(warmJob?.data)}`);
 
     ctx.log(`burst: ${BURST_PAIRS} pairs through the separate services`);
     const burstIds = Array.from({ length: BURST_PAIRS }, (_, i) => stemOf('burst', i));

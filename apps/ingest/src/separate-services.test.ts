@@ -66,6 +66,7 @@ before(async () => {
     STATUS_HOST: '127.0.0.1',
     STATUS_API_TOKENS: `${token}:acme`,
     LOG_LEVEL: 'warn',
+    OTEL_TRACES_EXPORTER: 'none',
   };
   processes = SERVICES.map((name) => spawnService(name, env));
   await waitFor(
@@ -147,7 +148,10 @@ describe('separate services', () => {
     try {
       const job = await ready.getJob(`acme/${stem}`);
       assert.ok(job, 'the call is on calls-ready with <tenant>/<call id> as job id');
-      assert.equal((job.data as { payload: Call }).payload.id, stem);
+      // Job data is the call document itself, as the status API serves it (CONTRACT.md).
+      assert.deepEqual(job.data, call);
+      // No SDK is registered (no OTEL_EXPORTER_OTLP_ENDPOINT): there is no trace to carry.
+      assert.equal(job.opts.telemetry?.metadata, undefined);
     } finally {
       await ready.close();
       await redis.quit();

@@ -93,7 +93,7 @@ describe('intake watcher crash', () => {
     const jobs = await probeQueue.getJobs(['waiting', 'prioritized'], 0, FILES + 10);
     assert.equal(jobs.length, FILES);
     assert.equal(
-      new Set(jobs.map((job) => (job.data as { payload: { fileName: string } }).payload.fileName)).size,
+      new Set(jobs.map((job) => (job.data as { fileName: string }).fileName)).size,
       FILES,
       'one job per file',
     );

@@ -91,7 +91,7 @@ function world(
   };
   const jobsOf = async (queue: QueueName): Promise<Job[]> => {
     const jobs = await producer.queue(queue).getJobs(['waiting', 'prioritized', 'delayed']);
-    return jobs.filter((job) => (job.data as { payload: { tenantId: string } }).payload.tenantId === id);
+    return jobs.filter((job) => (job.data as { tenantId: string }).tenantId === id);
   };
   return { id, tenant, clock, state, area: uploadArea, scan, keyOf, put, read, jobsOf };
 }

@@ -58,7 +58,7 @@ async function world(overrides: Record<string, unknown> = {}) {
   };
   const jobsOf = async (queue: QueueName): Promise<Job[]> => {
     const jobs = await producer.queue(queue).getJobs(['waiting', 'prioritized', 'delayed']);
-    return jobs.filter((job) => (job.data as { payload: { tenantId: string } }).payload.tenantId === id);
+    return jobs.filter((job) => (job.data as { tenantId: string }).tenantId === id);
   };
   return { id, tenant, root, clock, state, area, scan, put, versionIdOf, jobsOf };
 }
@@ -218,7 +218,7 @@ describe('classification', () => {
       assert.ok(job, `${file.name} has a job on ${file.queue}`);
       assert.equal(job.name, file.job);
       assert.equal(job.opts.priority, file.priority, `${file.name} priority`);
-      assert.deepEqual((job.data as { payload: unknown }).payload, {
+      assert.deepEqual(job.data, {
         tenantId: w.id,
         fileName: file.name,
         versionId,

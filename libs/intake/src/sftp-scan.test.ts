@@ -83,7 +83,7 @@ async function world() {
   const onServer = (relative: string) => join(root, relative);
   const jobsOf = async (queue: QueueName): Promise<Job[]> => {
     const jobs = await producer.queue(queue).getJobs(['waiting', 'prioritized', 'delayed']);
-    return jobs.filter((job) => (job.data as { payload: { tenantId: string } }).payload.tenantId === id);
+    return jobs.filter((job) => (job.data as { tenantId: string }).tenantId === id);
   };
   return { id, state, scan, put, onServer, jobsOf };
 }

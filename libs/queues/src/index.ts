@@ -2,3 +2,4 @@ export * from './registry';
 export * from './connection';
 export * from './producer';
 export * from './worker';
+export * from './job-trace';

@@ -1,9 +1,10 @@
 // Enqueues jobs by name; the queue follows from the registry. Deterministic job ids make
-// every add idempotent: BullMQ ignores an add whose id already exists.
+// every add idempotent: BullMQ ignores an add whose id already exists. Job data is the payload
+// itself; the enqueuer's trace context rides in the job options (job-trace.ts).
 import { Queue, type JobsOptions } from 'bullmq';
 import type { Redis } from 'ioredis';
-import { currentTraceCarrier } from '@callintake/telemetry';
-import { JOB_QUEUE, type Envelope, type JobName, type JobPayloads, type QueueName } from './registry';
+import { traceJobOptions } from './job-trace';
+import { JOB_QUEUE, type JobData, type JobName, type JobPayloads, type QueueName } from './registry';
 
 /** Completed jobs are kept a day (for inspection), failed ones a fortnight, so nothing fails silently. */
 export const DEFAULT_JOB_OPTIONS: JobsOptions = {
@@ -54,9 +55,10 @@ export class JobProducer {
   }
 
   async add<J extends JobName>(name: J, payload: JobPayloads[J], options: AddOptions): Promise<void> {
-    const envelope: Envelope<J> = { payload, trace: currentTraceCarrier() };
-    await this.queue(JOB_QUEUE[name]).add(name, envelope, {
+    const data: JobData<J> = payload;
+    await this.queue(JOB_QUEUE[name]).add(name, data, {
       jobId: options.jobId,
+      ...traceJobOptions(),
       ...(options.priority !== undefined ? { priority: options.priority } : {}),
       ...(options.delayMs !== undefined ? { delay: options.delayMs } : {}),
       ...(options.removeOnComplete ? { removeOnComplete: true } : {}),
@@ -69,13 +71,14 @@ export class JobProducer {
     jobs: Array<{ payload: JobPayloads[J]; options: AddOptions }>,
   ): Promise<void> {
     if (jobs.length === 0) return;
-    const trace = currentTraceCarrier();
+    const trace = traceJobOptions();
     await this.queue(JOB_QUEUE[name]).addBulk(
       jobs.map(({ payload, options }) => ({
         name,
-        data: { payload, trace } satisfies Envelope<J>,
+        data: payload satisfies JobData<J>,
         opts: {
           jobId: options.jobId,
+          ...trace,
           ...(options.priority !== undefined ? { priority: options.priority } : {}),
         },
       })),
@@ -89,11 +92,11 @@ export class JobProducer {
     payload: JobPayloads[J],
     everyMs: number,
   ): Promise<void> {
-    const envelope: Envelope<J> = { payload };
+    const data: JobData<J> = payload;
     await this.queue(JOB_QUEUE[name]).upsertJobScheduler(
       schedulerId,
       { every: everyMs },
-      { name, data: envelope, opts: { removeOnComplete: true } },
+      { name, data, opts: { removeOnComplete: true } },
     );
   }
 

@@ -1,10 +1,17 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { Redis } from 'ioredis';
-import { removeNamespace, TEST_REDIS_URL, uniqueNamespace, waitFor } from '@callintake/testing';
-import { silentLogger } from '@callintake/telemetry';
+import {
+  removeNamespace,
+  startRecordingTracer,
+  TEST_REDIS_URL,
+  uniqueNamespace,
+  waitFor,
+} from '@callintake/testing';
+import { silentLogger, withSpan } from '@callintake/telemetry';
 import { bullPrefix, workerConnection } from './connection';
 import { JobProducer } from './producer';
+import { traceCarrierOf } from './job-trace';
 import { jobId, JOB_QUEUE, QUEUE_NAMES } from './registry';
 import { assertHandlers, PermanentJobError, startWorker } from './worker';
 
@@ -74,13 +81,20 @@ describe('worker', () => {
       const queue = producer.queue('call-match');
       const flaky = await queue.add(
         'match-recording',
-        { payload: { tenantId: 'acme', fileName: 'flaky.wav' } },
+        { tenantId: 'acme', fileName: 'flaky.wav' },
         { jobId: 'flaky', attempts: 3, backoff: { type: 'fixed', delay: 10 } },
       );
+      // A job queued before job data became the bare payload is still handled.
+      await queue.add(
+        'match-recording',
+        { payload: { tenantId: 'acme', fileName: 'legacy.wav' }, trace: {} },
+        { jobId: 'legacy' },
+      );
       await producer.add('match-metadata', { tenantId: 'acme', recordId: 'm' }, { jobId: 'm' });
-      await waitFor(async () => seen.includes('flaky.wav') && seen.includes('a.wav'), {
-        what: 'both recordings handled',
-      });
+      await waitFor(
+        async () => seen.includes('flaky.wav') && seen.includes('a.wav') && seen.includes('legacy.wav'),
+        { what: 'every recording handled' },
+      );
       const failed = await waitFor(async () => (await queue.getFailed()).find((job) => job.id === 'm'), {
         what: 'permanent failure',
       });
@@ -91,5 +105,55 @@ describe('worker', () => {
     } finally {
       await worker.close();
     }
+  });
+});
+
+describe('trace context', () => {
+  it('rides in the job options as a W3C carrier, leaving the job data the bare payload', async () => {
+    const tracer = startRecordingTracer();
+    const handled: string[] = [];
+    const worker = startWorker({
+      queue: 'call-match',
+      connection: redis,
+      prefix: bullPrefix({ namespace }),
+      logger: silentLogger(),
+      handlers: {
+        'match-recording': async (payload) => void handled.push(payload.fileName),
+        'match-metadata': async () => undefined,
+      },
+    });
+    try {
+      const payload = { tenantId: 'acme', fileName: 'traced.wav' };
+      const enqueuer = await withSpan('enqueue', {}, async (span) => {
+        await producer.add('match-recording', payload, { jobId: 'traced' });
+        return span.spanContext();
+      });
+      await waitFor(async () => handled.includes('traced.wav'), { what: 'the traced job handled' });
+      const job = await producer.queue('call-match').getJob('traced');
+      assert.ok(job);
+      assert.deepEqual(job.data, payload);
+      assert.equal(typeof job.opts.telemetry?.metadata, 'string');
+      assert.deepEqual(traceCarrierOf(job), {
+        traceparent: `00-${enqueuer.traceId}-${enqueuer.spanId}-01`,
+      });
+      const consumed = await waitFor(
+        async () => tracer.spans().find((span) => span.name === 'call-match match-recording'),
+        { what: "the worker's span" },
+      );
+      assert.equal(consumed.traceId, enqueuer.traceId);
+      assert.equal(consumed.parentSpanId, enqueuer.spanId, 'the worker continues the enqueuer');
+    } finally {
+      await worker.close();
+      tracer.stop();
+    }
+  });
+
+  it('is left out while no SDK records spans, and unreadable metadata is ignored', async () => {
+    await producer.add('match-metadata', { tenantId: 'acme', recordId: 'untraced' }, { jobId: 'untraced' });
+    const job = await producer.queue('call-match').getJob('untraced');
+    assert.ok(job);
+    assert.equal(job.opts.telemetry, undefined);
+    assert.equal(traceCarrierOf(job), undefined);
+    assert.equal(traceCarrierOf({ opts: { telemetry: { metadata: 'not json' } } }), undefined);
   });
 });

@@ -57,8 +57,22 @@ export type JobsOf<Q extends QueueName> = {
   [J in JobName]: (typeof JOB_QUEUE)[J] extends Q ? J : never;
 }[JobName];
 
-/** What travels in BullMQ: our payload plus the trace context of whoever enqueued it. */
-export type Envelope<J extends JobName> = { payload: JobPayloads[J]; trace?: TraceCarrier };
+/**
+ * Job data is the payload itself, on every queue: downstream consumers read the call document
+ * as `job.data` (CONTRACT.md). The enqueuer's trace context travels beside it, in BullMQ's own
+ * job option `opts.telemetry.metadata`, as the JSON of a W3C carrier (`traceparent`,
+ * `tracestate`); see `traceCarrierOf`.
+ */
+export type JobData<J extends JobName> = JobPayloads[J];
+
+/**
+ * Jobs written before job data became the bare payload: `{ payload, trace }`. Workers still
+ * read them, so internal jobs queued across an upgrade are not lost.
+ */
+export interface LegacyEnvelope {
+  payload: unknown;
+  trace?: TraceCarrier;
+}
 
 export function jobNamesOf(queue: QueueName): JobName[] {
   return (Object.keys(JOB_QUEUE) as JobName[]).filter((name) => JOB_QUEUE[name] === queue);

@@ -5,9 +5,10 @@
 import { DelayedError, Worker, UnrecoverableError, type Job } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { withSpan, type Logger } from '@callintake/telemetry';
+import { isLegacyEnvelope, traceCarrierOf } from './job-trace';
 import {
   jobNamesOf,
-  type Envelope,
+  type JobData,
   type JobName,
   type JobPayloads,
   type JobsOf,
@@ -80,10 +81,12 @@ export function startWorker<Q extends QueueName>(options: WorkerOptions<Q>): Run
   assertHandlers(queue, handlers as Record<string, unknown>);
   let lastProgress = Date.now();
 
-  const processor = async (job: Job<Envelope<JobName>>, token?: string) => {
+  const processor = async (job: Job<JobData<JobName>>, token?: string) => {
     const handler = (handlers as unknown as Record<string, JobHandler<JobName> | undefined>)[job.name];
     if (!handler) throw new UnrecoverableError(`no handler for job ${job.name} on ${queue}`);
-    const payload = job.data?.payload;
+    // Jobs queued before an upgrade may still hold the old { payload, trace } layout.
+    const legacy = isLegacyEnvelope(job.data) ? job.data : undefined;
+    const payload = (legacy ? legacy.payload : job.data) as JobData<JobName> | undefined | null;
     if (payload === undefined || payload === null)
       throw new UnrecoverableError(`job ${job.id} has no payload`);
     const jobLogger = logger.child({ queue, job: job.name, jobId: job.id, attempt: job.attemptsMade + 1 });
@@ -108,7 +111,7 @@ export function startWorker<Q extends QueueName>(options: WorkerOptions<Q>): Run
           throw error;
         }
       },
-      job.data.trace,
+      traceCarrierOf(job) ?? legacy?.trace,
     );
   };
 

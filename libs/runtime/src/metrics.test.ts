@@ -17,7 +17,7 @@ import {
   bullPrefix,
   JobProducer,
   workerConnection,
-  type Envelope,
+  type JobData,
   type JobContext,
   type JobName,
   type JobPayloads,
@@ -77,7 +77,7 @@ async function world() {
     const handler = handlers[job.name as JobName] as
       ((payload: unknown, context: JobContext) => Promise<unknown>) | undefined;
     if (!handler) throw new Error(`no handler for ${job.name}`);
-    await handler((job.data as Envelope<JobName>).payload, context(job));
+    await handler(job.data as JobData<JobName>, context(job));
   };
   return {
     tenant,

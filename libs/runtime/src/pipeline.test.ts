@@ -21,7 +21,7 @@ import {
   jobId,
   JobProducer,
   workerConnection,
-  type Envelope,
+  type JobData,
   type JobContext,
   type JobName,
   type JobPayloads,
@@ -108,7 +108,7 @@ async function world(overrides: Record<string, unknown> = {}) {
     const handler = handlers[job.name as JobName] as
       ((payload: unknown, context: JobContext) => Promise<unknown>) | undefined;
     if (!handler) throw new Error(`no handler for ${job.name}`);
-    await handler((job.data as Envelope<JobName>).payload, context(job));
+    await handler(job.data as JobData<JobName>, context(job));
     done.add(`${queue}:${job.id}`);
   };
 
@@ -168,7 +168,7 @@ async function world(overrides: Record<string, unknown> = {}) {
 }
 
 function tenantOf(job: Job): string | undefined {
-  const payload = (job.data as Envelope<JobName>).payload as { tenantId?: string };
+  const payload = job.data as { tenantId?: string };
   return payload.tenantId;
 }
 
@@ -241,7 +241,7 @@ describe('a recording and its metadata', () => {
       assert.match(asset?.versions[0]?.sha256 ?? '', /^[0-9a-f]{64}$/);
     }
     const ready = await producer.queue('calls-ready').getJob(jobId(w.id, STEM));
-    assert.equal((ready?.data as Envelope<'call-ready'>).payload.id, STEM);
+    assert.equal((ready?.data as JobData<'call-ready'>).id, STEM);
   });
 
   for (const order of ['metadata first', 'recording first'] as const) {
@@ -816,7 +816,7 @@ describe('uploads again under the same name', () => {
     assert.equal(call.readyVersion, 1);
     const updated = await producer.queue('calls-updated').getJob(`${w.id}/${STEM}/v2`);
     assert.ok(updated, 'calls-updated carries the new version');
-    assert.deepEqual((updated.data as Envelope<'call-updated'>).payload, call);
+    assert.deepEqual(updated.data as JobData<'call-updated'>, call);
     assert.equal((await w.state.assets.get(w.id, `${STEM}.json`))?.state, 'processed');
     assert.deepEqual(await w.dataFiles('data/processed'), [`${STEM}.json`, RECORDING].sort());
   });

@@ -1,12 +1,13 @@
 // One file followed from scan to calls-ready: each service runs its own workers on its own
 // Redis connections, and the only thing that carries a trace from one to the next is the job
-// payload. An in-memory tracer registered through @opentelemetry/api records every span.
+// (its options: opts.telemetry.metadata). An in-memory tracer registered through
+// @opentelemetry/api records every span.
 import assert from 'node:assert/strict';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { encodeWav } from '@callintake/media';
-import { jobId, type Envelope } from '@callintake/queues';
+import { jobId, traceCarrierOf } from '@callintake/queues';
 import { silentLogger } from '@callintake/telemetry';
 import {
   localTenant,
@@ -91,7 +92,9 @@ describe('tracing across services', () => {
       what: 'the call on calls-ready',
       timeoutMs: 30_000,
     });
-    const carried = traceIdOf((ready.data as Envelope<'call-ready'>).trace?.['traceparent']);
+    // Downstream consumers get the call document itself as job data, and the trace beside it.
+    assert.deepEqual(ready.data, await runtimes[0]?.state.calls.get('traced', STEM));
+    const carried = traceIdOf(traceCarrierOf(ready)?.['traceparent']);
 
     // The job was added inside the matcher's span, which ends right after.
     const spans = await waitFor(

@@ -491,7 +491,7 @@ describe('registering recordings', () => {
     assert.ok(job, 'match-recording job with id acme/registered/CRM-CALL-42');
     assert.equal(job.id, 'acme/registered/CRM-CALL-42');
     assert.equal(job.name, 'match-recording');
-    assert.deepEqual((job.data as { payload: unknown }).payload, {
+    assert.deepEqual(job.data, {
       tenantId: 'acme',
       fileName: 'CRM-CALL-42',
     });
