@@ -1,6 +1,8 @@
 // Every service in one process, for one machine (`ingest up`, `demo`).
 import { randomBytes } from 'node:crypto';
+import { startTraceExport } from '@callintake/telemetry';
 import {
+  flushBudgetMs,
   Runtime,
   SERVICE_NAMES,
   startService,
@@ -17,6 +19,8 @@ export interface AllServices {
 
 export async function startAllServices(options: RuntimeOptions): Promise<AllServices> {
   const runtime = await Runtime.create(options);
+  // One trace provider for the process, whose spans are every service's (service.name ingest).
+  const traces = await startTraceExport({ serviceName: 'ingest', logger: runtime.logger });
   const services: RunningService[] = [];
   try {
     for (const name of SERVICE_NAMES)
@@ -24,6 +28,7 @@ export async function startAllServices(options: RuntimeOptions): Promise<AllServ
   } catch (error) {
     await Promise.all(services.map((service) => service.stop()));
     await runtime.close();
+    await traces.shutdown(flushBudgetMs(Date.now()));
     throw error;
   }
   const statusAddress = services.find((service) => service.address)?.address;
@@ -32,9 +37,11 @@ export async function startAllServices(options: RuntimeOptions): Promise<AllServ
     services,
     ...(statusAddress ? { statusAddress } : {}),
     async stop() {
+      const deadline = Date.now() + runtime.env.SHUTDOWN_DEADLINE_MS;
       // The API first, so nothing new arrives while workers drain.
       for (const service of [...services].reverse()) await service.stop();
       await runtime.close();
+      await traces.shutdown(flushBudgetMs(deadline));
     },
   };
 }

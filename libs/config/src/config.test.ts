@@ -35,6 +35,37 @@ describe('environment', () => {
   });
 });
 
+describe('OTEL_* variables', () => {
+  it('accepts what the bundled OTLP/HTTP export supports and refuses the rest at start', () => {
+    const env = loadEnv(commonEnv, {
+      OTEL_TRACES_EXPORTER: 'otlp',
+      OTEL_EXPORTER_OTLP_ENDPOINT: 'http://collector:4318',
+      OTEL_EXPORTER_OTLP_PROTOCOL: 'http/protobuf',
+      OTEL_EXPORTER_OTLP_HEADERS: 'x-api-key=hush',
+    });
+    assert.equal(env.OTEL_EXPORTER_OTLP_ENDPOINT, 'http://collector:4318');
+    assert.throws(
+      () =>
+        loadEnv(commonEnv, {
+          OTEL_TRACES_EXPORTER: 'zipkin',
+          OTEL_EXPORTER_OTLP_PROTOCOL: 'grpc',
+          OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: 'collector:4318',
+        }),
+      (error: unknown) => {
+        assert.ok(error instanceof ConfigError);
+        assert.equal(error.problems.length, 3);
+        assert.match(error.message, /OTEL_TRACES_EXPORTER="zipkin": expected otlp or none/);
+        assert.match(
+          error.message,
+          /OTEL_EXPORTER_OTLP_PROTOCOL="grpc": expected http\/json or http\/protobuf/,
+        );
+        assert.match(error.message, /OTEL_EXPORTER_OTLP_TRACES_ENDPOINT="collector:4318": expected an http/);
+        return true;
+      },
+    );
+  });
+});
+
 describe('STATUS_API_TOKENS', () => {
   it('parses all-tenant and per-tenant scopes', () => {
     const tokens = parseApiTokens('s3cr3t:*,acmetoken:acme,two:acme+globex');

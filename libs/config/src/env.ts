@@ -65,6 +65,137 @@ export const parsers = {
 
 export const DEFAULT_REDIS_URL = 'redis://127.0.0.1:6379';
 
+function httpUrl(raw: string): string {
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    throw new Error('expected an http(s) URL');
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new Error('expected an http(s) URL');
+  return raw;
+}
+
+function otlpProtocol(raw: string): string {
+  // The bundled exporter sends OTLP/HTTP JSON; OTLP/HTTP receivers take JSON and protobuf alike.
+  if (raw === 'http/json' || raw === 'http/protobuf') return raw;
+  throw new Error(
+    'expected http/json or http/protobuf (the bundled exporter speaks OTLP over HTTP, not gRPC)',
+  );
+}
+
+function tracesExporter(raw: string): string {
+  const names = raw.split(',').map((name) => name.trim());
+  const unknown = names.filter((name) => name !== 'otlp' && name !== 'none');
+  if (unknown.length) throw new Error(`expected otlp or none (no ${unknown.join(', ')} exporter is bundled)`);
+  return raw;
+}
+
+function nonNegativeInt(raw: string): number {
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value < 0) throw new Error('expected a whole number of at least 0');
+  return value;
+}
+
+/**
+ * The standard OpenTelemetry variables our trace export (libs/telemetry, trace-export.ts) and
+ * the bundled SDK read. Traces are exported only when an endpoint is set; the SDK itself reads
+ * them from the environment, so these entries validate and document them.
+ */
+export const otelEnv = {
+  OTEL_SDK_DISABLED: {
+    description: 'true: export nothing, whatever else is set',
+    parse: (raw: string) => {
+      if (!['true', 'false'].includes(raw.toLowerCase())) throw new Error('expected true or false');
+      return raw.toLowerCase() === 'true';
+    },
+    default: false,
+  },
+  OTEL_TRACES_EXPORTER: {
+    description: 'otlp (the default when an endpoint is set) or none',
+    parse: tracesExporter,
+    default: '',
+  },
+  OTEL_EXPORTER_OTLP_ENDPOINT: {
+    description:
+      'OTLP/HTTP base URL; traces go to <url>/v1/traces. Unset (with no traces endpoint): no export',
+    parse: httpUrl,
+    default: '',
+  },
+  OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: {
+    description: 'OTLP/HTTP URL for traces, used as is; wins over OTEL_EXPORTER_OTLP_ENDPOINT',
+    parse: httpUrl,
+    default: '',
+  },
+  OTEL_EXPORTER_OTLP_PROTOCOL: {
+    description: 'http/json or http/protobuf; spans are sent as OTLP/HTTP JSON either way',
+    parse: otlpProtocol,
+    default: '',
+  },
+  OTEL_EXPORTER_OTLP_TRACES_PROTOCOL: {
+    description: 'as OTEL_EXPORTER_OTLP_PROTOCOL, for traces only',
+    parse: otlpProtocol,
+    default: '',
+  },
+  OTEL_EXPORTER_OTLP_HEADERS: {
+    description: 'key=value,... headers on every export request (e.g. an API key)',
+    parse: parsers.string,
+    default: '',
+    sensitive: true,
+  },
+  OTEL_EXPORTER_OTLP_TRACES_HEADERS: {
+    description: 'as OTEL_EXPORTER_OTLP_HEADERS, for traces only',
+    parse: parsers.string,
+    default: '',
+    sensitive: true,
+  },
+  OTEL_EXPORTER_OTLP_TIMEOUT: {
+    description: 'milliseconds one export request may take (SDK default 10000)',
+    parse: parsers.positiveInt,
+    default: 10_000,
+  },
+  OTEL_SERVICE_NAME: {
+    description: 'service.name of the spans (default: the app name, e.g. matcher)',
+    parse: parsers.string,
+    default: '',
+  },
+  OTEL_RESOURCE_ATTRIBUTES: {
+    description: 'key=value,... resource attributes (deployment.environment, k8s.pod.name, ...)',
+    parse: parsers.string,
+    default: '',
+  },
+  OTEL_TRACES_SAMPLER: {
+    description: 'SDK sampler (default parentbased_always_on)',
+    parse: parsers.string,
+    default: '',
+  },
+  OTEL_TRACES_SAMPLER_ARG: {
+    description: 'sampler argument, e.g. the ratio of traceidratio samplers',
+    parse: parsers.string,
+    default: '',
+  },
+  OTEL_BSP_SCHEDULE_DELAY: {
+    description: 'milliseconds between batch exports (SDK default 5000)',
+    parse: nonNegativeInt,
+    default: 5_000,
+  },
+  OTEL_BSP_MAX_QUEUE_SIZE: {
+    description: 'spans buffered for export before new ones are dropped (SDK default 2048)',
+    parse: parsers.positiveInt,
+    default: 2_048,
+  },
+  OTEL_BSP_MAX_EXPORT_BATCH_SIZE: {
+    description: 'spans per export request (SDK default 512)',
+    parse: parsers.positiveInt,
+    default: 512,
+  },
+  OTEL_BSP_EXPORT_TIMEOUT: {
+    description: 'milliseconds a batch export may take (SDK default 30000)',
+    parse: parsers.positiveInt,
+    default: 30_000,
+  },
+} satisfies EnvSpec;
+
 /** Variables every service reads. */
 export const commonEnv = {
   REDIS_URL: {
@@ -100,6 +231,7 @@ export const commonEnv = {
     parse: parsers.port,
     default: 0,
   },
+  ...otelEnv,
 } satisfies EnvSpec;
 
 export const statusApiEnv = {

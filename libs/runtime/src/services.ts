@@ -18,6 +18,7 @@ import { handleSweepTenant } from '@callintake/retention';
 import { StateStore } from '@callintake/state';
 import { buildStatusApi } from '@callintake/status-api';
 import { ConfigError, loadEnv, statusApiEnv } from '@callintake/config';
+import { startTraceExport } from '@callintake/telemetry';
 import { startHealthServer } from './health';
 import { RedisUnavailableError } from './redis-bootstrap';
 import { Runtime } from './runtime';
@@ -180,6 +181,7 @@ export function stopOnSignals(stop: () => Promise<void>, logger: Runtime['logger
 export async function runServiceMain(name: ServiceName): Promise<void> {
   try {
     const runtime = await Runtime.create({ service: name });
+    const traces = await startTraceExport({ serviceName: name, logger: runtime.logger });
     const service = await startService(name, runtime);
     const health =
       runtime.env.HEALTH_PORT && service.workers.length
@@ -190,13 +192,24 @@ export async function runServiceMain(name: ServiceName): Promise<void> {
       'started',
     );
     stopOnSignals(async () => {
+      const deadline = Date.now() + runtime.env.SHUTDOWN_DEADLINE_MS;
       health?.close();
       await service.stop();
       await runtime.close();
+      // Last, so the spans of the jobs that just finished go out too.
+      await traces.shutdown(flushBudgetMs(deadline));
     }, runtime.logger);
   } catch (error) {
     exitOnStartupError(name, error);
   }
+}
+
+/**
+ * What is left of the shutdown deadline for the last trace export, but at least a moment: the
+ * pod's grace period (40 s) leaves room beyond the job deadline (25 s).
+ */
+export function flushBudgetMs(deadline: number): number {
+  return Math.max(deadline - Date.now(), 2_000);
 }
 
 /** Configuration mistakes and a missing Redis print as what to do, not as a stack trace. */

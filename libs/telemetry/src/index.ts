@@ -1,2 +1,3 @@
 export * from './logger';
 export * from './tracing';
+export * from './trace-export';
