@@ -1,11 +1,12 @@
 // OpenTelemetry through the API only: spans are no-ops until a process registers an SDK
-// (OTEL_* variables), so libraries can always trace. Trace context crosses queues inside
-// job payloads, so one file can be followed from scan to calls-ready across services.
+// (trace-export.ts, from the OTEL_* variables), so libraries can always trace. Trace context
+// crosses queues in each job's options (opts.telemetry.metadata), so one file can be followed
+// from scan to calls-ready across services.
 import { context, propagation, trace, SpanStatusCode, type Attributes, type Span } from '@opentelemetry/api';
 
 export const tracer = trace.getTracer('callintake');
 
-/** Carrier stored on a job payload (W3C traceparent/tracestate). */
+/** W3C carrier (traceparent/tracestate), stored as JSON in a job's opts.telemetry.metadata. */
 export type TraceCarrier = Record<string, string>;
 
 export function currentTraceCarrier(): TraceCarrier {

@@ -1,7 +1,7 @@
 // An in-memory OpenTelemetry tracer for tests, registered through @opentelemetry/api like any
 // SDK: a tracer provider that keeps every ended span, an AsyncLocalStorage context manager and
 // the W3C trace-context propagator. Our code only ever talks to the API, so what it records
-// here is what an SDK would export. (The OTel SDK packages that accept API 1.10 need Node 22.)
+// here is what an SDK would export, without an exporter or a receiver in the test.
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { randomBytes } from 'node:crypto';
 import {
@@ -66,7 +66,7 @@ class AsyncLocalContextManager implements ContextManager {
 
 const TRACEPARENT = /^00-([0-9a-f]{32})-([0-9a-f]{16})-([0-9a-f]{2})$/;
 
-/** W3C `traceparent`, the format job payloads carry. */
+/** W3C `traceparent`, the format job options carry. */
 class TraceContextPropagator implements TextMapPropagator {
   inject(activeContext: Context, carrier: unknown, setter: TextMapSetter): void {
     const spanContext = trace.getSpanContext(activeContext);
