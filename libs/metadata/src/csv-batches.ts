@@ -62,8 +62,13 @@ async function* batchesOf(text: AsyncIterator<string>): AsyncGenerator<CsvBatch>
     // The Parser keeps state per instance; a fresh one per piece is what papaparse itself does.
     const parser = new Papa.Parser({ delimiter: ',', newline: '\n', quoteChar: '"' });
     const result = parser.parse(chunk, 0, !final) as PapaResult;
-    carried = final ? '' : chunk.slice(result.meta.cursor);
-    const mayHoldNewlines = chunk.includes('"');
+    const cursor = result.meta.cursor;
+    carried = final ? '' : chunk.slice(cursor);
+    // Rows start one line apart unless a quoted field holds newlines. When the piece's complete
+    // rows hold exactly one newline each (their ends), none does and no cell needs scanning.
+    const mayHoldNewlines =
+      chunk.includes('"') &&
+      (final || result.errors.length > 0 || newlinesBefore(chunk, cursor) !== result.data.length);
 
     const batch: CsvBatch = { rows: [], lines: [], faults: undefined };
     const faultsByRow = quoteFaults(result);
@@ -97,6 +102,12 @@ function quoteFaults(result: PapaResult): Map<number, string> | undefined {
     (faults ??= new Map()).set(error.row, QUOTE_FAULTS[error.code] ?? 'the row is malformed');
   }
   return faults;
+}
+
+function newlinesBefore(text: string, end: number): number {
+  let count = 0;
+  for (let at = text.indexOf('\n'); at !== -1 && at < end; at = text.indexOf('\n', at + 1)) count++;
+  return count;
 }
 
 function newlinesIn(cells: string[]): number {

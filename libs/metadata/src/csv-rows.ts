@@ -20,40 +20,86 @@ export function readCsvRows(input: TextSource): AsyncIterableIterator<CsvRow> {
 }
 
 async function* csvRowBatches(input: TextSource): AsyncGenerator<CsvRow[]> {
-  let header: string[] | undefined;
-  let build = buildRecord;
-  for await (const { rows, lines, faults } of readCsvBatches(input)) {
+  for await (const { header, build, rows, lines, faults } of readCsvBodyBatches(input)) {
     const out: CsvRow[] = [];
     for (let index = 0; index < rows.length; index++) {
-      const cells = rows[index]!;
       const line = lines[index]!;
-      const fault = faults?.get(index);
-      if (header === undefined) {
-        header = readHeader(cells, line, fault);
-        if (header.includes('__proto__')) build = buildRecordSafely;
-      } else if (fault !== undefined) {
-        out.push({ line, reason: { code: 'parse-error', message: fault, line } });
-      } else if (cells.length !== header.length) {
-        out.push({
-          line,
-          reason: { code: 'parse-error', message: raggedMessage(cells.length, header.length), line },
-        });
-      } else {
-        out.push({ line, record: build(header, cells) });
-      }
+      const problem = rowProblem(header, rows[index]!, faults?.get(index));
+      out.push(
+        problem === undefined
+          ? { line, record: build(rows[index]!) }
+          : { line, reason: { ...problem, line } },
+      );
     }
     yield out;
   }
 }
 
-function buildRecord(header: string[], cells: string[]): RawRecord {
-  const record: RawRecord = {};
-  for (let column = 0; column < header.length; column++) record[header[column]!] = cells[column]!;
-  return record;
+/** The rows after the header, batch by batch, as cells; what `readCsvRows` makes its rows from. */
+export interface CsvBodyBatch {
+  /** Column names, trimmed, from the header row. */
+  header: readonly string[];
+  /** The record of a row whose cells match the header (see rowProblem). */
+  build: (cells: readonly string[]) => RawRecord;
+  rows: readonly string[][];
+  lines: readonly number[];
+  faults: ReadonlyMap<number, string> | undefined;
 }
 
-function buildRecordSafely(header: string[], cells: string[]): RawRecord {
-  const record: RawRecord = {};
-  for (let column = 0; column < header.length; column++) setOwn(record, header[column]!, cells[column]!);
-  return record;
+export async function* readCsvBodyBatches(input: TextSource): AsyncGenerator<CsvBodyBatch> {
+  let header: string[] | undefined;
+  let build: CsvBodyBatch['build'] = () => ({});
+  for await (const { rows, lines, faults } of readCsvBatches(input)) {
+    let first = 0;
+    if (header === undefined) {
+      header = readHeader(rows[0]!, lines[0]!, faults?.get(0));
+      build = recordBuilder(header);
+      first = 1;
+    }
+    if (first === 0) {
+      yield { header, build, rows, lines, faults };
+    } else if (rows.length > 1) {
+      yield {
+        header,
+        build,
+        rows: rows.slice(1),
+        lines: lines.slice(1),
+        faults: shifted(faults),
+      };
+    }
+  }
+}
+
+/** Why a row is not a record: a malformed quote, or a count of cells unlike the header's. */
+export function rowProblem(
+  header: readonly string[],
+  cells: readonly string[],
+  fault: string | undefined,
+): { code: 'parse-error'; message: string } | undefined {
+  if (fault !== undefined) return { code: 'parse-error', message: fault };
+  if (cells.length !== header.length)
+    return { code: 'parse-error', message: raggedMessage(cells.length, header.length) };
+  return undefined;
+}
+
+function shifted(faults: ReadonlyMap<number, string> | undefined): Map<number, string> | undefined {
+  if (faults === undefined) return undefined;
+  let moved: Map<number, string> | undefined;
+  for (const [index, fault] of faults) if (index > 0) (moved ??= new Map()).set(index - 1, fault);
+  return moved;
+}
+
+function recordBuilder(header: readonly string[]): (cells: readonly string[]) => RawRecord {
+  if (header.includes('__proto__')) {
+    return (cells) => {
+      const record: RawRecord = {};
+      for (let column = 0; column < header.length; column++) setOwn(record, header[column]!, cells[column]!);
+      return record;
+    };
+  }
+  return (cells) => {
+    const record: RawRecord = {};
+    for (let column = 0; column < header.length; column++) record[header[column]!] = cells[column]!;
+    return record;
+  };
 }

@@ -12,15 +12,23 @@ import {
   type AssetJobDeps,
   type AssetWork,
 } from '@callintake/intake';
-import { pairingKey, parseRecordingName, referenceBaseName, splitExtension } from '@callintake/naming';
+import { splitExtension } from '@callintake/naming';
 import { jobId, type AssetVersionJob, type JobContext, type JobProducer } from '@callintake/queues';
-import { RejectionError, type Reason, type TenantConfig } from '@callintake/schemas';
+import { RejectionError, type Reason } from '@callintake/schemas';
 import type { MetadataRecord } from '@callintake/state';
+import {
+  metadataRecord,
+  pairingStemOf,
+  readBatchRecords,
+  recordingNameTime,
+  type MetadataFile,
+} from './batch-records';
 import { METADATA_LIMITS } from './limits';
-import { mapRecord, type MappedRecord } from './map-record';
+import { mapRecord } from './map-record';
 import { parseSingleRecord } from './parse-single-record';
-import type { RawRecord } from './raw-record';
-import { readCsvRows } from './csv-rows';
+
+/** A record and the key it waits under for its recording. */
+type StoredRecord = { record: MetadataRecord; pairingStem: string | undefined };
 
 export interface ParseDeps extends AssetJobDeps {
   producer: JobProducer;
@@ -63,37 +71,12 @@ async function readWhole(work: AssetWork, limit: number): Promise<Buffer> {
   return Buffer.concat(chunks);
 }
 
-/** The recording name's timestamp, when the metadata is named like its recording. */
-function callTimeFromName(fileName: string, tenant: TenantConfig): string | undefined {
-  const parsed = parseRecordingName(fileName, { timezone: tenant.timezone, directions: tenant.directions });
-  return parsed.pattern === 'timestamp' ? parsed.timestamp : undefined;
-}
-
-function mapWithName(raw: RawRecord, tenant: TenantConfig, fileName: string, line?: number): MappedRecord {
-  const fromName = callTimeFromName(fileName, tenant);
-  return mapRecord(raw, tenant, {
-    ...(line !== undefined ? { line } : {}),
-    ...(fromName ? { callTimeFromName: fromName } : {}),
-  });
-}
-
-function toRecord(
-  work: AssetWork,
-  recordId: string,
-  mapped: MappedRecord,
-  sha256: string,
-  line?: number,
-): MetadataRecord {
-  const callTime = mapped.canonical.callTime ?? callTimeFromName(work.asset.name, work.tenant);
+/** This version of the work's file, as its records name it. */
+function metadataFile(work: AssetWork): MetadataFile {
   return {
-    tenantId: work.tenant.id,
-    recordId,
+    tenant: work.tenant,
     fileName: work.asset.name,
     version: work.version.number,
-    ...(line !== undefined ? { line } : {}),
-    fields: mapped.fields,
-    canonical: { ...mapped.canonical, ...(callTime ? { callTime } : {}) },
-    sha256,
     receivedAt: work.version.seenAt,
     ...(work.version.seq !== undefined ? { seenSeq: work.version.seq } : {}),
   };
@@ -103,14 +86,12 @@ function toRecord(
  * SPEC "Updates": a new version replaces its call's fields only within the tenant's window
  * after the call time; later, the earlier version stands.
  */
-async function checkUpdateWindow(
+function checkUpdateWindow(
   deps: ParseDeps,
   work: AssetWork,
   record: MetadataRecord,
-  known?: MetadataRecord | null,
-): Promise<void> {
-  const previous =
-    known !== undefined ? known : await deps.state.metadata.get(work.tenant.id, record.recordId);
+  previous: MetadataRecord | null,
+): void {
   if (!previous || previous.version >= record.version) return;
   const callTime = previous.canonical.callTime ?? record.canonical.callTime;
   if (!callTime) return;
@@ -124,20 +105,6 @@ async function checkUpdateWindow(
   }
 }
 
-/**
- * Where the record waits for its recording; the same key the matcher pairs it by (matching's
- * `meetingStem`), so pairing works whichever side arrives first. A record meets the recording
- * it references; a single-record file without a reference meets the recording of its own name;
- * a batch row without one pairs by nothing (yet).
- */
-function stemsFor(work: AssetWork, record: MetadataRecord, singleRecord: boolean): string | undefined {
-  const reference = record.canonical.recordingFile
-    ? referenceBaseName(record.canonical.recordingFile)
-    : undefined;
-  if (reference?.ok) return pairingKey(reference.baseName);
-  return singleRecord ? pairingKey(work.asset.name) : undefined;
-}
-
 async function parseSingle(
   deps: ParseDeps,
   work: AssetWork,
@@ -147,10 +114,14 @@ async function parseSingle(
   const sha256 = createHash('sha256').update(content).digest('hex');
   if (isRepeatedContent(work, sha256)) return completeAssetJob(deps, work, { sha256 });
   const raw = parseSingleRecord(content, extension);
-  const record = toRecord(work, work.asset.name, mapWithName(raw, work.tenant, work.asset.name), sha256);
-  await checkUpdateWindow(deps, work, record);
+  const fromName = recordingNameTime(work.asset.name, work.tenant);
+  const mapped = mapRecord(raw, work.tenant, fromName === undefined ? {} : { callTimeFromName: fromName });
+  const record = metadataRecord(metadataFile(work), work.asset.name, mapped, sha256, undefined, fromName);
+  checkUpdateWindow(deps, work, record, await deps.state.metadata.get(work.tenant.id, record.recordId));
   record.capturedAt = deps.state.clock.now().toISOString();
-  await deps.state.metadata.putMany([{ record, pairingStem: stemsFor(work, record, true) }]);
+  await deps.state.metadata.putMany([
+    { record, pairingStem: pairingStemOf(record.canonical, work.asset.name) },
+  ]);
   await deps.producer.add(
     'match-metadata',
     { tenantId: work.tenant.id, recordId: record.recordId },
@@ -161,34 +132,31 @@ async function parseSingle(
 
 async function parseBatch(deps: ParseDeps, work: AssetWork, context: JobContext): Promise<void> {
   const hashed = hashingStream(await work.area.openRead(work.location));
-  const stream = hashed.stream;
   const rejectedRows: Reason[] = [];
   let accepted = 0;
-  let pending: MetadataRecord[] = [];
+  let pending: StoredRecord[] = [];
   // The first row waits until we know whether it is the only one: a one-row CSV is a
   // per-call file and pairs by its own name.
-  let firstRow: MetadataRecord | undefined;
+  let firstRow: StoredRecord | undefined;
   let rows = 0;
 
-  const flush = async (records: MetadataRecord[], single: boolean) => {
+  const flush = async (records: StoredRecord[]) => {
     if (records.length === 0) return;
     // One read for the whole batch: a round trip per row made 100k rows take minutes.
     const previous = await deps.state.metadata.getMany(
       work.tenant.id,
-      records.map((record) => record.recordId),
+      records.map(({ record }) => record.recordId),
     );
-    const kept: MetadataRecord[] = [];
-    for (const [index, record] of records.entries())
-      if (await withinUpdateWindow(deps, work, record, rejectedRows, previous[index] ?? null))
-        kept.push(record);
+    const kept: StoredRecord[] = [];
+    for (const [index, stored] of records.entries())
+      if (withinUpdateWindow(deps, work, stored.record, rejectedRows, previous[index] ?? null))
+        kept.push(stored);
     const capturedAt = deps.state.clock.now().toISOString();
-    for (const record of kept) record.capturedAt = capturedAt;
-    await deps.state.metadata.putMany(
-      kept.map((record) => ({ record, pairingStem: stemsFor(work, record, single) })),
-    );
+    for (const { record } of kept) record.capturedAt = capturedAt;
+    await deps.state.metadata.putMany(kept);
     await deps.producer.addMany(
       'match-metadata',
-      kept.map((record) => ({
+      kept.map(({ record }) => ({
         payload: { tenantId: work.tenant.id, recordId: record.recordId },
         options: { jobId: jobId(work.tenant.id, record.recordId, `v${record.version}`) },
       })),
@@ -196,36 +164,23 @@ async function parseBatch(deps: ParseDeps, work: AssetWork, context: JobContext)
     accepted += kept.length;
   };
 
-  for await (const row of readCsvRows(stream)) {
-    if ('reason' in row) {
-      rejectedRows.push(row.reason);
-      continue;
-    }
-    let record: MetadataRecord;
-    try {
-      // Content hash is not known until the end; rows carry the version instead.
-      record = toRecord(
-        work,
-        `${work.asset.name}#${row.line}`,
-        mapWithName(row.record, work.tenant, work.asset.name, row.line),
-        '',
-        row.line,
-      );
-    } catch (error) {
-      if (!(error instanceof RejectionError)) throw error;
-      rejectedRows.push({ ...error.reason, line: row.line });
-      continue;
-    }
-    rows++;
-    if (rows === 1) {
-      firstRow = record;
-      continue;
-    }
-    if (rows === 2 && firstRow) pending.push(firstRow);
-    pending.push(record);
-    if (pending.length >= BATCH_SIZE) {
-      await flush(pending, false);
-      pending = [];
+  for await (const batch of readBatchRecords(hashed.stream, metadataFile(work))) {
+    for (const row of batch) {
+      if ('reason' in row) {
+        rejectedRows.push(row.reason);
+        continue;
+      }
+      rows++;
+      if (rows === 1) {
+        firstRow = row;
+        continue;
+      }
+      if (rows === 2 && firstRow) pending.push(firstRow);
+      pending.push(row);
+      if (pending.length >= BATCH_SIZE) {
+        await flush(pending);
+        pending = [];
+      }
     }
   }
   const sha256 = hashed.sha256();
@@ -233,8 +188,9 @@ async function parseBatch(deps: ParseDeps, work: AssetWork, context: JobContext)
   // stays a batch: its one good row must not take the file's name as its own.
   if (rows === 1 && firstRow && rejectedRows.length === 0) {
     if (isRepeatedContent(work, sha256)) return completeAssetJob(deps, work, { sha256 });
-    await flush([{ ...firstRow, recordId: work.asset.name }], true);
-  } else await flush(rows === 1 && firstRow ? [firstRow] : pending, false);
+    const record = { ...firstRow.record, recordId: work.asset.name };
+    await flush([{ record, pairingStem: pairingStemOf(record.canonical, work.asset.name) }]);
+  } else await flush(rows === 1 && firstRow ? [firstRow] : pending);
 
   if (rejectedRows.length > 0 && accepted === 0) {
     throw new RejectionError(rejectedRows[0] as Reason);
@@ -260,15 +216,15 @@ async function parseBatch(deps: ParseDeps, work: AssetWork, context: JobContext)
   });
 }
 
-async function withinUpdateWindow(
+function withinUpdateWindow(
   deps: ParseDeps,
   work: AssetWork,
   record: MetadataRecord,
   rejectedRows: Reason[],
   previous: MetadataRecord | null,
-): Promise<boolean> {
+): boolean {
   try {
-    await checkUpdateWindow(deps, work, record, previous);
+    checkUpdateWindow(deps, work, record, previous);
     return true;
   } catch (error) {
     if (!(error instanceof RejectionError)) throw error;

@@ -9,6 +9,8 @@ const SEPARATOR = /[\\/]/;
 const SEPARATORS = /[\\/]/g;
 const PERCENT_ESCAPE = /%([0-9a-f]{2})/gi;
 const MAX_BASE_NAME = 255;
+// Folders and a last segment, none with control characters, '%' or ':'; the last one captured.
+const PLAIN_PATH = /^(?:[^\u0000-\u001f\u007f%:\\/]*[\\/])*([^\u0000-\u001f\u007f%:\\/]*)$/;
 
 /** The base name to pair by; throws ValueProblem (unsafe-reference) for unsafe values. */
 export function recordingBaseName(value: string): string {
@@ -20,6 +22,21 @@ export function recordingBaseName(value: string): string {
  * control characters; undefined for anything else, which `checkedBaseName` then reads.
  */
 function plainBaseName(value: string): string | undefined {
+  // Most values have no ':' (so no URL) and no ".." (so nothing climbs): one regular expression
+  // finds their base name, reading a substring's characters where they lie, which for a batch's
+  // cells (substrings of the file's text) is much faster than a loop over them.
+  const path = value.includes('..') ? null : PLAIN_PATH.exec(value);
+  if (path !== null) {
+    const baseName = path[1]!;
+    if (baseName === '' || baseName === '.') throw unsafe('names a folder, not a file');
+    if (baseName.length > MAX_BASE_NAME)
+      throw unsafe(`has a file name longer than ${MAX_BASE_NAME} characters`);
+    return baseName;
+  }
+  return scannedBaseName(value);
+}
+
+function scannedBaseName(value: string): string | undefined {
   let segmentStart = 0;
   let climbs = false;
   let colon = false;

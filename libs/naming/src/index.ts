@@ -17,4 +17,4 @@ export { wallClockToUtc } from './local-time';
 export type { WallClockTime } from './local-time';
 export { referenceBaseName } from './reference';
 export type { ReferenceResult } from './reference';
-export { pairingKey, stemKey } from './pairing';
+export { pairingKey, referencePairingKey, stemKey } from './pairing';
