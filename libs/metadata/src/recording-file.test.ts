@@ -67,4 +67,13 @@ describe('recordingBaseName', () => {
     for (const value of ['sftp/path/', '.', '..', 'a/.', '/']) assert.ok(problemOf(value).length > 0, value);
     assert.match(problemOf(`${'x'.repeat(300)}.wav`), /longer than/);
   });
+
+  it('refuses look-alike characters that fold into a climb, a separator or a URL', () => {
+    // Fullwidth full stops and solidus fold (NFKC) into "../": the matcher reads them so too.
+    assert.match(problemOf('．．／．．／rec.wav'), /separator/);
+    assert.match(problemOf('a＼b.wav'), /separator/);
+    assert.match(problemOf('ｆｉｌｅ：rec.wav'), /URL/);
+    assert.equal(recordingBaseName('Zoë Müller.wav'), 'Zoë Müller.wav');
+    assert.equal(recordingBaseName('dir/ｒｅｃ.wav'), 'ｒｅｃ.wav');
+  });
 });

@@ -9,22 +9,28 @@ const SEPARATOR = /[\\/]/;
 const SEPARATORS = /[\\/]/g;
 const PERCENT_ESCAPE = /%([0-9a-f]{2})/gi;
 const MAX_BASE_NAME = 255;
-// Folders and a last segment, none with control characters, '%' or ':'; the last one captured.
-const PLAIN_PATH = /^(?:[^\u0000-\u001f\u007f%:\\/]*[\\/])*([^\u0000-\u001f\u007f%:\\/]*)$/;
+// Folders and a last segment of printable ASCII but '%' and ':'; the last segment captured.
+const PLAIN_PATH =
+  /^(?:[\x20-\x24\x26-\x2e\x30-\x39\x3b-\x5b\x5d-\x7e]*[\\/])*([\x20-\x24\x26-\x2e\x30-\x39\x3b-\x5b\x5d-\x7e]*)$/;
+const NON_ASCII = /[^\x00-\x7f]/;
 
 /** The base name to pair by; throws ValueProblem (unsafe-reference) for unsafe values. */
 export function recordingBaseName(value: string): string {
-  return plainBaseName(value) ?? checkedBaseName(value);
+  const plain = plainBaseName(value);
+  if (plain !== undefined) return plain;
+  const baseName = scannedBaseName(value) ?? checkedBaseName(value);
+  checkLookAlikes(value);
+  return baseName;
 }
 
 /**
- * The same checks in one pass for the usual value, with no '%' (so nothing to decode) and no
- * control characters; undefined for anything else, which `checkedBaseName` then reads.
+ * The checks for the usual value: printable ASCII with no '%' (so nothing to decode), ':' or
+ * ".."; undefined for anything else, which `scannedBaseName` or `checkedBaseName` then reads.
  */
 function plainBaseName(value: string): string | undefined {
-  // Most values have no ':' (so no URL) and no ".." (so nothing climbs): one regular expression
-  // finds their base name, reading a substring's characters where they lie, which for a batch's
-  // cells (substrings of the file's text) is much faster than a loop over them.
+  // Most values are printable ASCII with no ':' (so no URL) and no ".." (so nothing climbs): one
+  // regular expression finds their base name, reading a substring's characters where they lie,
+  // which for a batch's cells (substrings of the file's text) is much faster than a loop.
   const path = value.includes('..') ? null : PLAIN_PATH.exec(value);
   if (path !== null) {
     const baseName = path[1]!;
@@ -33,9 +39,13 @@ function plainBaseName(value: string): string | undefined {
       throw unsafe(`has a file name longer than ${MAX_BASE_NAME} characters`);
     return baseName;
   }
-  return scannedBaseName(value);
+  return undefined;
 }
 
+/**
+ * The same checks in one pass for a value with no '%' and no control characters; undefined for
+ * anything else, which `checkedBaseName` then reads.
+ */
 function scannedBaseName(value: string): string | undefined {
   let segmentStart = 0;
   let climbs = false;
@@ -78,6 +88,21 @@ function checkedBaseName(value: string): string {
   if (baseName.length > MAX_BASE_NAME)
     throw unsafe(`has a file name longer than ${MAX_BASE_NAME} characters`);
   return baseName;
+}
+
+/**
+ * NFKC folds look-alikes such as fullwidth `．．／` into `../`, and so may a server or the
+ * matcher's own reference check (@callintake/naming): a value that reads as a URL, a path or a
+ * climb once folded is refused here too, not passed on as a base name that never pairs.
+ */
+function checkLookAlikes(value: string): void {
+  if (!NON_ASCII.test(value)) return;
+  const folded = value.normalize('NFKC');
+  if (folded === value) return;
+  if (CONTROL.test(folded)) throw unsafe('contains control characters in look-alike form');
+  if (URL_SCHEME.test(folded)) throw unsafe('is a URL written in look-alike characters');
+  if (countSeparators(folded) > countSeparators(value))
+    throw unsafe('hides a path separator in look-alike characters');
 }
 
 /** Decoded until stable (a few rounds), so `%252e%252e` is seen as `..` too. */
