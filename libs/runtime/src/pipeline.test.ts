@@ -896,6 +896,78 @@ describe('CRM references', () => {
     assert.equal(unknown.status, 'ready');
     assert.deepEqual(unknown.crm.contactId, { type: 'contacts', id: 'C-404', record: null });
   });
+
+  it('lets a later row and a later batch replace the whole record, and re-resolves it on a metadata update', async () => {
+    const w = await world({ metadata: { fields: { ...MAPPING, contact_id: { to: 'contactId' } } } });
+    await w.put(
+      'contacts_20240312T0900.csv',
+      'id,name,email\nC-1,Jane Roe,jane@example.test\nC-2,Max,max@example.test\nC-1,Jane Doe,\n',
+    );
+    await w.put(RECORDING, wav);
+    await w.put(`${STEM}.json`, metadataJson({ contact_id: 'C-1' }));
+    await w.settle();
+    const first = (await w.state.calls.get(w.id, STEM)) as Call;
+    assert.equal(first.status, 'ready');
+    assert.deepEqual(first.crm.contactId?.record, { id: 'C-1', name: 'Jane Doe', email: '' });
+
+    // A merge in the CRM arrives as a new batch: the record is replaced whole, nothing deleted.
+    w.clock.advance(HOUR);
+    await w.put('contacts_20240312T1000.csv', 'id,name,phone\nC-1,Jane Merged,555\n');
+    await w.settle();
+    assert.deepEqual(await w.state.crm.get(w.id, 'contacts', 'C-1'), {
+      id: 'C-1',
+      name: 'Jane Merged',
+      phone: '555',
+    });
+    assert.deepEqual(await w.state.crm.get(w.id, 'contacts', 'C-2'), {
+      id: 'C-2',
+      name: 'Max',
+      email: 'max@example.test',
+    });
+    assert.deepEqual(
+      (await w.state.calls.get(w.id, STEM))?.crm,
+      first.crm,
+      'a call changes only with its metadata',
+    );
+
+    // Its metadata updated within the window: the call is assembled again with the merged record.
+    w.clock.advance(HOUR);
+    await w.put(`${STEM}.json`, metadataJson({ contact_id: 'C-1', outcome: 'sale' }));
+    await w.settle();
+    const updated = (await w.state.calls.get(w.id, STEM)) as Call;
+    assert.equal(updated.version, 2);
+    assert.deepEqual(updated.crm.contactId, {
+      type: 'contacts',
+      id: 'C-1',
+      record: { id: 'C-1', name: 'Jane Merged', phone: '555' },
+    });
+    const job = await producer.queue('calls-updated').getJob(`${w.id}/${STEM}/v2`);
+    assert.deepEqual((job?.data as JobData<'call-updated'> | undefined)?.crm, updated.crm);
+  });
+
+  it('takes the good rows of a CRM batch and reports the bad ones by line', async () => {
+    const w = await world();
+    const name = 'leads-2024-03-12.csv';
+    await w.put(name, 'id,name\nL-1,Ann\n,No Id\nL-3,Bo,extra\n"L-4","Cy\nline two"\nL-5,"open\n');
+    await w.settle();
+    assert.deepEqual(await w.state.crm.get(w.id, 'leads', 'L-1'), { id: 'L-1', name: 'Ann' });
+    assert.deepEqual(await w.state.crm.get(w.id, 'leads', 'L-4'), { id: 'L-4', name: 'Cy\nline two' });
+    assert.equal(await w.state.crm.get(w.id, 'leads', 'L-3'), null);
+    const asset = await w.state.assets.get(w.id, name);
+    assert.equal(asset?.state, 'processed');
+    const report = JSON.parse(
+      await readFile(join(w.root, 'data', 'rejected', `${name}.error.json`), 'utf8'),
+    ) as { acceptedRows: number; rejectedRows: Array<{ code: string; line: number }> };
+    assert.equal(report.acceptedRows, 2);
+    assert.deepEqual(
+      report.rejectedRows.map((row) => [row.code, row.line]),
+      [
+        ['missing-id', 3],
+        ['parse-error', 4],
+        ['parse-error', 7],
+      ],
+    );
+  });
 });
 
 describe('batch CSV rows', () => {
