@@ -187,10 +187,7 @@ export async function runServiceMain(name: ServiceName): Promise<void> {
       runtime.env.HEALTH_PORT && service.workers.length
         ? await startHealthServer(runtime, service.workers, { port: runtime.env.HEALTH_PORT })
         : undefined;
-    runtime.logger.info(
-      { service: name, tenants: [...runtime.tenants.keys()], address: service.address },
-      'started',
-    );
+    runtime.logger.info({ tenants: [...runtime.tenants.keys()], address: service.address }, 'started');
     stopOnSignals(async () => {
       const deadline = Date.now() + runtime.env.SHUTDOWN_DEADLINE_MS;
       health?.close();
