@@ -110,6 +110,38 @@ describe('readBatchRecords', () => {
     }
   });
 
+  it('gives the same pairing keys for references read the fast way and the long way', async () => {
+    const references = [
+      'sftp/rec/X.WAV',
+      'Rec.Final.Mp3',
+      'no-extension',
+      '.hidden',
+      'dir/.hidden.wav',
+      'trailing.',
+      'a.b.',
+      ' padded.wav ',
+      'rec%201.wav',
+      '100%.wav',
+      'C:\\calls\\x.wav',
+      'a\\b/c.WAV',
+      'rec..wav',
+      '..\\x.wav',
+      'rec:1.wav',
+      'Zoë Müller.WAV',
+      'dir/ｒｅｃ.wav',
+      '．．／rec.wav',
+      'ＲＥＣ.WAV',
+      '.',
+      'dir/',
+    ];
+    const rows = references.map((reference) => `2024-03-12T08:00:00Z,a@x.com,"${reference}",outgoing,1,1,n`);
+    const text = [HEADER, ...rows, ''].join('\n');
+    const file = fileOf('batch.csv');
+    const got = await records(text, file);
+    assert.deepEqual(got, await expected(text, file));
+    assert.equal(got.filter((row) => 'reason' in row).length, 4);
+  });
+
   it('counts callTime as sent when the file is named like a recording, and fills it from the name', async () => {
     const named = tenantWith({
       metadata: { fields: { email: { to: 'userId' } }, required: ['callTime', 'userId'] },

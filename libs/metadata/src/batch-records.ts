@@ -7,7 +7,7 @@ import type { MetadataRecord } from '@callintake/state';
 import type { CanonicalValues } from './canonical-values';
 import { readCsvBodyBatches, rowProblem } from './csv-rows';
 import type { TextSource } from './csv-text';
-import { csvRowMapper, type MappedRecord } from './map-record';
+import { csvRowMapper, type MappedRecord, type MappedRow } from './map-record';
 
 /** The metadata file (one version of it) whose rows become records. */
 export interface MetadataFile {
@@ -46,7 +46,7 @@ export async function* readBatchRecords(
         out.push({ line, reason: { ...problem, line } });
         continue;
       }
-      let mapped: MappedRecord;
+      let mapped: MappedRow;
       try {
         mapped = mapper(cells, line);
       } catch (error) {
@@ -55,7 +55,9 @@ export async function* readBatchRecords(
         continue;
       }
       const record = metadataRecord(file, `${file.fileName}#${line}`, mapped, '', line, callTimeFromName);
-      out.push({ line, record, pairingStem: pairingStemOf(record.canonical, undefined) });
+      // The mapper reads a plain reference's pairing key with its base name; others are read here.
+      const pairingStem = mapped.pairingKey ?? pairingStemOf(record.canonical, undefined);
+      out.push({ line, record, pairingStem });
     }
     yield out;
   }

@@ -6,6 +6,7 @@ import { convertField, type ConversionContext } from './convert-field';
 import { isAbsent } from './convert-value';
 import { directionTable, implicitRule, mappingPlan, type FieldRule, type MappingPlan } from './mapping-plan';
 import { hasOwn, setOwn, type RawRecord } from './raw-record';
+import { PlainReference } from './recording-file';
 import { ValueProblem } from './value-problem';
 
 export interface MappedRecord {
@@ -76,8 +77,17 @@ export function mapRecord(
   return { fields, canonical: canonical as CanonicalValues };
 }
 
+/**
+ * A row mapped by csvRowMapper: what mapRecord gives, and, when the mapper already read it, the
+ * key the row's `recordingFile` pairs by (@callintake/naming's `referencePairingKey` of it).
+ */
+export interface MappedRow extends MappedRecord {
+  /** Undefined when not read here: work it out from `canonical.recordingFile`. */
+  pairingKey?: string | undefined;
+}
+
 /** Maps the rows of one CSV; see csvRowMapper. */
-export type CsvRowMapper = (cells: readonly string[], line: number) => MappedRecord;
+export type CsvRowMapper = (cells: readonly string[], line: number) => MappedRow;
 
 /**
  * mapRecord for the rows of one CSV, from their cells: what each column reads is worked out once
@@ -131,6 +141,11 @@ export function csvRowMapper(
     rules.push(rule);
     fieldNames.push(rule === undefined ? key : rule.to);
   });
+  // A `recordingFile` read as text: its base name and pairing key in one pass when plain.
+  const referenceSlot = rules.findIndex(
+    (rule) => rule?.canonical === true && rule.to === 'recordingFile' && rule.mapping.type === 'string',
+  );
+  const reference = new PlainReference();
   const makeFields = objectMaker(fieldNames);
   const makeCanonical = objectMaker(canonicalSlots.map((slot) => fieldNames[slot]!));
   // Reused row after row: each is read into the new objects before the next row starts.
@@ -142,11 +157,17 @@ export function csvRowMapper(
       if (isAbsent(cells[mustBeSent[index]!]!)) return general(cells, line);
     for (let index = 0; index < mustBeBlank.length; index++)
       if (!isAbsent(cells[mustBeBlank[index]!]!)) return general(cells, line);
+    let pairingKey: string | undefined;
     for (let slot = 0; slot < columns.length; slot++) {
       const value = cells[columns[slot]!]!;
       const rule = rules[slot];
       if (rule === undefined) {
         values[slot] = value;
+        continue;
+      }
+      if (slot === referenceSlot && reference.read(value)) {
+        values[slot] = reference.baseName;
+        pairingKey = reference.pairingKey;
         continue;
       }
       try {
@@ -159,7 +180,7 @@ export function csvRowMapper(
       canonicalValues[index] = values[canonicalSlots[index]!]!;
     const fields = makeFields(values);
     checkRequired(fields, plan, options, line);
-    return { fields, canonical: makeCanonical(canonicalValues) as CanonicalValues };
+    return { fields, canonical: makeCanonical(canonicalValues) as CanonicalValues, pairingKey };
   };
 }
 

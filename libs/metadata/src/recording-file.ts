@@ -23,6 +23,57 @@ export function recordingBaseName(value: string): string {
   return baseName;
 }
 
+// What each ASCII character is to PlainReference: refused (0: controls, DEL, '%', ':'), a name
+// character (1), a separator (2: '/' and '\\') or a dot (3).
+const PLAIN_KIND = new Uint8Array(128);
+for (let code = 0x20; code < 0x7f; code++) PLAIN_KIND[code] = 1;
+PLAIN_KIND[0x25 /* % */] = 0;
+PLAIN_KIND[0x3a /* : */] = 0;
+PLAIN_KIND[0x2f /* / */] = 2;
+PLAIN_KIND[0x5c /* \\ */] = 2;
+PLAIN_KIND[0x2e /* . */] = 3;
+
+/**
+ * The base name of a `recordingFile` sent as text with the `string` type (which trims it),
+ * together with the key it pairs by (@callintake/naming's `referencePairingKey` of that base
+ * name), in one pass over the usual value: printable ASCII with no '%', ':' or "..", no space at
+ * either end, naming a file within MAX_BASE_NAME characters. `read` answers false for anything
+ * else, which then takes the long way (`recordingBaseName`, then `referencePairingKey`); for
+ * what it accepts it gives exactly what they give. One reader serves every row of a batch: its
+ * answer is read before the next row.
+ */
+export class PlainReference {
+  baseName = '';
+  pairingKey = '';
+
+  read(value: string): boolean {
+    const length = value.length;
+    if (length === 0 || value.charCodeAt(0) === 0x20 || value.charCodeAt(length - 1) === 0x20) return false;
+    let start = 0;
+    let dot = -1;
+    for (let at = 0; at < length; at++) {
+      const code = value.charCodeAt(at);
+      const kind = code < 0x80 ? PLAIN_KIND[code]! : 0;
+      if (kind === 1) continue;
+      if (kind === 0) return false;
+      if (kind === 2) {
+        start = at + 1;
+      } else {
+        if (dot !== -1 && dot === at - 1) return false; // ".." anywhere: the long way decides
+        dot = at;
+      }
+    }
+    const baseLength = length - start;
+    // '' and '.' name a folder: recordingBaseName refuses them.
+    if (baseLength === 0 || baseLength > MAX_BASE_NAME || (baseLength === 1 && dot === start)) return false;
+    const baseName = start === 0 ? value : value.slice(start);
+    this.baseName = baseName;
+    // splitExtension's stem: up to the last dot, unless that dot leads or ends the base name.
+    this.pairingKey = (dot > start && dot < length - 1 ? value.slice(start, dot) : baseName).toLowerCase();
+    return true;
+  }
+}
+
 /**
  * The checks for the usual value: printable ASCII with no '%' (so nothing to decode), ':' or
  * ".."; undefined for anything else, which `scannedBaseName` or `checkedBaseName` then reads.
