@@ -2,7 +2,7 @@
 // every later stage relies on (callTime an instant, durationSec a number, references as text,
 // recordingFile a safe base name, direction through the tenant's direction names).
 import type { CanonicalField, FieldValue } from '@callintake/schemas';
-import { toBoolean, toDecimal, toEnumValue, toInteger, toText } from './convert-value';
+import { lowerCased, toBoolean, toDecimal, toEnumValue, toInteger, toText } from './convert-value';
 import { toUtcIso } from './datetime';
 import type { FieldRule } from './mapping-plan';
 import type { RawValue } from './raw-record';
@@ -39,7 +39,7 @@ export function convertField(
       return recordingBaseName(asText(byType(rule, value, zone)));
     case 'direction': {
       const direction = asText(byType(rule, value, zone));
-      return context.directions.get(direction.toLowerCase()) ?? direction;
+      return context.directions.get(lowerCased(direction)) ?? direction;
     }
     case 'userId':
     case 'externalCallId':

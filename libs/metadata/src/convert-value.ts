@@ -31,7 +31,31 @@ export function isAbsent(value: RawValue): value is null | string {
 }
 
 export function toText(value: Scalar): string {
-  return typeof value === 'string' ? value.trim() : String(value);
+  return typeof value === 'string' ? trimmed(value) : String(value);
+}
+
+/**
+ * `text.trim()`, skipped when both ends are printable ASCII other than space (never white
+ * space), as nearly every cell's are: trim is not free even when it removes nothing.
+ */
+export function trimmed(text: string): string {
+  const last = text.length - 1;
+  if (last < 0) return text;
+  const first = text.charCodeAt(0);
+  const end = text.charCodeAt(last);
+  return first > 0x20 && first < 0x7f && end > 0x20 && end < 0x7f ? text : text.trim();
+}
+
+/**
+ * `text.toLowerCase()`, without the copy toLowerCase makes even of text it leaves alone when the
+ * text is ASCII with no upper-case letter (the usual enum or direction value, once per row).
+ */
+export function lowerCased(text: string): string {
+  for (let at = 0; at < text.length; at++) {
+    const code = text.charCodeAt(at);
+    if (code > 0x7f || (code >= 0x41 /* A */ && code <= 0x5a) /* Z */) return text.toLowerCase();
+  }
+  return text;
 }
 
 /** Up to 15 ASCII digits (always a safe integer) read directly; undefined for anything else. */
@@ -83,7 +107,7 @@ export function toEnumValue(
   values: ReadonlyMap<string, string>,
   allowed: readonly string[],
 ): string {
-  const mapped = values.get(toText(value).toLowerCase());
+  const mapped = values.get(lowerCased(toText(value)));
   if (mapped === undefined) {
     const shown = allowed.length > 20 ? [...allowed.slice(0, 20), '...'] : allowed;
     throw new ValueProblem(`is not one of the allowed values (${shown.join(', ')})`);

@@ -3,6 +3,7 @@
 // repeated when DST ends is the earlier instant, and one skipped when DST starts is refused.
 import { DateTime, FixedOffsetZone, Info } from 'luxon';
 import type { FieldMapping } from '@callintake/schemas';
+import { trimmed } from './convert-value';
 import type { RawValue } from './raw-record';
 import { ValueProblem } from './value-problem';
 
@@ -18,7 +19,7 @@ export type DatetimeRule = Pick<FieldMapping, 'format' | 'epoch'>;
 /** The instant as `toISOString` (UTC, milliseconds). `zone` must be a valid IANA zone. */
 export function toUtcIso(value: Exclude<RawValue, null>, rule: DatetimeRule, zone: string): string {
   if (rule.epoch === undefined && rule.format === undefined && typeof value === 'string') {
-    const fast = fastIsoWithOffset(value.trim());
+    const fast = fastIsoWithOffset(trimmed(value));
     if (fast !== undefined) return fast;
   }
   const millis = rule.epoch !== undefined ? fromEpoch(value, rule.epoch) : fromText(value, rule.format, zone);

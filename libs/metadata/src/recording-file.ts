@@ -24,14 +24,15 @@ export function recordingBaseName(value: string): string {
 }
 
 // What each ASCII character is to PlainReference: refused (0: controls, DEL, '%', ':'), a name
-// character (1), a separator (2: '/' and '\\') or a dot (3).
+// character (1), a separator (2: '/' and backslash), a dot (3) or an upper-case letter (4).
 const PLAIN_KIND = new Uint8Array(128);
 for (let code = 0x20; code < 0x7f; code++) PLAIN_KIND[code] = 1;
 PLAIN_KIND[0x25 /* % */] = 0;
 PLAIN_KIND[0x3a /* : */] = 0;
 PLAIN_KIND[0x2f /* / */] = 2;
-PLAIN_KIND[0x5c /* \\ */] = 2;
+PLAIN_KIND[0x5c /* backslash */] = 2;
 PLAIN_KIND[0x2e /* . */] = 3;
+for (let code = 0x41 /* A */; code <= 0x5a /* Z */; code++) PLAIN_KIND[code] = 4;
 
 /**
  * The base name of a `recordingFile` sent as text with the `string` type (which trims it),
@@ -51,12 +52,15 @@ export class PlainReference {
     if (length === 0 || value.charCodeAt(0) === 0x20 || value.charCodeAt(length - 1) === 0x20) return false;
     let start = 0;
     let dot = -1;
+    let upper = -1;
     for (let at = 0; at < length; at++) {
       const code = value.charCodeAt(at);
       const kind = code < 0x80 ? PLAIN_KIND[code]! : 0;
       if (kind === 1) continue;
       if (kind === 0) return false;
-      if (kind === 2) {
+      if (kind === 4) {
+        upper = at;
+      } else if (kind === 2) {
         start = at + 1;
       } else {
         if (dot !== -1 && dot === at - 1) return false; // ".." anywhere: the long way decides
@@ -69,7 +73,9 @@ export class PlainReference {
     const baseName = start === 0 ? value : value.slice(start);
     this.baseName = baseName;
     // splitExtension's stem: up to the last dot, unless that dot leads or ends the base name.
-    this.pairingKey = (dot > start && dot < length - 1 ? value.slice(start, dot) : baseName).toLowerCase();
+    const stem = dot > start && dot < length - 1 ? value.slice(start, dot) : baseName;
+    // toLowerCase copies even a string it leaves alone: skipped when the base name has no A-Z.
+    this.pairingKey = upper >= start ? stem.toLowerCase() : stem;
     return true;
   }
 }
