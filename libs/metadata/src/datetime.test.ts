@@ -1,5 +1,6 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
+import { toUtcIso } from './datetime';
 import { mapRecord } from './map-record';
 import { rejectionOf, tenantWith } from './test-support';
 
@@ -29,6 +30,37 @@ function problemOf(
   assert.equal(reason.field, 'callTime');
   return reason.message;
 }
+
+describe('toUtcIso of UTC times to the second', () => {
+  it('gives what the same time with a +00:00 offset gives, refusals included', () => {
+    const outcome = (value: string) => {
+      try {
+        return toUtcIso(value, {}, 'America/New_York');
+      } catch (error) {
+        return error instanceof Error ? `refused: ${error.message}` : 'refused';
+      }
+    };
+    let read = 0;
+    for (const year of ['0099', '1969', '1970', '1999', '2000', '2023', '2024', '2100', '9999']) {
+      for (const month of ['00', '01', '02', '04', '09', '10', '12', '13', '1a']) {
+        for (const day of ['00', '01', '09', '10', '19', '20', '28', '29', '30', '31', '32']) {
+          for (const time of ['00:00:00', '09:59:59', '23:59:59', '24:00:00', '23:60:00', '23:59:60']) {
+            const value = `${year}-${month}-${day}T${time}Z`;
+            const fast = outcome(value);
+            const slow = outcome(`${value.slice(0, -1)}+00:00`);
+            if (fast.startsWith('refused')) assert.ok(slow.startsWith('refused'), `${value}: ${slow}`);
+            else assert.equal(fast, slow, value);
+            if (!fast.startsWith('refused')) read++;
+          }
+        }
+      }
+    }
+    assert.ok(read > 1000);
+    assert.equal(outcome('2024-02-29T08:00:00Z'), '2024-02-29T08:00:00.000Z');
+    assert.ok(outcome('2023-02-29T08:00:00Z').startsWith('refused'));
+    assert.ok(outcome('1969-12-31T23:59:59Z').startsWith('refused'));
+  });
+});
 
 describe('datetime values', () => {
   it('keeps the offset an ISO 8601 value carries', () => {

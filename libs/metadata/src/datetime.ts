@@ -51,6 +51,11 @@ function fromEpoch(value: Exclude<RawValue, null>, unit: 's' | 'ms'): number {
 // /^(\d{4})-(\d{2})-(\d{2})[T ](\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{1,9}))?)?(Z|[+-](\d{2}):?(\d{2}))$/,
 // read character by character (no match arrays or substrings per row).
 const ZERO = 48;
+// The commonest form of all, UTC to the second from 1970 on (`2024-03-12T08:00:00Z`), which
+// needs only milliseconds added; one regular expression reads it faster than the loop below
+// (it reads a cell's characters where they lie). Days 29-31 are left to the loop's calendar check.
+const UTC_TO_THE_SECOND =
+  /^(?:19[7-9]\d|[2-9]\d{3})-(?:0[1-9]|1[0-2])-(?:0[1-9]|1\d|2[0-8])T(?:[01]\d|2[0-3]):[0-5]\d:[0-5]\dZ$/;
 
 /** The two-digit number at `at`, or -1 when those are not two ASCII digits. */
 function twoDigits(text: string, at: number): number {
@@ -69,6 +74,7 @@ function isDigit(code: number): boolean {
  */
 function fastIsoWithOffset(text: string): string | undefined {
   const length = text.length;
+  if (length === 20 && UTC_TO_THE_SECOND.test(text)) return `${text.slice(0, 19)}.000Z`;
   if (length < 17) return undefined;
   const century = twoDigits(text, 0);
   const yearInCentury = twoDigits(text, 2);
