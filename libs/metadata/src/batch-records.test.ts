@@ -142,6 +142,47 @@ describe('readBatchRecords', () => {
     assert.equal(got.filter((row) => 'reason' in row).length, 4);
   });
 
+  it('gives the same for required fields mapped, unmapped, missing as a column or sent blank', async () => {
+    const requiring = (required: string[]) =>
+      tenantWith({
+        metadata: {
+          fields: {
+            datetime: { to: 'callTime', type: 'datetime' },
+            email: { to: 'userId' },
+            code: { to: 'code', type: 'enum', values: { a: 'alpha', b: '' } },
+          },
+          required,
+        },
+      });
+    const text = [
+      'datetime,email,code,notes',
+      '2024-03-12T08:00:00Z,a@x.com,a,n',
+      '2024-03-12T08:00:00Z,a@x.com,b,n',
+      '2024-03-12T08:00:00Z,a@x.com,a,',
+      '2024-03-12T08:00:00Z,a@x.com,a, ',
+      ',a@x.com,a,n',
+      '',
+    ].join('\n');
+    for (const required of [
+      [],
+      ['callTime', 'userId'],
+      ['code'],
+      ['notes'],
+      ['missing'],
+      ['notes', 'missing'],
+    ]) {
+      for (const fileName of ['batch.csv', '20240312-080000_out_7.csv']) {
+        const file = fileOf(fileName, requiring(required));
+        const fromName = fileName === 'batch.csv' ? undefined : '2024-03-12T08:00:00.000Z';
+        assert.deepEqual(
+          await records(text, file),
+          await expected(text, file, fromName),
+          `${required} ${fileName}`,
+        );
+      }
+    }
+  });
+
   it('counts callTime as sent when the file is named like a recording, and fills it from the name', async () => {
     const named = tenantWith({
       metadata: { fields: { email: { to: 'userId' } }, required: ['callTime', 'userId'] },

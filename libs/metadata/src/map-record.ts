@@ -146,6 +146,15 @@ export function csvRowMapper(
     (rule) => rule?.canonical === true && rule.to === 'recordingFile' && rule.mapping.type === 'string',
   );
   const reference = new PlainReference();
+  // Where each required field's value lies among the row's values; undefined when some required
+  // field has no column (every row then goes through checkRequired, which names what is missing).
+  let requiredSlots: number[] | undefined = [];
+  for (const name of plan.required) {
+    if (name === 'callTime' && callTimeFromName !== undefined) continue;
+    const slot = fieldNames.indexOf(name);
+    if (slot === -1) requiredSlots = undefined;
+    else requiredSlots?.push(slot);
+  }
   const makeFields = objectMaker(fieldNames);
   const makeCanonical = objectMaker(canonicalSlots.map((slot) => fieldNames[slot]!));
   // Reused row after row: each is read into the new objects before the next row starts.
@@ -179,7 +188,12 @@ export function csvRowMapper(
     for (let index = 0; index < canonicalSlots.length; index++)
       canonicalValues[index] = values[canonicalSlots[index]!]!;
     const fields = makeFields(values);
-    checkRequired(fields, plan, options, line);
+    if (requiredSlots === undefined) {
+      checkRequired(fields, plan, options, line);
+    } else {
+      for (let index = 0; index < requiredSlots.length; index++)
+        if (isAbsent(values[requiredSlots[index]!]!)) checkRequired(fields, plan, options, line);
+    }
     return { fields, canonical: makeCanonical(canonicalValues) as CanonicalValues, pairingKey };
   };
 }
