@@ -156,14 +156,20 @@ export function csvRowMapper(
     else requiredSlots?.push(slot);
   }
   const makeFields = objectMaker(fieldNames);
-  const makeCanonical = objectMaker(canonicalSlots.map((slot) => fieldNames[slot]!));
+  const makeCanonical = objectMaker(
+    canonicalSlots.map((slot) => fieldNames[slot]!),
+    canonicalSlots,
+  );
   // Reused row after row: each is read into the new objects before the next row starts.
   const values: FieldValue[] = new Array<FieldValue>(fieldNames.length).fill(null);
-  const canonicalValues: FieldValue[] = new Array<FieldValue>(canonicalSlots.length).fill(null);
 
   return (cells, line) => {
-    for (let index = 0; index < mustBeSent.length; index++)
-      if (isAbsent(cells[mustBeSent[index]!]!)) return general(cells, line);
+    for (let index = 0; index < mustBeSent.length; index++) {
+      const cell = cells[mustBeSent[index]!]!;
+      // A printable ASCII first character other than space: sent (isAbsent's own first test).
+      const first = cell.charCodeAt(0);
+      if (!(first > 0x20 && first < 0x7f) && isAbsent(cell)) return general(cells, line);
+    }
     for (let index = 0; index < mustBeBlank.length; index++)
       if (!isAbsent(cells[mustBeBlank[index]!]!)) return general(cells, line);
     let pairingKey: string | undefined;
@@ -185,8 +191,6 @@ export function csvRowMapper(
         return rejectValue(error, rule, value, line);
       }
     }
-    for (let index = 0; index < canonicalSlots.length; index++)
-      canonicalValues[index] = values[canonicalSlots[index]!]!;
     const fields = makeFields(values);
     if (requiredSlots === undefined) {
       checkRequired(fields, plan, options, line);
@@ -194,20 +198,24 @@ export function csvRowMapper(
       for (let index = 0; index < requiredSlots.length; index++)
         if (isAbsent(values[requiredSlots[index]!]!)) checkRequired(fields, plan, options, line);
     }
-    return { fields, canonical: makeCanonical(canonicalValues) as CanonicalValues, pairingKey };
+    return { fields, canonical: makeCanonical(values) as CanonicalValues, pairingKey };
   };
 }
 
 /**
- * A function that makes an object with these keys, in this order, from values in the same
- * order. It is compiled once per CSV header: an object literal with fixed keys is built many
- * times faster than one whose keys are added one by one (each a lookup by name), which a
- * million-row batch would otherwise spend much of its time on. The keys enter the source only
- * through JSON.stringify, which makes any string a string literal, so a header cannot inject
- * code; `__proto__` (which a literal would read as the prototype) never gets here.
+ * A function that makes an object with these keys, in this order, from the values at `slots`
+ * (by default, values in the same order). It is compiled once per CSV header: an object literal
+ * with fixed keys is built many times faster than one whose keys are added one by one (each a
+ * lookup by name), which a million-row batch would otherwise spend much of its time on. The keys
+ * enter the source only through JSON.stringify, which makes any string a string literal, and
+ * slots are our own array indexes, so a header cannot inject code; `__proto__` (which a literal
+ * would read as the prototype) never gets here.
  */
-function objectMaker(keys: readonly string[]): (values: readonly FieldValue[]) => Record<string, FieldValue> {
-  const properties = keys.map((key, index) => `${JSON.stringify(key)}: values[${index}]`);
+function objectMaker(
+  keys: readonly string[],
+  slots: readonly number[] = keys.map((_, index) => index),
+): (values: readonly FieldValue[]) => Record<string, FieldValue> {
+  const properties = keys.map((key, index) => `${JSON.stringify(key)}: values[${slots[index]!}]`);
   return new Function('values', `return { ${properties.join(', ')} };`) as (
     values: readonly FieldValue[],
   ) => Record<string, FieldValue>;
