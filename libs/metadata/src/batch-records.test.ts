@@ -183,6 +183,32 @@ describe('readBatchRecords', () => {
     }
   });
 
+  it('gives the same for headers with names that are awkward in source code', async () => {
+    const awkward = tenantWith({
+      metadata: {
+        fields: {
+          'h.email': { to: 'userId' },
+          'a"b': { to: 'callTime', type: 'datetime' },
+          'x\\y': { to: 'durationSec', type: 'integer' },
+          constructor: { to: 'recordingFile' },
+        },
+      },
+    });
+    const header = '"h.email","a""b","x\\y",constructor,"}; throw 1; {","0",toString,"ü ${1}`"';
+    const text = [
+      header,
+      'a@x.com,2024-03-12T08:00:00Z,3,dir/A.WAV,p,q,r,s',
+      'a@x.com,2024-03-12T08:00:00Z,x,a.wav,p,q,r,s',
+      ',2024-03-12T08:00:00Z,3,a.wav,p,q,r,s',
+      'a@x.com,2024-03-12T08:00:00Z,3,../a.wav,p,q,r,s',
+      '',
+    ].join('\n');
+    const file = fileOf('batch.csv', awkward);
+    const got = await records(text, file);
+    assert.deepEqual(got, await expected(text, file));
+    assert.equal(got.filter((row) => 'reason' in row).length, 3);
+  });
+
   it('counts callTime as sent when the file is named like a recording, and fills it from the name', async () => {
     const named = tenantWith({
       metadata: { fields: { email: { to: 'userId' } }, required: ['callTime', 'userId'] },

@@ -145,7 +145,6 @@ export function csvRowMapper(
   const referenceSlot = rules.findIndex(
     (rule) => rule?.canonical === true && rule.to === 'recordingFile' && rule.mapping.type === 'string',
   );
-  const reference = new PlainReference();
   // Where each required field's value lies among the row's values; undefined when some required
   // field has no column (every row then goes through checkRequired, which names what is missing).
   let requiredSlots: number[] | undefined = [];
@@ -155,70 +154,111 @@ export function csvRowMapper(
     if (slot === -1) requiredSlots = undefined;
     else requiredSlots?.push(slot);
   }
-  const makeFields = objectMaker(fieldNames);
-  const makeCanonical = objectMaker(
-    canonicalSlots.map((slot) => fieldNames[slot]!),
+  return compiledRowMapper({
+    mustBeSent,
+    mustBeBlank,
+    columns,
+    rules,
+    fieldNames,
     canonicalSlots,
-  );
-  // Reused row after row: each is read into the new objects before the next row starts.
-  const values: FieldValue[] = new Array<FieldValue>(fieldNames.length).fill(null);
+    requiredSlots,
+    referenceSlot,
+    helpers: {
+      general,
+      isAbsent,
+      convertField,
+      rejectValue,
+      checkRequired,
+      plan,
+      options,
+      context,
+      reference: new PlainReference(),
+    },
+  });
+}
 
-  return (cells, line) => {
-    for (let index = 0; index < mustBeSent.length; index++) {
-      const cell = cells[mustBeSent[index]!]!;
-      // A printable ASCII first character other than space: sent (isAbsent's own first test).
-      const first = cell.charCodeAt(0);
-      if (!(first > 0x20 && first < 0x7f) && isAbsent(cell)) return general(cells, line);
-    }
-    for (let index = 0; index < mustBeBlank.length; index++)
-      if (!isAbsent(cells[mustBeBlank[index]!]!)) return general(cells, line);
-    let pairingKey: string | undefined;
-    for (let slot = 0; slot < columns.length; slot++) {
-      const value = cells[columns[slot]!]!;
-      const rule = rules[slot];
-      if (rule === undefined) {
-        values[slot] = value;
-        continue;
-      }
-      if (slot === referenceSlot && reference.read(value)) {
-        values[slot] = reference.baseName;
-        pairingKey = reference.pairingKey;
-        continue;
-      }
-      try {
-        values[slot] = convertField(rule, value, context, rule.canonical);
-      } catch (error) {
-        return rejectValue(error, rule, value, line);
-      }
-    }
-    const fields = makeFields(values);
-    if (requiredSlots === undefined) {
-      checkRequired(fields, plan, options, line);
-    } else {
-      for (let index = 0; index < requiredSlots.length; index++)
-        if (isAbsent(values[requiredSlots[index]!]!)) checkRequired(fields, plan, options, line);
-    }
-    return { fields, canonical: makeCanonical(values) as CanonicalValues, pairingKey };
+interface RowMapperLayout {
+  mustBeSent: readonly number[];
+  mustBeBlank: readonly number[];
+  columns: readonly number[];
+  rules: ReadonlyArray<FieldRule | undefined>;
+  fieldNames: readonly string[];
+  canonicalSlots: readonly number[];
+  requiredSlots: readonly number[] | undefined;
+  referenceSlot: number;
+  helpers: {
+    general: CsvRowMapper;
+    isAbsent: typeof isAbsent;
+    convertField: typeof convertField;
+    rejectValue: typeof rejectValue;
+    checkRequired: typeof checkRequired;
+    plan: MappingPlan;
+    options: MapOptions;
+    context: ConversionContext;
+    reference: PlainReference;
   };
 }
 
 /**
- * A function that makes an object with these keys, in this order, from the values at `slots`
- * (by default, values in the same order). It is compiled once per CSV header: an object literal
- * with fixed keys is built many times faster than one whose keys are added one by one (each a
- * lookup by name), which a million-row batch would otherwise spend much of its time on. The keys
- * enter the source only through JSON.stringify, which makes any string a string literal, and
- * slots are our own array indexes, so a header cannot inject code; `__proto__` (which a literal
- * would read as the prototype) never gets here.
+ * The row mapper for one header, compiled once: the checks and conversions each column needs,
+ * written out column by column, and the objects as literals with fixed keys (built many times
+ * faster than objects whose keys are added one by one, each a lookup by name). A million-row
+ * batch otherwise spends much of its mapping time walking the layout's arrays. Per row, in this
+ * order: a mapped cell left blank, or a cell sent under a mapped field's name, hands the row to
+ * `general` (mapRecord); each mapped cell is converted in column order (a refused value rejects
+ * the row); required fields are checked; the objects are built. Keys enter the source only
+ * through JSON.stringify, which makes any string a string literal, and everything else written
+ * into it is one of our own array indexes, so a header cannot inject code; `__proto__` (which a
+ * literal would read as the prototype) never gets here.
  */
-function objectMaker(
-  keys: readonly string[],
-  slots: readonly number[] = keys.map((_, index) => index),
-): (values: readonly FieldValue[]) => Record<string, FieldValue> {
-  const properties = keys.map((key, index) => `${JSON.stringify(key)}: values[${slots[index]!}]`);
-  return new Function('values', `return { ${properties.join(', ')} };`) as (
-    values: readonly FieldValue[],
-  ) => Record<string, FieldValue>;
+function compiledRowMapper(layout: RowMapperLayout): CsvRowMapper {
+  const {
+    mustBeSent,
+    mustBeBlank,
+    columns,
+    rules,
+    fieldNames,
+    canonicalSlots,
+    requiredSlots,
+    referenceSlot,
+  } = layout;
+  const lines: string[] = [];
+  const prepared: string[] = [];
+  for (const column of mustBeSent) {
+    // A printable ASCII first character other than space: sent (isAbsent's own first test).
+    lines.push(`c = cells[${column}]; f = c.charCodeAt(0);`);
+    lines.push('if (!(f > 0x20 && f < 0x7f) && h.isAbsent(c)) return h.general(cells, line);');
+  }
+  for (const column of mustBeBlank)
+    lines.push(`if (!h.isAbsent(cells[${column}])) return h.general(cells, line);`);
+  lines.push('let pairingKey;');
+  for (let slot = 0; slot < columns.length; slot++) {
+    const column = columns[slot]!;
+    if (rules[slot] === undefined) {
+      lines.push(`const v${slot} = cells[${column}];`);
+      continue;
+    }
+    prepared.push(`const r${slot} = rules[${slot}];`);
+    lines.push(`let v${slot}; c = cells[${column}];`);
+    if (slot === referenceSlot) {
+      lines.push(
+        `if (h.reference.read(c)) { v${slot} = h.reference.baseName; pairingKey = h.reference.pairingKey; } else`,
+      );
+    }
+    lines.push(
+      `try { v${slot} = h.convertField(r${slot}, c, h.context, r${slot}.canonical); } catch (error) { return h.rejectValue(error, r${slot}, c, line); }`,
+    );
+  }
+  const objectOf = (slots: readonly number[]) =>
+    `{ ${slots.map((slot) => `${JSON.stringify(fieldNames[slot]!)}: v${slot}`).join(', ')} }`;
+  lines.push(`const fields = ${objectOf(fieldNames.map((_, slot) => slot))};`);
+  if (requiredSlots === undefined) lines.push('h.checkRequired(fields, h.plan, h.options, line);');
+  else
+    for (const slot of requiredSlots)
+      lines.push(`if (h.isAbsent(v${slot})) h.checkRequired(fields, h.plan, h.options, line);`);
+  lines.push(`return { fields, canonical: ${objectOf(canonicalSlots)}, pairingKey };`);
+  const source = `${prepared.join('\n')}\nreturn function mapRow(cells, line) {\nlet c, f;\n${lines.join('\n')}\n};`;
+  return new Function('h', 'rules', source)(layout.helpers, rules) as CsvRowMapper;
 }
 
 // The rejections, kept out of the per-row loop.
