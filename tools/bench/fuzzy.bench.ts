@@ -83,7 +83,7 @@ const bench: Benchmark = {
         },
       ],
       notes: [
-        `ours: the matcher's rules (judgeMetadata, metadataToReconsider, scoreCandidate) over sorted arrays by call time, as the matcher does over Redis sorted sets; Redis round trips are not included`,
+        `ours: the matcher's rules (judgeMetadata, metadataToReconsider, metadataAfterPair, scoreCandidate) over sorted arrays by call time, as the matcher does over Redis sorted sets; Redis round trips are not included`,
         `naive: measured on ${sample.length.toLocaleString('en-US')} metadata × all recordings (${naiveComparisons.toLocaleString('en-US')} scoreCandidate calls, ${naive.ms.toFixed(0)} ms, ${naiveHits.toLocaleString('en-US')} within the window), then ×${scale.toFixed(0)}; scoring only, no decision`,
         `quality on this set: precision ${quality.precision.toFixed(4)} (${quality.correctPairs}/${quality.pairsMade}), recall ${quality.recall.toFixed(4)} (of ${quality.pairableTruth} pairable), ${engine.ambiguous.size} left ambiguous`,
       ],

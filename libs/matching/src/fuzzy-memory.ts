@@ -1,11 +1,14 @@
 // Fuzzy pairing over in-memory time indexes: the matcher's steps (judgeMetadata when metadata
-// arrives; metadataToReconsider, then judgeMetadata for each, when a recording arrives unpaired)
-// with sorted arrays where the matcher has Redis sorted sets. The quality test and the benchmark
-// run it over tens of thousands of calls; the matcher itself runs the same pure functions.
+// arrives; metadataToReconsider, then judgeMetadata for each, when a recording arrives unpaired;
+// after each pair, the records metadataAfterPair names judged again in turn, as the matcher's
+// queued match-metadata jobs are) with sorted arrays where the matcher has Redis sorted sets.
+// The quality test and the benchmark run it over tens of thousands of calls; the matcher itself
+// runs the same pure functions.
 import type { TenantConfig } from '@callintake/schemas';
 import type { MetadataRecord, RecordingRecord } from '@callintake/state';
 import {
   judgeMetadata,
+  metadataAfterPair,
   metadataTimeMs,
   metadataToReconsider,
   recordingTimeMs,
@@ -25,6 +28,10 @@ export class TimeIndex<T> {
 
   has(key: string): boolean {
     return this.items.has(key);
+  }
+
+  get(key: string): T | undefined {
+    return this.items.get(key)?.item;
   }
 
   add(atMs: number, key: string, item: T): void {
@@ -80,6 +87,8 @@ export class InMemoryFuzzyPairing implements FuzzyCandidateSource {
   readonly ambiguous = new Set<string>();
   private readonly unpaired = new TimeIndex<RecordingRecord>();
   private readonly waiting = new TimeIndex<MetadataRecord>();
+  /** Records to judge again after a pair, first in first out: the matcher's queued jobs. */
+  private readonly queued: string[] = [];
   private readonly score: typeof scoreCandidate = (metadata, recording, tenant) => {
     this.comparisons++;
     return scoreCandidate(metadata, recording, tenant);
@@ -97,6 +106,7 @@ export class InMemoryFuzzyPairing implements FuzzyCandidateSource {
 
   async addMetadata(metadata: MetadataRecord): Promise<void> {
     await this.judge(metadata);
+    await this.runQueued();
   }
 
   async addRecording(recording: RecordingRecord): Promise<void> {
@@ -105,17 +115,37 @@ export class InMemoryFuzzyPairing implements FuzzyCandidateSource {
     this.unpaired.add(at, recording.fileName, recording);
     for (const metadata of await metadataToReconsider(recording, this, this.tenant, this.score)) {
       await this.judge(metadata);
-      if (!this.unpaired.has(recording.fileName)) return;
+      if (!this.unpaired.has(recording.fileName)) break;
     }
+    await this.runQueued();
+  }
+
+  /** The queued re-judgements, in order, including those they queue; paired records are done. */
+  private async runQueued(): Promise<void> {
+    for (let index = 0; index < this.queued.length; index++) {
+      const metadata = this.waiting.get(this.queued[index] as string);
+      if (metadata) await this.judge(metadata);
+    }
+    this.queued.length = 0;
   }
 
   private async judge(metadata: MetadataRecord): Promise<void> {
     const verdict = await judgeMetadata(metadata, this, this.tenant, this.score);
     if (verdict.kind === 'pair') {
+      const recording = this.unpaired.get(verdict.winner.recording) as RecordingRecord;
       this.unpaired.remove(verdict.winner.recording);
-      this.waiting.remove(metadata.recordId);
+      const wasWaiting = this.waiting.remove(metadata.recordId);
       this.ambiguous.delete(metadata.recordId);
       this.pairs.set(metadata.recordId, verdict.winner.recording);
+      const pair = {
+        recording,
+        metadata,
+        recordingWasUnpaired: true,
+        metadataWasWaiting: wasWaiting,
+        scored: verdict.scored,
+      };
+      for (const affected of await metadataAfterPair(pair, this, this.tenant, this.score))
+        this.queued.push(affected.recordId);
       return;
     }
     this.waiting.add(metadataTimeMs(metadata), metadata.recordId, metadata);

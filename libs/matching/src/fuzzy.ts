@@ -175,11 +175,17 @@ export interface FuzzyCandidateSource {
 }
 
 export type FuzzyVerdict =
-  | { kind: 'pair'; winner: FuzzyCandidate; ranked: FuzzyCandidate[] }
+  | { kind: 'pair'; winner: FuzzyCandidate; ranked: FuzzyCandidate[]; scored: ScoredRecording[] }
   | { kind: 'ambiguous'; ranked: FuzzyCandidate[]; rivals: FuzzyRival[] }
   | { kind: 'none' };
 
 type Score = typeof scoreCandidate;
+
+/** A candidate recording with its score. */
+export interface ScoredRecording {
+  recording: RecordingRecord;
+  candidate: FuzzyCandidate;
+}
 
 /** Scores every candidate recording of a metadata record; `score` lets callers count calls. */
 export async function rankRecordings(
@@ -187,10 +193,10 @@ export async function rankRecordings(
   source: FuzzyCandidateSource,
   tenant: TenantConfig,
   score: Score = scoreCandidate,
-): Promise<Array<{ recording: RecordingRecord; candidate: FuzzyCandidate }>> {
+): Promise<ScoredRecording[]> {
   const at = metadataTimeMs(metadata);
   if (Number.isNaN(at)) return [];
-  const scored: Array<{ recording: RecordingRecord; candidate: FuzzyCandidate }> = [];
+  const scored: ScoredRecording[] = [];
   for (const recording of await source.recordingsWithin(at - FUZZY_WINDOW_MS, at + FUZZY_WINDOW_MS)) {
     const candidate = score(metadata, recording, tenant);
     if (candidate) scored.push({ recording, candidate });
@@ -215,7 +221,7 @@ export async function judgeMetadata(
   if (!winner) return { kind: 'ambiguous', ranked, rivals: [] };
   const recording = scored.find((entry) => entry.candidate === winner)?.recording as RecordingRecord;
   const rivals = await rivalsFor(metadata, recording, winner.score, source, tenant, score);
-  return rivals.length > 0 ? { kind: 'ambiguous', ranked, rivals } : { kind: 'pair', winner, ranked };
+  return rivals.length > 0 ? { kind: 'ambiguous', ranked, rivals } : { kind: 'pair', winner, ranked, scored };
 }
 
 async function rivalsFor(
@@ -250,16 +256,69 @@ export async function metadataToReconsider(
   source: FuzzyCandidateSource,
   tenant: TenantConfig,
   score: Score = scoreCandidate,
+  minScore = FUZZY_THRESHOLD - FUZZY_MARGIN,
 ): Promise<MetadataRecord[]> {
   const at = recordingTimeMs(recording, tenant);
   if (Number.isNaN(at)) return [];
   const scored: Array<{ metadata: MetadataRecord; score: number }> = [];
   for (const metadata of await source.metadataWithin(at - FUZZY_WINDOW_MS, at + FUZZY_WINDOW_MS)) {
     const result = score(metadata, recording, tenant);
-    if (result && result.score >= FUZZY_THRESHOLD - FUZZY_MARGIN)
-      scored.push({ metadata, score: result.score });
+    if (result && result.score >= minScore) scored.push({ metadata, score: result.score });
   }
   return scored
     .sort((a, b) => b.score - a.score || a.metadata.recordId.localeCompare(b.metadata.recordId))
     .map((entry) => entry.metadata);
+}
+
+/** A pair just made (by any method), and which fuzzy index each side was in. */
+export interface PairEvent {
+  recording: RecordingRecord;
+  metadata: MetadataRecord;
+  /** The recording was a candidate (unpaired) until this pair. */
+  recordingWasUnpaired: boolean;
+  /** The metadata record waited (so it may have contested other records' winners). */
+  metadataWasWaiting: boolean;
+  /** The metadata record's candidates, when it was just judged (fuzzy); else ranked again. */
+  scored?: ScoredRecording[];
+}
+
+/**
+ * The waiting records a pair may change the verdict of, each once, in order: those the
+ * recording was a candidate of (it is gone now; only a record scoring it at threshold - margin
+ * or more can change), then, when the metadata record waited, those it may have contested (it
+ * is no rival any more): the records whose winner (at or above the threshold) is a recording
+ * the metadata record scored within the margin of that, i.e. at threshold - margin or more.
+ */
+export async function metadataAfterPair(
+  pair: PairEvent,
+  source: FuzzyCandidateSource,
+  tenant: TenantConfig,
+  score: Score = scoreCandidate,
+): Promise<MetadataRecord[]> {
+  const freed: Array<{ recording: RecordingRecord; minScore: number }> = [];
+  if (pair.recordingWasUnpaired)
+    freed.push({ recording: pair.recording, minScore: FUZZY_THRESHOLD - FUZZY_MARGIN });
+  if (pair.metadataWasWaiting) {
+    const contested = (pair.scored ?? (await rankRecordings(pair.metadata, source, tenant, score)))
+      .filter(
+        (entry) =>
+          entry.recording.fileName !== pair.recording.fileName &&
+          entry.candidate.score >= FUZZY_THRESHOLD - FUZZY_MARGIN,
+      )
+      .sort(
+        (a, b) =>
+          b.candidate.score - a.candidate.score || a.recording.fileName.localeCompare(b.recording.fileName),
+      );
+    for (const entry of contested) freed.push({ recording: entry.recording, minScore: FUZZY_THRESHOLD });
+  }
+  const seen = new Set([pair.metadata.recordId]);
+  const affected: MetadataRecord[] = [];
+  for (const { recording, minScore } of freed) {
+    for (const metadata of await metadataToReconsider(recording, source, tenant, score, minScore)) {
+      if (seen.has(metadata.recordId)) continue;
+      seen.add(metadata.recordId);
+      affected.push(metadata);
+    }
+  }
+  return affected;
 }

@@ -28,6 +28,7 @@ import { buildCall, callTimeFromRecording } from './build-call';
 import {
   fuzzyEligible,
   judgeMetadata,
+  metadataAfterPair,
   metadataTimeMs,
   metadataToReconsider,
   type FuzzyCandidateSource,
@@ -196,7 +197,7 @@ async function matchMetadataFuzzily(
       if (!fuzzy) return;
       // A winner is claimed by taking it out of the unpaired set; a rejoin is already claimed.
       if (!fuzzy.rejoin && !(await deps.state.fuzzy.takeUnpaired(tenant.id, fuzzy.recording))) continue;
-      if (await pairFuzzy(deps, tenant, fuzzy.recording, recordId, fuzzy.match, context)) return;
+      if (await pairFuzzy(deps, tenant, fuzzy.recording, recordId, fuzzy, context)) return;
     }
     throw new RetryLaterError('fuzzy candidates were taken by other metadata; looking again', 200);
   });
@@ -283,7 +284,7 @@ async function pairFuzzy(
   tenant: TenantConfig,
   fileName: string,
   recordId: string,
-  match: FuzzyMatch,
+  { match, rejoin }: { match: FuzzyMatch; rejoin: boolean },
   context: JobContext,
 ): Promise<boolean> {
   const captured = await deps.state.recordings.get(tenant.id, fileName);
@@ -306,7 +307,7 @@ async function pairFuzzy(
     if (other) return false;
     if (await pairedElsewhere(deps, tenant.id, metadata, id)) return release();
     if (!(await deps.state.fuzzy.claimPair(tenant.id, fileName, { recordId, ...match }))) return false;
-    await assemble(deps, tenant, recording, metadata, context, { method: 'fuzzy', match });
+    await assemble(deps, tenant, recording, metadata, context, { method: 'fuzzy', match, claimed: !rejoin });
     return true;
   });
 }
@@ -380,6 +381,8 @@ async function assemble(
     ownsExternalId?: boolean;
     match?: FuzzyMatch;
     ambiguous?: boolean;
+    /** The recording was just taken out of the unpaired set for this (fuzzy) pair. */
+    claimed?: boolean;
   } = {},
 ): Promise<void> {
   const { method, match, ambiguous } = options;
@@ -419,14 +422,49 @@ async function assemble(
     await deps.state.recordings.setCallId(tenant.id, recording.fileName, id);
   if (metadata && metadata.callId !== id)
     await deps.state.metadata.setCallId(tenant.id, metadata.recordId, id);
-  // Paired: neither side is a fuzzy candidate any more.
+  // Paired: neither side is a fuzzy candidate any more. The records this may make decidable are
+  // queued first, so a crash before the takes queues them again (the same job ids).
   if (recording && metadata) {
+    await queueAfterPair(deps, tenant, recording, metadata, options.claimed === true);
     await deps.state.fuzzy.takeUnpaired(tenant.id, recording.fileName);
     await deps.state.fuzzy.takeWaiting(tenant.id, metadata.recordId);
   }
   await linkAssets(deps, tenant.id, id, recording, metadata);
   await emit(deps, call);
   context.logger.debug({ tenant: tenant.id, call: id, status: call.status }, 'call assembled');
+}
+
+/**
+ * A recording that leaves the unpaired set, or a waiting record that pairs, may leave records
+ * that were ambiguous because of it with a clear, uncontested winner: each is judged again by a
+ * `match-metadata` job (not here: this runs under pairing locks, and judging takes the record's
+ * own lock first). One job per record and pair, so a later pair's re-judgement is never
+ * swallowed by an earlier completed one, and a redelivered pair adds nothing.
+ */
+async function queueAfterPair(
+  deps: MatchDeps,
+  tenant: TenantConfig,
+  recording: RecordingRecord,
+  metadata: MetadataRecord,
+  claimed: boolean,
+): Promise<void> {
+  const recordingWasUnpaired = claimed || (await deps.state.fuzzy.isUnpaired(tenant.id, recording.fileName));
+  const metadataWasWaiting = await deps.state.fuzzy.isWaiting(tenant.id, metadata.recordId);
+  if (!recordingWasUnpaired && !metadataWasWaiting) return;
+  const affected = await metadataAfterPair(
+    { recording, metadata, recordingWasUnpaired, metadataWasWaiting },
+    redisCandidateSource(deps, tenant.id),
+    tenant,
+  );
+  await deps.producer.addMany(
+    'match-metadata',
+    affected.map((record) => ({
+      payload: { tenantId: tenant.id, recordId: record.recordId },
+      options: {
+        jobId: jobId(tenant.id, record.recordId, 'after-pair', recording.fileName, metadata.recordId),
+      },
+    })),
+  );
 }
 
 /**

@@ -660,6 +660,67 @@ describe('fuzzy pairing', () => {
     assert.deepEqual(calls.map((c) => c.status).sort(), ['awaiting_recording', 'ready']);
     assert.equal(calls.find((c) => c.status === 'ready')?.id, '20240312-093000_out_jdoe');
   });
+
+  it('judges an ambiguous call again when its rival pairs elsewhere, and pairs it', async () => {
+    const w = await world();
+    await w.put('crmexport-r1.json', crmExport('2024-03-12T09:30:00Z'));
+    await w.put('crmexport-r2.json', crmExport('2024-03-12T09:30:00Z'));
+    await w.settle();
+    await w.put('20240312-093000_out_jdoe.wav', wav);
+    await w.settle();
+    const statuses = async () => (await w.calls()).map((c) => [c.id, c.status, c.metadata?.fileName]).sort();
+    assert.deepEqual(await statuses(), [
+      ['20240312-093000_out_jdoe', 'awaiting_metadata', undefined],
+      ['crmexport-r1', 'ambiguous', 'crmexport-r1.json'],
+      ['crmexport-r2', 'ambiguous', 'crmexport-r2.json'],
+    ]);
+    // A recording named after the rival pairs with it by name: it contests nothing any more.
+    await w.put('crmexport-r2.wav', wav);
+    await w.settle();
+    assert.deepEqual(await statuses(), [
+      ['20240312-093000_out_jdoe', 'ready', 'crmexport-r1.json'],
+      ['crmexport-r2', 'ready', 'crmexport-r2.json'],
+    ]);
+    const calls = await w.calls();
+    assert.equal(calls.find((c) => c.id === 'crmexport-r2')?.match?.method, 'name');
+    const fuzzy = calls.find((c) => c.id === '20240312-093000_out_jdoe')?.match;
+    assert.equal(fuzzy?.method, 'fuzzy');
+    assert.equal(fuzzy?.score, 0.875);
+    assert.equal(fuzzy?.details?.['rivals'], undefined);
+    assert.deepEqual(await w.state.fuzzy.waitingWithin(w.id, 0, Date.parse('2030-01-01')), []);
+  });
+
+  it('judges an ambiguous call again when a candidate is taken by name, and pairs it with the one left', async () => {
+    const w = await world();
+    await w.put('20240312-093000_out_jdoe.wav', wav);
+    await w.put('20240312-093010_out_jdoe.wav', wav);
+    await w.settle();
+    await w.put('crmexport-t.json', crmExport('2024-03-12T09:30:00Z'));
+    await w.settle();
+    const before = (await w.calls()).find((c) => c.id === 'crmexport-t');
+    assert.equal(before?.status, 'ambiguous');
+    const candidates = before?.match?.details?.['candidates'] as Array<{ recording: string; score: number }>;
+    assert.deepEqual(
+      candidates.map((c) => [c.recording, c.score]),
+      [
+        ['20240312-093000_out_jdoe.wav', 0.875],
+        ['20240312-093010_out_jdoe.wav', 0.821],
+      ],
+    );
+    // Metadata named after the second recording takes it by name.
+    await w.put('20240312-093010_out_jdoe.json', metadataJson({ filename: undefined }));
+    await w.settle();
+    const calls = await w.calls();
+    assert.deepEqual(calls.map((c) => [c.id, c.status, c.metadata?.fileName, c.match?.method]).sort(), [
+      ['20240312-093000_out_jdoe', 'ready', 'crmexport-t.json', 'fuzzy'],
+      ['20240312-093010_out_jdoe', 'ready', '20240312-093010_out_jdoe.json', 'name'],
+    ]);
+    const match = calls.find((c) => c.id === '20240312-093000_out_jdoe')?.match;
+    assert.deepEqual(
+      (match?.details?.['candidates'] as Array<{ recording: string }>).map((c) => c.recording),
+      ['20240312-093000_out_jdoe.wav'],
+    );
+  });
 });
 
 describe('rejections by the workers', () => {

@@ -201,6 +201,10 @@ export class FuzzyIndex {
     await this.redis.zadd(this.keys.waitingMetadata(tenantId), callTimeMs, recordId);
   }
 
+  async isWaiting(tenantId: string, recordId: string): Promise<boolean> {
+    return (await this.redis.zscore(this.keys.waitingMetadata(tenantId), recordId)) !== null;
+  }
+
   /** Paired: no longer offered to new recordings. */
   async takeWaiting(tenantId: string, recordId: string): Promise<boolean> {
     return (await this.redis.zrem(this.keys.waitingMetadata(tenantId), recordId)) === 1;
