@@ -105,6 +105,15 @@ function checkUpdateWindow(
   }
 }
 
+/**
+ * A new version stays linked to the call the earlier one is in (the matcher sets the link): the
+ * matcher then updates that call (a fuzzy pair is kept), or, when the new version pairs
+ * elsewhere, removes the call the earlier version waited in.
+ */
+function keepCallLink(record: MetadataRecord, previous: MetadataRecord | null): void {
+  if (previous?.callId !== undefined) record.callId = previous.callId;
+}
+
 async function parseSingle(
   deps: ParseDeps,
   work: AssetWork,
@@ -117,7 +126,9 @@ async function parseSingle(
   const fromName = recordingNameTime(work.asset.name, work.tenant);
   const mapped = mapRecord(raw, work.tenant, fromName === undefined ? {} : { callTimeFromName: fromName });
   const record = metadataRecord(metadataFile(work), work.asset.name, mapped, sha256, undefined, fromName);
-  checkUpdateWindow(deps, work, record, await deps.state.metadata.get(work.tenant.id, record.recordId));
+  const previous = await deps.state.metadata.get(work.tenant.id, record.recordId);
+  checkUpdateWindow(deps, work, record, previous);
+  keepCallLink(record, previous);
   record.capturedAt = deps.state.clock.now().toISOString();
   await deps.state.metadata.putMany([
     { record, pairingStem: pairingStemOf(record.canonical, work.asset.name) },
@@ -148,9 +159,12 @@ async function parseBatch(deps: ParseDeps, work: AssetWork, context: JobContext)
       records.map(({ record }) => record.recordId),
     );
     const kept: StoredRecord[] = [];
-    for (const [index, stored] of records.entries())
-      if (withinUpdateWindow(deps, work, stored.record, rejectedRows, previous[index] ?? null))
-        kept.push(stored);
+    for (const [index, stored] of records.entries()) {
+      const earlier = previous[index] ?? null;
+      if (!withinUpdateWindow(deps, work, stored.record, rejectedRows, earlier)) continue;
+      keepCallLink(stored.record, earlier);
+      kept.push(stored);
+    }
     const capturedAt = deps.state.clock.now().toISOString();
     for (const { record } of kept) record.capturedAt = capturedAt;
     await deps.state.metadata.putMany(kept);

@@ -1071,3 +1071,49 @@ describe('batch CSV rows', () => {
     assert.equal(call?.match?.method, 'name');
   });
 });
+
+describe('a new version of metadata that is already in a call', () => {
+  const crmExport = (fields: Record<string, unknown> = {}) =>
+    metadataJson({ filename: undefined, datetime: '2024-03-12T09:30:20Z', ...fields });
+
+  it('updates the call it was paired with fuzzily, and makes no second call', async () => {
+    const w = await world();
+    await w.put(RECORDING, wav);
+    await w.settle();
+    await w.put('crmexport-1.json', crmExport());
+    await w.settle();
+    assert.equal((await w.state.calls.get(w.id, STEM))?.match?.method, 'fuzzy');
+
+    w.clock.advance(HOUR);
+    await w.put('crmexport-1.json', crmExport({ outcome: 'sale' }));
+    await w.settle();
+    const calls = await w.calls();
+    assert.deepEqual(
+      calls.map((c) => [c.id, c.status, c.match?.method, c.metadata?.version]),
+      [[STEM, 'ready', 'fuzzy', 2]],
+    );
+    assert.equal(calls[0]?.metadata?.fields['outcome'], 'sale');
+    assert.ok(await producer.queue('calls-updated').getJob(`${w.id}/${STEM}/v${calls[0]?.version}`));
+  });
+
+  it('leaves no waiting call behind when version 2 names the recording version 1 lacked', async () => {
+    const w = await world();
+    await w.put('crmexport-2.json', crmExport({ datetime: '2024-03-12T08:00:00Z' }));
+    await w.settle();
+    assert.deepEqual(
+      (await w.calls()).map((c) => [c.id, c.status]),
+      [['crmexport-2', 'awaiting_recording']],
+    );
+    await w.put(RECORDING, wav);
+    await w.settle();
+
+    w.clock.advance(HOUR);
+    await w.put('crmexport-2.json', crmExport({ datetime: '2024-03-12T08:00:00Z', filename: RECORDING }));
+    await w.settle();
+    assert.deepEqual(
+      (await w.calls()).map((c) => [c.id, c.status, c.match?.method]),
+      [[STEM, 'ready', 'reference']],
+    );
+    assert.deepEqual((await w.state.assets.get(w.id, 'crmexport-2.json'))?.callIds, [STEM]);
+  });
+});
