@@ -389,6 +389,9 @@ async function assemble(
   const id = callIdFor(recording, metadata, options.ownsExternalId ?? true);
   await awaitEarlierCrmBatches(deps, tenant, metadata);
   const crm = await resolveCrmLinks(deps.state.crm, tenant.id, metadata);
+  // Files name their call before the call can be seen (or emitted) as ready: a caller that finds
+  // a ready call also finds it from each of its files.
+  await linkAssets(deps, tenant.id, id, recording, metadata);
   const now = deps.state.clock.now();
   const { after } = await deps.state.calls.mutate(
     tenant.id,
@@ -429,7 +432,6 @@ async function assemble(
     await deps.state.fuzzy.takeUnpaired(tenant.id, recording.fileName);
     await deps.state.fuzzy.takeWaiting(tenant.id, metadata.recordId);
   }
-  await linkAssets(deps, tenant.id, id, recording, metadata);
   await emit(deps, call);
   context.logger.debug({ tenant: tenant.id, call: id, status: call.status }, 'call assembled');
 }
