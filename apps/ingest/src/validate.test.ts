@@ -47,6 +47,15 @@ before(async () => {
     join(mixed, 'batch.csv'),
     'datetime,email\n2024-03-12T13:15:00Z,a@example.com\nnot a date,b@example.com\n',
   );
+  // Windows-1252 "é" (0xE9): the service refuses text that is not UTF-8, so must the dry run.
+  await writeFile(
+    join(mixed, 'excel.csv'),
+    Buffer.concat([
+      Buffer.from('datetime,email\n2024-03-12T13:15:00Z,ren'),
+      Buffer.from([0xe9]),
+      Buffer.from('@example.com\n'),
+    ]),
+  );
   await writeFile(join(mixed, 'notes.txt'), 'junk');
   await writeFile(join(mixed, 'upload.wav.part'), 'half');
   await mkdir(join(mixed, 'sub'));
@@ -98,7 +107,9 @@ describe('ingest validate', () => {
     assert.equal(byFile['upload.wav.part']?.verdict, 'ignored');
     assert.equal(byFile['sub']?.reason?.code, 'nested-directory');
     assert.deepEqual(byFile['batch.csv']?.rows, { accepted: 1, rejected: 1 });
-    assert.equal(report.rejected, 4);
+    assert.equal(byFile['excel.csv']?.reason?.code, 'parse-error');
+    assert.match(byFile['excel.csv']?.reason?.message ?? '', /UTF-8/);
+    assert.equal(report.rejected, 5);
   });
 
   it('names a bad tenants file key instead of judging files', () => {

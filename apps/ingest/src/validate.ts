@@ -9,8 +9,9 @@ import { probeMedia } from '@callintake/media';
 import {
   mapRecord,
   parseSingleRecord,
+  readBatchRecords,
   readCrmRows,
-  readCsvRows,
+  recordingNameTime,
   METADATA_LIMITS,
 } from '@callintake/metadata';
 import {
@@ -135,12 +136,8 @@ export async function judgeFile(path: string, name: string, tenant: TenantConfig
         }
       }
       case 'call-metadata': {
-        const fromName = parseRecordingName(name, {
-          timezone: tenant.timezone,
-          directions: tenant.directions,
-        });
-        const mapOptions = fromName.timestamp ? { callTimeFromName: fromName.timestamp } : {};
         if (extension !== 'csv') {
+          const fromName = recordingNameTime(name, tenant);
           if (stat.size > METADATA_LIMITS.singleRecordBytes)
             return rejected({
               code: 'too-large',
@@ -150,21 +147,18 @@ export async function judgeFile(path: string, name: string, tenant: TenantConfig
           mapRecord(
             parseSingleRecord(await readFile(path), extension as 'json' | 'xml' | 'yml' | 'yaml'),
             tenant,
-            mapOptions,
+            fromName === undefined ? {} : { callTimeFromName: fromName },
           );
           return { file: name, kind, verdict: 'accepted', warnings };
         }
+        // The parse handler's own per-row path, over the file's bytes as the service reads them
+        // (so text that is not UTF-8 is refused here too).
         let accepted = 0;
-        for await (const row of readCsvRows(createReadStream(path, { encoding: 'utf8' }))) {
-          if ('reason' in row) warnings.push(row.reason);
-          else {
-            try {
-              mapRecord(row.record, tenant, { ...mapOptions, line: row.line });
-              accepted++;
-            } catch (error) {
-              if (!(error instanceof RejectionError)) throw error;
-              warnings.push({ ...error.reason, line: row.line });
-            }
+        const file = { tenant, fileName: name, version: 1, receivedAt: new Date().toISOString() };
+        for await (const batch of readBatchRecords(createReadStream(path), file)) {
+          for (const row of batch) {
+            if ('reason' in row) warnings.push(row.reason);
+            else accepted++;
           }
         }
         const rows = { accepted, rejected: warnings.length };

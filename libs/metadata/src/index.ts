@@ -5,5 +5,5 @@ export { parseSingleRecord, type SingleRecordExtension } from './parse-single-re
 export { readCsvRows, type CsvRow } from './csv-rows';
 export { readCrmRows, type CrmRow } from './crm-rows';
 export { mapRecord, type MappedRecord, type MapOptions } from './map-record';
-export { readBatchRecords, type BatchRecord, type MetadataFile } from './batch-records';
+export { readBatchRecords, recordingNameTime, type BatchRecord, type MetadataFile } from './batch-records';
 export { handleParseMetadata, type ParseDeps } from './parse-handler';
