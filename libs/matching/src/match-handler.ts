@@ -154,7 +154,7 @@ function redisCandidateSource(deps: MatchDeps, tenantId: string): FuzzyCandidate
   return {
     async recordingsWithin(fromMs, toMs) {
       const names = await deps.state.fuzzy.unpairedWithin(tenantId, fromMs, toMs);
-      const recordings = await Promise.all(names.map((name) => deps.state.recordings.get(tenantId, name)));
+      const recordings = await deps.state.recordings.getMany(tenantId, names);
       return recordings.filter((recording): recording is RecordingRecord => recording !== null);
     },
     async metadataWithin(fromMs, toMs) {

@@ -15,6 +15,13 @@ export class RecordingRepository {
     return getJson<RecordingRecord>(this.redis, this.keys.recording(tenantId, fileName));
   }
 
+  /** Many recordings in one round trip, in the order asked (null where there is none). */
+  async getMany(tenantId: string, fileNames: string[]): Promise<Array<RecordingRecord | null>> {
+    if (fileNames.length === 0) return [];
+    const raws = await this.redis.mget(fileNames.map((name) => this.keys.recording(tenantId, name)));
+    return raws.map((raw) => (raw === null ? null : (JSON.parse(raw) as RecordingRecord)));
+  }
+
   async put(record: RecordingRecord, pairingStem: string): Promise<void> {
     const multi = this.redis
       .multi()
