@@ -114,5 +114,7 @@ export function spawnService(name: string, env: NodeJS.ProcessEnv): ServiceProce
 export { startS3Server } from './s3-server';
 export type { S3TestLocation, S3TestServer } from './s3-server';
 export { startSftpServer, SFTP_TEST_USER } from './sftp-server';
-export type { SftpTestServer } from './sftp-server';
+export type { SftpServerMode, SftpTestServer } from './sftp-server';
+export { findProgram, missingTestTools, provisionTestMachine, TEST_TOOLS } from './test-machine';
+export type { Provisioned, TestTool } from './test-machine';
 export * from './recording-tracer';

@@ -1,16 +1,24 @@
-// A real OpenSSH SFTP server for tests: `sshd -D` on a free loopback port, with its own host key,
-// a client key and a password for one dedicated system user, chrooted with internal-sftp exactly
-// as a production SFTP account would be. Needs root (a system user, chroot, a mount namespace).
+// A real OpenSSH SFTP server for tests: `sshd -D` on a free loopback port with its own host key,
+// a client key and a password, serving `internal-sftp`. It changes nothing on the machine: no
+// system user, no folder outside its temp folder, nothing left behind when it stops or when the
+// test process dies.
 //
-// OpenSSH refuses a ChrootDirectory unless every component of its path is root-owned and not
-// group/other-writable, which rules out anything under /tmp. So each server gets a root-owned
-// mount point under /var/lib/callintake-sftp/, and sshd runs in a private mount namespace
-// (`unshare -m`) where a temp folder is bind-mounted onto it. The mount disappears with the
-// namespace, and a small supervisor stops sshd when the test process goes away, so a crashed
-// test leaves neither a mount nor a server behind. Several servers can run at once.
+// Two modes, picked by who runs the tests:
+// - as root, chrooted as a production SFTP account is: a dedicated user `callintake-sftp` that
+//   exists only inside a private mount namespace (`unshare --mount`), where copies of
+//   /etc/passwd, /etc/group and /etc/shadow with that user added are bind-mounted over the real
+//   ones, a tmpfs covers /run (sshd's privilege-separation folder and the chroot's mount point,
+//   which OpenSSH wants root-owned on every path component, so never under /tmp), and the temp
+//   upload folder is bind-mounted onto that mount point;
+// - as anyone else, unprivileged as OpenSSH's own regression tests run it: sshd runs as the
+//   current user, who is the only one it can log in, with the upload root as an ordinary folder
+//   (no chroot). An unprivileged sshd can check no password but the user's real one, so it runs
+//   in a user namespace whose mount namespace lays a one-line /etc/shadow with the test password
+//   over the real one; a nested user namespace maps the user back to its own uid, so sshd still
+//   runs unprivileged. (Unprivileged user namespaces are on by default in Debian.)
+// Passwords are hashed with `openssl passwd -6` (SHA-512 crypt, which glibc checks).
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { constants } from 'node:fs';
 import {
   access,
   chmod,
@@ -21,38 +29,64 @@ import {
   readdir,
   readFile,
   rm,
-  rmdir,
   writeFile,
 } from 'node:fs/promises';
 import { createServer, connect as connectTcp } from 'node:net';
-import { tmpdir } from 'node:os';
+import { tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { findProgram } from './test-machine';
 
 const run = promisify(execFile);
 
+/** The SFTP user in the chrooted (root) mode; it exists only inside the server's namespace. */
 export const SFTP_TEST_USER = 'callintake-sftp';
-/**
- * Runs inside the new mount namespace: bind-mounts the jail, starts sshd, prints its pid, and
- * stops it when stdin closes: on stop(), and also when the test process dies without stopping.
- */
-const SUPERVISOR = [
-  'mount --bind "$1" "$2" || exit 1',
-  '"$3" -D -e -f "$4" <&- &',
+/** Inside the root mode's namespace: a tmpfs over /run holds sshd's folder and the chroot. */
+const CHROOT_MOUNT_POINT = '/run/callintake-sftp';
+
+/** Stops sshd when stdin closes: on stop(), and also when the test process dies without stopping. */
+const SUPERVISE_SSHD = [
+  'set +e',
+  '"$@" <&- &',
   'sshd=$!',
   'echo "$sshd"',
   'read -r _',
   'kill -TERM "$sshd" 2>/dev/null',
   'wait "$sshd"',
 ].join('\n');
-/** Root-owned, 0755 on every component: what OpenSSH demands of a ChrootDirectory's path. */
-const MOUNT_BASE = '/var/lib/callintake-sftp';
-/** One password for the test user on this machine, readable by root only; see `userPassword`. */
-const PASSWORD_FILE = join(MOUNT_BASE, 'password');
+
+/** Root mode, run by `unshare --mount`: $1 the etc overlay folder, $2 the jail; then sshd's argv. */
+const CHROOTED_NAMESPACE = [
+  'set -e',
+  'etc="$1" jail="$2"',
+  'shift 2',
+  'for file in passwd group shadow; do mount --bind "$etc/$file" "/etc/$file"; done',
+  'mount -t tmpfs -o mode=0755,size=1m callintake-sftp /run',
+  `mkdir -m 0755 /run/sshd ${CHROOT_MOUNT_POINT}`,
+  `mount --bind "$jail" ${CHROOT_MOUNT_POINT}`,
+  SUPERVISE_SSHD,
+].join('\n');
+
+/**
+ * Unprivileged mode, run by `unshare --user --map-root-user --mount`: $1 the etc overlay folder,
+ * $2 and $3 the user's uid and gid; then sshd's argv, run in a nested user namespace as that uid.
+ */
+const UNPRIVILEGED_NAMESPACE = [
+  'set -e',
+  'etc="$1" uid="$2" gid="$3"',
+  'shift 3',
+  'mount --bind "$etc/shadow" /etc/shadow',
+  'set -- unshare --user --map-user="$uid" --map-group="$gid" -- "$@"',
+  SUPERVISE_SSHD,
+].join('\n');
+
+export type SftpServerMode = 'chrooted' | 'unprivileged';
 
 export interface SftpTestServer {
   host: '127.0.0.1';
   port: number;
+  /** `chrooted` when the tests run as root, else `unprivileged` (see the file's first lines). */
+  mode: SftpServerMode;
   username: string;
   /** An unencrypted ed25519 key the server accepts for `username`. */
   privateKeyFile: string;
@@ -70,25 +104,17 @@ export interface SftpTestServer {
   stop(): Promise<void>;
 }
 
-export async function startSftpServer(): Promise<SftpTestServer> {
-  if (process.getuid?.() !== 0) {
-    throw new Error(
-      'startSftpServer needs root: it creates a system user, a chroot and a mount namespace for sshd',
-    );
-  }
-  const sshd = await findSshd();
-  const { uid, gid } = await ensureTestUser();
-  const password = await userPassword();
-  await mkdir('/run/sshd', { recursive: true, mode: 0o755 }); // sshd's privilege-separation dir
+interface Account {
+  mode: SftpServerMode;
+  username: string;
+  uid: number;
+  gid: number;
+}
 
-  // The user reads authorized_keys through this folder, so it must be traversable (0755).
-  await removeStaleMountPoints();
+export async function startSftpServer(): Promise<SftpTestServer> {
+  const sshd = await findSshd();
+  const account = process.getuid?.() === 0 ? await chrootedAccount() : currentAccount();
   const work = await mkdtemp(join(tmpdir(), 'callintake-sftp-'));
-  await chmod(work, 0o755);
-  const jail = join(work, 'jail');
-  const hostPath = join(jail, 'upload');
-  // Named after this process, so a later start can tell a crashed run's leftover from a live one.
-  const mountPoint = join(MOUNT_BASE, `${process.pid}-${randomBytes(6).toString('hex')}`);
   const passwordEnv = `CALLINTAKE_TEST_SFTP_PASSWORD_${randomBytes(4).toString('hex').toUpperCase()}`;
   let running: Supervised | undefined;
 
@@ -96,16 +122,17 @@ export async function startSftpServer(): Promise<SftpTestServer> {
     if (running) await stopSshd(running);
     running = undefined;
     delete process.env[passwordEnv];
-    await rmdir(mountPoint).catch(() => undefined);
     await rm(work, { recursive: true, force: true });
   };
 
   try {
+    // The SFTP user reads its authorized_keys through this folder and lives in jail/upload.
+    await chmod(work, 0o755);
+    const jail = join(work, 'jail');
+    const hostPath = join(jail, 'upload');
     await mkdir(jail, { mode: 0o755 });
     await mkdir(hostPath, { mode: 0o755 });
-    await chown(hostPath, uid, gid);
-    await mkdir(mountPoint, { mode: 0o755 });
-    await chmod(mountPoint, 0o755);
+    await chown(hostPath, account.uid, account.gid);
 
     const hostKey = join(work, 'host_ed25519');
     const privateKeyFile = join(work, 'client_ed25519');
@@ -113,26 +140,50 @@ export async function startSftpServer(): Promise<SftpTestServer> {
     const authorizedKeys = join(work, 'authorized_keys');
     await writeFile(authorizedKeys, await readFile(`${privateKeyFile}.pub`), { mode: 0o644 });
 
+    const password = randomBytes(18).toString('base64url');
+    const etc = join(work, 'etc');
+    await mkdir(etc, { mode: 0o700 });
+    await writeEtcOverlay(etc, account, await cryptPassword(password));
+
     // A port picked by the kernel can be taken before sshd binds it: try a few.
     for (let attempt = 1; ; attempt++) {
       const port = await freePort();
       const config = join(work, 'sshd_config');
-      await writeFile(config, sshdConfig({ port, hostKey, authorizedKeys, chroot: mountPoint }));
-      const started = supervise(jail, mountPoint, sshd, config);
+      await writeFile(
+        config,
+        sshdConfig({
+          port,
+          hostKey,
+          authorizedKeys,
+          username: account.username,
+          chroot: account.mode === 'chrooted' ? CHROOT_MOUNT_POINT : undefined,
+        }),
+      );
+      const sshdArgs = [sshd, '-D', '-e', '-f', config];
+      const started =
+        account.mode === 'chrooted'
+          ? supervise(['--mount', '--propagation', 'private'], CHROOTED_NAMESPACE, [etc, jail, ...sshdArgs])
+          : supervise(
+              ['--user', '--map-root-user', '--mount', '--propagation', 'private'],
+              UNPRIVILEGED_NAMESPACE,
+              [etc, String(account.uid), String(account.gid), ...sshdArgs],
+            );
       running = started;
       if (await waitForListening(started.process, port)) {
         process.env[passwordEnv] = password;
         return {
           host: '127.0.0.1',
           port,
-          username: SFTP_TEST_USER,
+          mode: account.mode,
+          username: account.username,
           privateKeyFile,
           password,
           passwordEnv,
-          root: '/upload',
+          root: account.mode === 'chrooted' ? '/upload' : hostPath,
           hostPath,
           hostKeySha256: await fingerprintOf(`${hostKey}.pub`),
-          chownToUser: (path) => chownTree(path, uid, gid),
+          chownToUser: (path) =>
+            account.mode === 'chrooted' ? chownTree(path, account.uid, account.gid) : Promise.resolve(),
           stop,
         };
       }
@@ -140,13 +191,90 @@ export async function startSftpServer(): Promise<SftpTestServer> {
       await stopSshd(started);
       const output = started.output();
       if (attempt >= 3 || !/Bind to port|Address already in use/i.test(output)) {
-        throw new Error(`sshd did not start on 127.0.0.1:${port}:\n${output}`);
+        throw new Error(`sshd (${account.mode}) did not start on 127.0.0.1:${port}:\n${output}`);
       }
     }
   } catch (error) {
     await stop();
     throw error;
   }
+}
+
+/**
+ * Root mode: a user and group id that the machine does not use, so files given to the SFTP user
+ * belong to nobody else on the host.
+ */
+async function chrootedAccount(): Promise<Account> {
+  const [passwd, group] = await Promise.all([
+    readFile('/etc/passwd', 'utf8'),
+    readFile('/etc/group', 'utf8'),
+  ]);
+  const taken = new Set(
+    [...passwd.split('\n'), ...group.split('\n')]
+      .map((line) => Number(line.split(':')[2]))
+      .filter(Number.isFinite),
+  );
+  for (let id = 64_999; id >= 60_000; id--) {
+    if (!taken.has(id)) return { mode: 'chrooted', username: SFTP_TEST_USER, uid: id, gid: id };
+  }
+  throw new Error('no free user id in 60000-64999 for the SFTP test user');
+}
+
+function currentAccount(): Account {
+  let username: string;
+  try {
+    username = userInfo().username;
+  } catch {
+    throw new Error(`the SFTP tests run sshd as the current user, but uid ${process.getuid?.()} has no name`);
+  }
+  return { mode: 'unprivileged', username, uid: process.getuid?.() ?? -1, gid: process.getgid?.() ?? -1 };
+}
+
+/**
+ * The files bind-mounted over /etc inside the server's namespace. Root mode: the machine's
+ * passwd, group and shadow plus the SFTP user; unprivileged mode: a shadow with the current
+ * user's line alone (the only one its sshd reads). Empty aging fields: the password never expires.
+ */
+async function writeEtcOverlay(etc: string, account: Account, passwordHash: string): Promise<void> {
+  const shadowLine = `${account.username}:${passwordHash}:::::::\n`;
+  if (account.mode === 'unprivileged') {
+    await writeFile(join(etc, 'shadow'), shadowLine, { mode: 0o600 });
+    return;
+  }
+  const withLine = async (file: string, line: string) =>
+    `${(await readFile(`/etc/${file}`, 'utf8')).replace(/\n?$/, '\n')}${line}`;
+  await writeFile(
+    join(etc, 'passwd'),
+    await withLine(
+      'passwd',
+      `${SFTP_TEST_USER}:x:${account.uid}:${account.gid}::/nonexistent:/usr/sbin/nologin\n`,
+    ),
+    { mode: 0o644 },
+  );
+  await writeFile(join(etc, 'group'), await withLine('group', `${SFTP_TEST_USER}:x:${account.gid}:\n`), {
+    mode: 0o644,
+  });
+  await writeFile(join(etc, 'shadow'), await withLine('shadow', shadowLine), { mode: 0o600 });
+}
+
+async function cryptPassword(password: string): Promise<string> {
+  const hash = await new Promise<string>((resolve, reject) => {
+    const child = execFile('openssl', ['passwd', '-6', '-stdin'], (error, stdout, stderr) => {
+      if (error) {
+        const missing = (error as NodeJS.ErrnoException).code === 'ENOENT';
+        reject(
+          new Error(
+            missing
+              ? 'openssl not found: install openssl (npm test installs it when run as root)'
+              : `openssl passwd failed: ${stderr.trim() || error.message}`,
+          ),
+        );
+      } else resolve(stdout.trim());
+    });
+    child.stdin?.end(`${password}\n`);
+  });
+  if (!hash.startsWith('$6$')) throw new Error(`openssl passwd -6 printed no SHA-512 crypt hash: ${hash}`);
+  return hash;
 }
 
 interface Supervised {
@@ -156,25 +284,10 @@ interface Supervised {
   output(): string;
 }
 
-function supervise(jail: string, mountPoint: string, sshd: string, config: string): Supervised {
-  const child = spawn(
-    'unshare',
-    [
-      '--mount',
-      '--propagation',
-      'private',
-      '--',
-      '/bin/sh',
-      '-c',
-      SUPERVISOR,
-      'sh',
-      jail,
-      mountPoint,
-      sshd,
-      config,
-    ],
-    { stdio: ['pipe', 'pipe', 'pipe'] },
-  );
+function supervise(unshareOptions: string[], script: string, args: string[]): Supervised {
+  const child = spawn('unshare', [...unshareOptions, '--', '/bin/sh', '-c', script, 'sh', ...args], {
+    stdio: ['pipe', 'pipe', 'pipe'],
+  });
   let output = '';
   let pid: number | undefined;
   child.stdout?.on('data', (chunk: Buffer) => {
@@ -183,10 +296,17 @@ function supervise(jail: string, mountPoint: string, sshd: string, config: strin
   });
   child.stderr?.on('data', (chunk: Buffer) => (output = (output + chunk.toString()).slice(-4000)));
   child.stdin?.on('error', () => undefined); // the supervisor may be gone already
+  child.on('error', (error) => (output += `\n${error.message}`)); // e.g. no unshare on PATH
   return { process: child, sshdPid: () => pid, output: () => output };
 }
 
-function sshdConfig(options: { port: number; hostKey: string; authorizedKeys: string; chroot: string }) {
+function sshdConfig(options: {
+  port: number;
+  hostKey: string;
+  authorizedKeys: string;
+  username: string;
+  chroot: string | undefined;
+}) {
   return [
     `Port ${options.port}`,
     'ListenAddress 127.0.0.1',
@@ -194,15 +314,16 @@ function sshdConfig(options: { port: number; hostKey: string; authorizedKeys: st
     'PidFile none',
     // Our key and config live in a temp folder, which StrictModes would refuse.
     'StrictModes no',
+    // Passwords are checked against the namespace's own /etc/shadow, never through PAM.
     'UsePAM no',
     'PasswordAuthentication yes',
     'PubkeyAuthentication yes',
     'KbdInteractiveAuthentication no',
     `AuthorizedKeysFile ${options.authorizedKeys}`,
-    `AllowUsers ${SFTP_TEST_USER}`,
+    `AllowUsers ${options.username}`,
     'Subsystem sftp internal-sftp',
     'ForceCommand internal-sftp',
-    `ChrootDirectory ${options.chroot}`,
+    ...(options.chroot ? [`ChrootDirectory ${options.chroot}`] : []),
     'AllowTcpForwarding no',
     'AllowAgentForwarding no',
     'X11Forwarding no',
@@ -212,119 +333,11 @@ function sshdConfig(options: { port: number; hostKey: string; authorizedKeys: st
   ].join('\n');
 }
 
-/** Mount points left by test processes that died without stop() (their mounts died with them). */
-async function removeStaleMountPoints(): Promise<void> {
-  for (const name of await readdir(MOUNT_BASE).catch(() => [])) {
-    const owner = /^(\d+)-[0-9a-f]+$/.exec(name)?.[1];
-    if (owner === undefined || isAlive(Number(owner))) continue;
-    await rmdir(join(MOUNT_BASE, name)).catch(() => undefined);
-  }
-}
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return error instanceof Error && 'code' in error && error.code === 'EPERM';
-  }
-}
-
 async function findSshd(): Promise<string> {
-  for (const candidate of ['/usr/sbin/sshd', '/usr/local/sbin/sshd']) {
-    if (await isExecutable(candidate)) return candidate;
-  }
-  try {
-    const { stdout } = await run('sh', ['-c', 'command -v sshd']);
-    if (stdout.trim()) return stdout.trim();
-  } catch {
-    // reported below
-  }
-  throw new Error('sshd not found: install openssh-server (bash .ci/run does)');
-}
-
-async function isExecutable(path: string): Promise<boolean> {
-  return access(path, constants.X_OK).then(
-    () => true,
-    () => false,
-  );
-}
-
-async function ensureTestUser(): Promise<{ uid: number; gid: number }> {
-  for (let attempt = 1; ; attempt++) {
-    const existing = await userIds();
-    if (existing) return existing;
-    try {
-      await run('useradd', [
-        '--system',
-        '--no-create-home',
-        '--home-dir',
-        '/nonexistent',
-        '--shell',
-        '/usr/sbin/nologin',
-        SFTP_TEST_USER,
-      ]);
-    } catch (error) {
-      // Another test process may be adding it, or holding the passwd lock: look again.
-      if (attempt >= 20) throw error;
-      await sleep(50);
-    }
-  }
-}
-
-async function userIds(): Promise<{ uid: number; gid: number } | null> {
-  try {
-    const [uid, gid] = await Promise.all([
-      run('id', ['-u', SFTP_TEST_USER]),
-      run('id', ['-g', SFTP_TEST_USER]),
-    ]);
-    return { uid: Number(uid.stdout.trim()), gid: Number(gid.stdout.trim()) };
-  } catch {
-    return null;
-  }
-}
-
-/**
- * The test user has one password at a time, so servers running at once (other test processes
- * included) must agree on it: it is made once per machine, kept root-only, and set with chpasswd
- * on every start (which also unlocks the account, since sshd refuses locked accounts even for
- * key logins). It is never a published constant, because a system sshd may serve this user too.
- */
-async function userPassword(): Promise<string> {
-  await mkdir(MOUNT_BASE, { recursive: true, mode: 0o755 });
-  await chmod(MOUNT_BASE, 0o755);
-  const fresh = randomBytes(18).toString('base64url');
-  try {
-    await writeFile(PASSWORD_FILE, fresh, { flag: 'wx', mode: 0o600 });
-  } catch (error) {
-    if (!(error instanceof Error && 'code' in error && error.code === 'EEXIST')) throw error;
-  }
-  let password = '';
-  // A concurrent first start may have created the file and not written it yet.
-  for (let attempt = 0; password === '' && attempt < 40; attempt++) {
-    password = (await readFile(PASSWORD_FILE, 'utf8')).trim();
-    if (password === '') await sleep(25);
-  }
-  if (password === '') throw new Error(`${PASSWORD_FILE} is empty`);
-  for (let attempt = 1; ; attempt++) {
-    try {
-      await runWithInput('chpasswd', [], `${SFTP_TEST_USER}:${password}\n`);
-      return password;
-    } catch (error) {
-      if (attempt >= 20) throw error; // passwd lock held by a concurrent useradd or chpasswd
-      await sleep(50);
-    }
-  }
-}
-
-function runWithInput(command: string, args: string[], input: string): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const child = execFile(command, args, (error, _stdout, stderr) => {
-      if (error) reject(new Error(`${command} failed: ${stderr.trim() || error.message}`));
-      else resolve();
-    });
-    child.stdin?.end(input);
-  });
+  const sshd = await findProgram('sshd');
+  if (sshd === null)
+    throw new Error('sshd not found: install openssh-server (npm test installs it when run as root)');
+  return sshd;
 }
 
 async function keygen(file: string): Promise<void> {
