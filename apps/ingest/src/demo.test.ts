@@ -42,8 +42,17 @@ describe('npm run demo -- --exit', () => {
   });
 
   it('starts a private redis-server when nothing answers at the default address', () => {
-    // A fresh network namespace has only a loopback, with nothing listening on it.
-    const result = runDemo(['unshare', '--net', 'sh', '-c', 'ip link set lo up && exec "$0" "$@"']);
+    // A fresh network namespace has only a loopback, with nothing listening on it. A non-root
+    // user gets one inside a user namespace of its own.
+    const asUser = process.getuid?.() === 0 ? [] : ['--user', '--map-root-user'];
+    const result = runDemo([
+      'unshare',
+      ...asUser,
+      '--net',
+      'sh',
+      '-c',
+      'ip link set lo up && exec "$0" "$@"',
+    ]);
     assert.equal(result.status, 0, result.stdout + result.stderr);
     assert.match(result.stdout, /Redis: private redis-server at redis:\/\/127\.0\.0\.1:\d+/);
     assert.match(result.stdout, /All 4 calls are ready\./);

@@ -67,7 +67,7 @@ export async function provisionTestMachine(
     const commands = missing.map((tool) => tool.command).join(', ');
     return {
       ok: false,
-      message: `npm test needs ${commands}: install with \`sudo apt-get install -y ${packages.join(' ')}\` (npm test installs them itself when run as root)`,
+      message: `npm test needs ${commands}: install with \`sudo apt-get install -y ${packages.join(' ')}\` (run as root, npm test installs what is missing itself)`,
     };
   }
   if (missing.length > 0) {
