@@ -230,8 +230,14 @@ async function writeEtcOverlay(etc: string, account: Account, passwordHash: stri
     await writeFile(join(etc, 'shadow'), shadowLine, { mode: 0o600 });
     return;
   }
-  const withLine = async (file: string, line: string) =>
-    `${(await readFile(`/etc/${file}`, 'utf8')).replace(/\n?$/, '\n')}${line}`;
+  // A machine where an older version of this helper made a real `callintake-sftp` keeps it: the
+  // namespace's copy drops it, or its uid and password would win over ours.
+  const withLine = async (file: string, line: string) => {
+    const kept = (await readFile(`/etc/${file}`, 'utf8'))
+      .split('\n')
+      .filter((entry) => entry !== '' && !entry.startsWith(`${SFTP_TEST_USER}:`));
+    return `${kept.join('\n')}\n${line}`;
+  };
   await writeFile(
     join(etc, 'passwd'),
     await withLine(
