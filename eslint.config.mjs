@@ -4,6 +4,46 @@ import nx from '@nx/eslint-plugin';
 import tseslint from 'typescript-eslint';
 import prettier from 'eslint-config-prettier';
 
+// Tiers (README "Architecture"): a lib may import its own tier and the tiers below it, never
+// above; a stage never imports another stage; only tests and tools import libs/testing.
+const TIERS = {
+  'tier:domain': ['tier:domain'],
+  'tier:platform': ['tier:domain', 'tier:platform'],
+  'tier:format': ['tier:domain', 'tier:format'],
+  'tier:lifecycle': ['tier:domain', 'tier:platform', 'tier:lifecycle'],
+  'tier:runtime': ['tier:domain', 'tier:platform', 'tier:runtime'],
+  'tier:stage': ['tier:domain', 'tier:platform', 'tier:format', 'tier:lifecycle', 'tier:runtime'],
+  'tier:app': ['tier:domain', 'tier:platform', 'tier:format', 'tier:lifecycle', 'tier:runtime', 'tier:stage'],
+  'tier:testing': ['tier:domain', 'tier:platform', 'tier:testing'],
+  'tier:e2e': [
+    'tier:domain',
+    'tier:platform',
+    'tier:format',
+    'tier:lifecycle',
+    'tier:runtime',
+    'tier:stage',
+    'tier:testing',
+  ],
+};
+const PRODUCTION_TIERS = TIERS;
+const TEST_TIERS = Object.fromEntries(
+  Object.entries(TIERS).map(([tier, allowed]) => [tier, [...new Set([...allowed, 'tier:testing'])]]),
+);
+const TEST_FILES = ['**/*.test.ts', '**/test/**/*.ts'];
+
+function boundaries(tiers) {
+  return {
+    allow: [],
+    enforceBuildableLibDependency: false,
+    depConstraints: Object.entries(tiers).map(([sourceTag, onlyDependOnLibsWithTags]) => ({
+      sourceTag,
+      onlyDependOnLibsWithTags,
+      // Each stage is its own service: one stage importing another would put it in that bundle.
+      ...(sourceTag === 'tier:stage' ? { notDependOnLibsWithTags: ['tier:stage'] } : {}),
+    })),
+  };
+}
+
 export default tseslint.config(
   { ignores: ['**/node_modules/**', '**/dist/**', '**/.nx/**', '**/fixtures/**'] },
   ...tseslint.configs.recommended,
@@ -30,18 +70,13 @@ export default tseslint.config(
       '@typescript-eslint/switch-exhaustiveness-check': 'error',
       '@typescript-eslint/no-explicit-any': 'error',
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
-      '@nx/enforce-module-boundaries': [
-        'error',
-        {
-          allow: [],
-          enforceBuildableLibDependency: false,
-          depConstraints: [
-            { sourceTag: 'type:app', onlyDependOnLibsWithTags: ['type:lib'] },
-            { sourceTag: 'type:lib', onlyDependOnLibsWithTags: ['type:lib'] },
-          ],
-        },
-      ],
+      '@nx/enforce-module-boundaries': ['error', boundaries(PRODUCTION_TIERS)],
     },
+  },
+  {
+    // Tests and their support may also use libs/testing; cross-stage tests live in e2e/.
+    files: TEST_FILES,
+    rules: { '@nx/enforce-module-boundaries': ['error', boundaries(TEST_TIERS)] },
   },
   prettier,
 );

@@ -2,8 +2,8 @@
 // time) on a 1M-row contacts CSV, against raw papaparse of the same file.
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { handleIngestCrmBatch } from '@callintake/crm';
-import { fingerprintOf } from '@callintake/intake';
+import { handleIngestCrmBatch } from '@callintake/crm-ingester';
+import { fingerprintOf } from '@callintake/asset-lifecycle';
 import { workerConnection } from '@callintake/queues';
 import { StateStore, systemClock } from '@callintake/state';
 import { LocalUploadArea } from '@callintake/storage';

@@ -9,7 +9,7 @@ import {
   InMemoryFuzzyPairing,
   pairingQuality,
   scoreCandidate,
-} from '@callintake/matching';
+} from '@callintake/matcher';
 import { localTenant } from '@callintake/testing';
 import type { Benchmark } from './harness';
 

@@ -11,7 +11,7 @@ import { jobId, workerConnection } from '@callintake/queues';
 import { Runtime, startService } from '@callintake/runtime';
 import { silentLogger } from '@callintake/telemetry';
 import { localTenant } from '@callintake/testing';
-import { fingerprintOf } from '@callintake/intake';
+import { fingerprintOf } from '@callintake/asset-lifecycle';
 import {
   percentile,
   sleep,

@@ -6,8 +6,9 @@
 import { createReadStream } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { fingerprintOf, hashingStream } from '@callintake/intake';
-import { handleParseMetadata, readBatchRecords, readCsvRows } from '@callintake/metadata';
+import { fingerprintOf, hashingStream } from '@callintake/asset-lifecycle';
+import { handleParseMetadata } from '@callintake/metadata-parser';
+import { readBatchRecords, readCsvRows } from '@callintake/records';
 import { bullPrefix, JobProducer, workerConnection } from '@callintake/queues';
 import { StateStore, systemClock } from '@callintake/state';
 import { LocalUploadArea } from '@callintake/storage';

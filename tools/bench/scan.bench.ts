@@ -4,7 +4,7 @@
 // any scanner must do at least: list the folder and lstat every entry.
 import { lstat, mkdir, readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { scanSource } from '@callintake/intake';
+import { scanSource } from '@callintake/intake-watcher';
 import { bullPrefix, JobProducer, workerConnection } from '@callintake/queues';
 import { manualClock, StateStore } from '@callintake/state';
 import { LocalUploadArea } from '@callintake/storage';

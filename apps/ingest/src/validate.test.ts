@@ -33,7 +33,7 @@ before(async () => {
   );
   await writeFile(join(good, 'contacts_1.csv'), 'id,name\nC-1,Ana\n');
   await copyFile(
-    join(WORKSPACE_ROOT, 'libs/media/fixtures/m4a-aac-mono.m4a'),
+    join(WORKSPACE_ROOT, 'libs/format/media/fixtures/m4a-aac-mono.m4a'),
     join(good, 'ringcentral_ABC123.m4a'),
   );
 

@@ -4,7 +4,7 @@ import { createReadStream } from 'node:fs';
 import { open, readdir, lstat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { ConfigError, loadTenantsFile } from '@callintake/config';
-import { MAX_MEDIA_BYTES } from '@callintake/intake';
+import { MAX_MEDIA_BYTES } from '@callintake/intake-watcher';
 import { probeMedia } from '@callintake/media';
 import {
   mapRecord,
@@ -13,7 +13,7 @@ import {
   readCrmRows,
   recordingNameTime,
   METADATA_LIMITS,
-} from '@callintake/metadata';
+} from '@callintake/records';
 import {
   classifyFileName,
   isTemporaryName,

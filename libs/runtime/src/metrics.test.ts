@@ -8,11 +8,12 @@ import { after, before, describe, it } from 'node:test';
 import type { Job } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { parseApiTokens } from '@callintake/config';
-import { handleIngestCrmBatch } from '@callintake/crm';
-import { scanSource } from '@callintake/intake';
-import { handleMatchMetadata, handleMatchRecording } from '@callintake/matching';
-import { encodeWav, handleProbeRecording, type ProbeDeps } from '@callintake/media';
-import { handleParseMetadata } from '@callintake/metadata';
+import { handleIngestCrmBatch } from '@callintake/crm-ingester';
+import { scanSource } from '@callintake/intake-watcher';
+import { handleMatchMetadata, handleMatchRecording } from '@callintake/matcher';
+import { encodeWav } from '@callintake/media';
+import { handleProbeRecording, type ProbeDeps } from '@callintake/media-prober';
+import { handleParseMetadata } from '@callintake/metadata-parser';
 import {
   bullPrefix,
   JobProducer,

@@ -11,11 +11,13 @@ import { parseApiTokens } from '@callintake/config';
 import { buildStatusApi } from '@callintake/status-api';
 import type { Job } from 'bullmq';
 import type { Redis } from 'ioredis';
-import { handleIngestCrmBatch } from '@callintake/crm';
-import { scanSource, type ErrorReport } from '@callintake/intake';
-import { handleMatchMetadata, handleMatchRecording } from '@callintake/matching';
-import { encodeWav, handleProbeRecording, type ProbeDeps } from '@callintake/media';
-import { handleParseMetadata } from '@callintake/metadata';
+import { handleIngestCrmBatch } from '@callintake/crm-ingester';
+import { type ErrorReport } from '@callintake/asset-lifecycle';
+import { scanSource } from '@callintake/intake-watcher';
+import { handleMatchMetadata, handleMatchRecording } from '@callintake/matcher';
+import { encodeWav } from '@callintake/media';
+import { handleProbeRecording, type ProbeDeps } from '@callintake/media-prober';
+import { handleParseMetadata } from '@callintake/metadata-parser';
 import {
   bullPrefix,
   jobId,

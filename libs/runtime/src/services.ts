@@ -1,11 +1,11 @@
 // Each service is a queue consumer (or the HTTP API) wired to its handlers. Apps start one;
 // `ingest up` starts them all in one process.
 import { parseApiTokens } from '@callintake/config';
-import { handleIngestCrmBatch } from '@callintake/crm';
-import { handleScanSource, requestScan, scheduleScans, watchLocalSources } from '@callintake/intake';
-import { handleMatchMetadata, handleMatchRecording } from '@callintake/matching';
-import { handleProbeRecording } from '@callintake/media';
-import { handleParseMetadata } from '@callintake/metadata';
+import { handleIngestCrmBatch } from '@callintake/crm-ingester';
+import { handleScanSource, requestScan, scheduleScans, watchLocalSources } from '@callintake/intake-watcher';
+import { handleMatchMetadata, handleMatchRecording } from '@callintake/matcher';
+import { handleProbeRecording } from '@callintake/media-prober';
+import { handleParseMetadata } from '@callintake/metadata-parser';
 import {
   jobId,
   JobProducer,

@@ -1,0 +1,5 @@
+export * from './reasons';
+export * from './asset';
+export * from './call';
+export * from './tenants';
+export * from './captured';

@@ -1,0 +1,15 @@
+export { METADATA_LIMITS } from './limits';
+export type { RawValue, RawRecord } from './raw-record';
+export type { CanonicalValues } from './canonical-values';
+export { parseSingleRecord, type SingleRecordExtension } from './parse-single-record';
+export { readCsvRows, type CsvRow } from './csv-rows';
+export { readCrmRows, type CrmRow } from './crm-rows';
+export { mapRecord, type MappedRecord, type MapOptions } from './map-record';
+export {
+  metadataRecord,
+  pairingStemOf,
+  readBatchRecords,
+  recordingNameTime,
+  type BatchRecord,
+  type MetadataFile,
+} from './batch-records';

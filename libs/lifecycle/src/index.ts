@@ -1,0 +1,5 @@
+export * from './layout';
+export * from './version-id';
+export * from './rejection';
+export * from './asset-job';
+export * from './hashing-stream';

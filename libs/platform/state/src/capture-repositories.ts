@@ -1,0 +1,235 @@
+// Captured recordings and metadata records, plus the name and external-id indexes that pair them.
+import { splitExtension, stemKey } from '@callintake/naming';
+import type { ChainableCommander, Redis } from 'ioredis';
+import { getJson, mutateJson } from './cas';
+import type { Keys } from './keys';
+import type { MetadataRecord, RecordingRecord } from '@callintake/schemas';
+
+export class RecordingRepository {
+  constructor(
+    private readonly redis: Redis,
+    private readonly keys: Keys,
+  ) {}
+
+  get(tenantId: string, fileName: string): Promise<RecordingRecord | null> {
+    return getJson<RecordingRecord>(this.redis, this.keys.recording(tenantId, fileName));
+  }
+
+  /** Many recordings in one round trip, in the order asked (null where there is none). */
+  async getMany(tenantId: string, fileNames: string[]): Promise<Array<RecordingRecord | null>> {
+    if (fileNames.length === 0) return [];
+    const raws = await this.redis.mget(fileNames.map((name) => this.keys.recording(tenantId, name)));
+    return raws.map((raw) => (raw === null ? null : (JSON.parse(raw) as RecordingRecord)));
+  }
+
+  async put(record: RecordingRecord, pairingStem: string): Promise<void> {
+    const multi = this.redis
+      .multi()
+      .set(this.keys.recording(record.tenantId, record.fileName), JSON.stringify(record))
+      .hset(this.keys.nameKey(record.tenantId, pairingStem), 'recording', record.fileName);
+    claimExternalId(
+      multi,
+      this.keys,
+      record.tenantId,
+      recordingExternalId(record),
+      'recording',
+      record.fileName,
+    );
+    await multi.exec();
+  }
+
+  async setCallId(tenantId: string, fileName: string, callId: string): Promise<void> {
+    await mutateJson<RecordingRecord>(this.redis, this.keys.recording(tenantId, fileName), (current) =>
+      current && current.callId !== callId ? { next: { ...current, callId } } : { next: undefined },
+    );
+  }
+}
+
+export class MetadataRepository {
+  constructor(
+    private readonly redis: Redis,
+    private readonly keys: Keys,
+  ) {}
+
+  get(tenantId: string, recordId: string): Promise<MetadataRecord | null> {
+    return getJson<MetadataRecord>(this.redis, this.keys.metadata(tenantId, recordId));
+  }
+
+  async put(record: MetadataRecord, pairingStem: string): Promise<void> {
+    const multi = this.redis
+      .multi()
+      .set(this.keys.metadata(record.tenantId, record.recordId), JSON.stringify(record))
+      .hset(this.keys.nameKey(record.tenantId, pairingStem), 'metadata', record.recordId);
+    claimExternalId(
+      multi,
+      this.keys,
+      record.tenantId,
+      metadataExternalId(record),
+      'metadata',
+      record.recordId,
+    );
+    await multi.exec();
+  }
+
+  /** Reads many records in one round trip, in the order asked; null where absent. */
+  async getMany(tenantId: string, recordIds: string[]): Promise<Array<MetadataRecord | null>> {
+    if (recordIds.length === 0) return [];
+    const raws = await this.redis.mget(recordIds.map((id) => this.keys.metadata(tenantId, id)));
+    return raws.map((raw) => (raw === null ? null : (JSON.parse(raw) as MetadataRecord)));
+  }
+
+  /** Stores many records in one round trip; a stem registers the record for name pairing. */
+  async putMany(entries: Array<{ record: MetadataRecord; pairingStem?: string }>): Promise<void> {
+    if (entries.length === 0) return;
+    const pipeline = this.redis.pipeline();
+    for (const { record, pairingStem } of entries) {
+      pipeline.set(this.keys.metadata(record.tenantId, record.recordId), JSON.stringify(record));
+      if (pairingStem)
+        pipeline.hset(this.keys.nameKey(record.tenantId, pairingStem), 'metadata', record.recordId);
+      claimExternalId(
+        pipeline,
+        this.keys,
+        record.tenantId,
+        metadataExternalId(record),
+        'metadata',
+        record.recordId,
+      );
+    }
+    await pipeline.exec();
+  }
+
+  async setCallId(tenantId: string, recordId: string, callId: string): Promise<void> {
+    await mutateJson<MetadataRecord>(this.redis, this.keys.metadata(tenantId, recordId), (current) =>
+      current && current.callId !== callId ? { next: { ...current, callId } } : { next: undefined },
+    );
+  }
+}
+
+/**
+ * The external id a recording carries (SPEC "Pairing" 3): a registered recording's file name is
+ * its id; a file named `<source>_<externalId>.ext` carries the id from its name.
+ */
+export function recordingExternalId(record: RecordingRecord): string | undefined {
+  if (record.origin === 'registered') return record.fileName;
+  return record.name.pattern === 'external-id' ? record.name.externalId : undefined;
+}
+
+/**
+ * The external id a metadata record claims: its `externalCallId`, else (a single-record file)
+ * its own name without extension, `ID.json`.
+ */
+export function metadataExternalId(record: MetadataRecord): string | undefined {
+  if (record.canonical.externalCallId) return record.canonical.externalCallId;
+  if (record.line === undefined || record.recordId === record.fileName)
+    return splitExtension(record.fileName).stem;
+  return undefined;
+}
+
+/**
+ * 1:1 by construction: the first recording and the first metadata record to claim an id own
+ * it (HSETNX); a later claimant of the same id never pairs by it.
+ */
+function claimExternalId(
+  commands: ChainableCommander,
+  keys: Keys,
+  tenantId: string,
+  externalId: string | undefined,
+  side: 'recording' | 'metadata',
+  value: string,
+): void {
+  if (externalId) commands.hsetnx(keys.externalIdKey(tenantId, stemKey(externalId)), side, value);
+}
+
+export class ExternalIdIndex {
+  constructor(
+    private readonly redis: Redis,
+    private readonly keys: Keys,
+  ) {}
+
+  async lookup(tenantId: string, externalId: string): Promise<{ recording?: string; metadata?: string }> {
+    const entry = await this.redis.hgetall(this.keys.externalIdKey(tenantId, stemKey(externalId)));
+    return {
+      ...(entry['recording'] ? { recording: entry['recording'] } : {}),
+      ...(entry['metadata'] ? { metadata: entry['metadata'] } : {}),
+    };
+  }
+}
+
+export class NameIndex {
+  constructor(
+    private readonly redis: Redis,
+    private readonly keys: Keys,
+  ) {}
+
+  async lookup(tenantId: string, stem: string): Promise<{ recording?: string; metadata?: string }> {
+    const entry = await this.redis.hgetall(this.keys.nameKey(tenantId, stem));
+    return {
+      ...(entry['recording'] ? { recording: entry['recording'] } : {}),
+      ...(entry['metadata'] ? { metadata: entry['metadata'] } : {}),
+    };
+  }
+}
+
+export interface FuzzyPair {
+  recordId: string;
+  score: number;
+  details?: Record<string, unknown>;
+}
+
+/**
+ * Fuzzy pairing's candidates and claims: unpaired recordings and waiting metadata, each a sorted
+ * set by call time. A recording is taken from the unpaired set by the one ZREM that removes it,
+ * and its pair is recorded once (HSETNX): strict 1:1 across replicas.
+ */
+export class FuzzyIndex {
+  constructor(
+    private readonly redis: Redis,
+    private readonly keys: Keys,
+  ) {}
+
+  async addUnpaired(tenantId: string, fileName: string, callTimeMs: number): Promise<void> {
+    await this.redis.zadd(this.keys.unpairedRecordings(tenantId), callTimeMs, fileName);
+  }
+
+  /** True when this call took the recording out of the set (the claim). */
+  async takeUnpaired(tenantId: string, fileName: string): Promise<boolean> {
+    return (await this.redis.zrem(this.keys.unpairedRecordings(tenantId), fileName)) === 1;
+  }
+
+  unpairedWithin(tenantId: string, fromMs: number, toMs: number, limit = 200): Promise<string[]> {
+    return this.redis.zrangebyscore(this.keys.unpairedRecordings(tenantId), fromMs, toMs, 'LIMIT', 0, limit);
+  }
+
+  async isUnpaired(tenantId: string, fileName: string): Promise<boolean> {
+    return (await this.redis.zscore(this.keys.unpairedRecordings(tenantId), fileName)) !== null;
+  }
+
+  async addWaiting(tenantId: string, recordId: string, callTimeMs: number): Promise<void> {
+    await this.redis.zadd(this.keys.waitingMetadata(tenantId), callTimeMs, recordId);
+  }
+
+  async isWaiting(tenantId: string, recordId: string): Promise<boolean> {
+    return (await this.redis.zscore(this.keys.waitingMetadata(tenantId), recordId)) !== null;
+  }
+
+  /** Paired: no longer offered to new recordings. */
+  async takeWaiting(tenantId: string, recordId: string): Promise<boolean> {
+    return (await this.redis.zrem(this.keys.waitingMetadata(tenantId), recordId)) === 1;
+  }
+
+  waitingWithin(tenantId: string, fromMs: number, toMs: number, limit = 200): Promise<string[]> {
+    return this.redis.zrangebyscore(this.keys.waitingMetadata(tenantId), fromMs, toMs, 'LIMIT', 0, limit);
+  }
+
+  /** Records the pair unless the recording already has one; true when this pair stands. */
+  async claimPair(tenantId: string, fileName: string, pair: FuzzyPair): Promise<boolean> {
+    const key = this.keys.fuzzyPairs(tenantId);
+    if ((await this.redis.hsetnx(key, fileName, JSON.stringify(pair))) === 1) return true;
+    return (await this.pairOf(tenantId, fileName))?.recordId === pair.recordId;
+  }
+
+  async pairOf(tenantId: string, fileName: string): Promise<FuzzyPair | null> {
+    const raw = await this.redis.hget(this.keys.fuzzyPairs(tenantId), fileName);
+    return raw ? (JSON.parse(raw) as FuzzyPair) : null;
+  }
+}

@@ -1,4 +1,0 @@
-export * from './reasons';
-export * from './asset';
-export * from './call';
-export * from './tenants';

@@ -1,0 +1,3 @@
+export * from './scan';
+export * from './scan-handler';
+export * from './local-watch';

@@ -1,0 +1,51 @@
+// File events for local sources, so uploads are noticed at once instead of at the next poll.
+// Events only request a scan; the scan decides, so a missed or duplicated event is harmless.
+import { watch, type FSWatcher } from 'node:fs';
+import { join } from 'node:path';
+import type { JobProducer } from '@callintake/queues';
+import type { TenantConfig } from '@callintake/schemas';
+import type { Clock } from '@callintake/state';
+import type { Logger } from '@callintake/telemetry';
+import { DATA_DIR } from '@callintake/asset-lifecycle';
+import { requestScan } from './scan-handler';
+
+export function watchLocalSources(
+  tenants: TenantConfig[],
+  producer: JobProducer,
+  clock: Clock,
+  logger: Logger,
+): () => void {
+  const watchers: FSWatcher[] = [];
+  const timers = new Map<string, NodeJS.Timeout>();
+  for (const tenant of tenants) {
+    if (tenant.source.kind !== 'local') continue;
+    const dir = join(tenant.source.root, DATA_DIR);
+    try {
+      const watcher = watch(dir, { persistent: false }, () => {
+        if (timers.has(tenant.id)) return;
+        timers.set(
+          tenant.id,
+          setTimeout(() => {
+            timers.delete(tenant.id);
+            requestScan(producer, tenant, 0, clock.now()).catch((error: unknown) =>
+              logger.warn({ tenant: tenant.id, err: error }, 'could not request a scan after a file event'),
+            );
+          }, 100),
+        );
+      });
+      watcher.on('error', (error) =>
+        logger.warn({ tenant: tenant.id, err: error }, 'file watch failed; periodic scans continue'),
+      );
+      watchers.push(watcher);
+    } catch (error) {
+      logger.warn(
+        { tenant: tenant.id, dir, err: error },
+        'cannot watch the upload folder; periodic scans continue',
+      );
+    }
+  }
+  return () => {
+    for (const watcher of watchers) watcher.close();
+    for (const timer of timers.values()) clearTimeout(timer);
+  };
+}

@@ -1,0 +1,297 @@
+// One scan of a tenant's upload area: find files in data/ that finished uploading, record
+// each as a version of its asset, and hand it to the queue for its kind. Idempotent: scanning
+// twice, or two watcher replicas scanning at once, adds nothing twice (deterministic job ids,
+// versions keyed by size+mtime or ETag).
+import { classifyFileName, isTemporaryName } from '@callintake/naming';
+import { jobId, type JobName, type JobProducer } from '@callintake/queues';
+import type { Asset, AssetKind, Reason, TenantConfig } from '@callintake/schemas';
+import type { Observation, StateStore } from '@callintake/state';
+import type { StoredEntry, UploadArea } from '@callintake/storage';
+import { withSpan, type Logger } from '@callintake/telemetry';
+import {
+  DATA_DIR,
+  fingerprintOf,
+  moveUnlessGone,
+  NESTED_SCAN_DEPTH,
+  processedPath,
+  rejectedPath,
+  rejectFile,
+  RESERVED_DIRS,
+} from '@callintake/asset-lifecycle';
+
+export const MAX_MEDIA_BYTES = 2 * 1024 ** 3;
+
+export interface ScanDeps {
+  tenant: TenantConfig;
+  area: UploadArea;
+  state: StateStore;
+  producer: JobProducer;
+  logger: Logger;
+}
+
+export interface ScanSummary {
+  listed: number;
+  settling: number;
+  temporary: number;
+  enqueued: number;
+  rejected: number;
+  unchanged: number;
+}
+
+const JOB_FOR_KIND: Record<Exclude<AssetKind, 'unknown'>, JobName> = {
+  recording: 'probe-recording',
+  'call-metadata': 'parse-metadata',
+  'crm-batch': 'ingest-crm-batch',
+};
+
+/** CRM batches go first under backlog (SPEC "Priority lane"); 1 is the most urgent. */
+const PRIORITY_FOR_KIND: Record<Exclude<AssetKind, 'unknown'>, number> = {
+  'crm-batch': 1,
+  'call-metadata': 2,
+  recording: 2,
+};
+
+interface Candidate {
+  name: string;
+  entry: StoredEntry;
+  nested: boolean;
+}
+
+export async function scanSource(deps: ScanDeps): Promise<ScanSummary> {
+  const { tenant, area, state } = deps;
+  const now = state.clock.now().getTime();
+  const settleMs = tenant.settleSeconds * 1000;
+  const summary: ScanSummary = {
+    listed: 0,
+    settling: 0,
+    temporary: 0,
+    enqueued: 0,
+    rejected: 0,
+    unchanged: 0,
+  };
+  const previous = await state.observations.getAll(tenant.id);
+  const seenNow = new Set<string>();
+  const observe: Array<[string, Observation]> = [];
+  const settled: Candidate[] = [];
+  const recentlyTaken = new Map<string, Observation>();
+
+  for await (const candidate of walkData(area)) {
+    summary.listed++;
+    if (isTemporaryName(candidate.entry.name)) {
+      summary.temporary++;
+      continue;
+    }
+    seenNow.add(candidate.name);
+    const fingerprint = fingerprintOf(candidate.entry);
+    const before = previous.get(candidate.name);
+    if (!before || before.fingerprint !== fingerprint) {
+      observe.push([candidate.name, { fingerprint, since: now }]);
+      if (settleMs > 0) {
+        summary.settling++;
+        continue;
+      }
+    } else if (now - before.since < settleMs) {
+      summary.settling++;
+      continue;
+    }
+    settled.push(candidate);
+    if (
+      before?.fingerprint === fingerprint &&
+      before.takenAt !== undefined &&
+      now - before.takenAt < RETAKE_AFTER_MS
+    ) {
+      recentlyTaken.set(candidate.name, before);
+    }
+  }
+
+  await state.observations.set(tenant.id, observe);
+  const gone = [...previous.keys()].filter((name) => !seenNow.has(name));
+  await state.observations.remove(tenant.id, gone);
+
+  // A backlog of settled files waiting for workers would otherwise cost three round trips per
+  // file on every scan. Files this scanner handed on recently and whose version is still
+  // pending are skipped after one batched read; anything else (done, gone, changed, or taken
+  // long ago) goes through takeFile, which is what finishes the work after a crash.
+  const stillPending = await pendingVersions(state, tenant.id, [...recentlyTaken.keys()]);
+  const toTake = settled.filter((candidate) => {
+    if (stillPending.has(`${candidate.name}\n${fingerprintOf(candidate.entry)}`)) {
+      summary.unchanged++;
+      return false;
+    }
+    return true;
+  });
+
+  // CRM batches found in this scan count as seen before its call metadata (the guide tells
+  // customers to upload them first), so they are recorded first: the priority lane's order.
+  const isCrm = (candidate: Candidate) =>
+    !candidate.nested && classifyFileName(candidate.entry.name).kind === 'crm-batch';
+  const taken: Array<[string, Observation]> = [];
+  for (const batch of [toTake.filter(isCrm), toTake.filter((candidate) => !isCrm(candidate))]) {
+    await forEachLimited(batch, 16, async (candidate) => {
+      // Each file starts its own trace, carried in its jobs' payloads to calls-ready.
+      const outcome = await withSpan(
+        'intake take-file',
+        { 'callintake.tenant': tenant.id, 'callintake.file': candidate.name },
+        () => takeFile(deps, candidate),
+        undefined,
+        { newTrace: true },
+      );
+      summary[outcome]++;
+      const fingerprint = fingerprintOf(candidate.entry);
+      const earlier = previous.get(candidate.name);
+      const since = earlier?.fingerprint === fingerprint ? earlier.since : now;
+      taken.push([candidate.name, { fingerprint, since, takenAt: now }]);
+    });
+  }
+  await state.observations.set(tenant.id, taken);
+  return summary;
+}
+
+async function takeFile(
+  deps: ScanDeps,
+  candidate: Candidate,
+): Promise<'enqueued' | 'rejected' | 'unchanged'> {
+  const { tenant, area, state, producer } = deps;
+  const { name, entry } = candidate;
+  const classification = classifyFileName(entry.name);
+  const kind: AssetKind = candidate.nested ? 'unknown' : classification.kind;
+  const { version, created } = await state.assets.recordVersion(tenant.id, name, kind, {
+    versionId: fingerprintOf(entry),
+    sizeBytes: entry.sizeBytes,
+    modifiedAt: entry.modifiedAt.toISOString(),
+    ...(entry.etag ? { etag: entry.etag } : {}),
+    location: entry.path,
+  });
+
+  const rejection = rejectionAtIntake(candidate, classification.kind);
+  if (rejection) {
+    if (candidate.nested || entry.type !== 'file') {
+      // Customers' own folders are theirs, and links are never followed or moved: report,
+      // but leave the entry where it is.
+      await state.assets.updateVersion(tenant.id, name, version.versionId, {
+        state: 'rejected',
+        reason: rejection,
+      });
+      return created ? 'rejected' : 'unchanged';
+    }
+    await rejectFile(
+      area,
+      state,
+      {
+        tenantId: tenant.id,
+        name,
+        versionId: version.versionId,
+        version: version.number,
+        location: entry.path,
+      },
+      rejection,
+    );
+    deps.logger.info({ tenant: tenant.id, file: name, reason: rejection.code }, 'file rejected at intake');
+    return 'rejected';
+  }
+
+  // The same version again after it was handled: an identical re-upload (same size and
+  // mtime, or ETag), or a worker that stopped between capture and move. Its content is
+  // captured, so finishing the move is all that is left.
+  // A purged version re-uploaded unchanged was captured too: it goes back to processed/.
+  if (
+    !created &&
+    (version.state === 'processed' || version.state === 'rejected' || version.state === 'purged')
+  ) {
+    const target = version.state === 'rejected' ? rejectedPath(name) : processedPath(name);
+    await moveUnlessGone(area, entry.path, target);
+    return 'unchanged';
+  }
+  const job = JOB_FOR_KIND[kind as Exclude<AssetKind, 'unknown'>];
+  await producer.add(
+    job,
+    { tenantId: tenant.id, fileName: name, versionId: version.versionId },
+    {
+      jobId: jobId(tenant.id, name, version.versionId),
+      priority: PRIORITY_FOR_KIND[kind as Exclude<AssetKind, 'unknown'>],
+    },
+  );
+  return created ? 'enqueued' : 'unchanged';
+}
+
+function rejectionAtIntake(candidate: Candidate, kind: AssetKind): Reason | undefined {
+  const { entry } = candidate;
+  if (candidate.nested) {
+    return {
+      code: 'nested-directory',
+      message: `files must sit directly in ${DATA_DIR}/; "${candidate.name}" is inside a sub-folder and is not ingested`,
+    };
+  }
+  if (entry.type === 'symlink')
+    return { code: 'unsupported-type', message: 'symbolic links are not followed; upload the file itself' };
+  if (entry.type !== 'file') return { code: 'unsupported-type', message: 'not a regular file' };
+  if (kind === 'unknown') {
+    return {
+      code: 'unsupported-type',
+      message: `"${entry.name}" is neither a recording (wav mp3 mp4 m4a mpg mpeg wma wmv webm aiff aif flac ogg gsm arf au), call metadata (json xml yml yaml csv) nor a CRM batch (contacts_*.csv, leads_*.csv, ...)`,
+    };
+  }
+  if (entry.sizeBytes === 0) return { code: 'empty-file', message: 'the file is empty (0 bytes)' };
+  if (kind === 'recording' && entry.sizeBytes > MAX_MEDIA_BYTES) {
+    return {
+      code: 'too-large',
+      message: `recordings may be at most 2 GiB; this one is ${entry.sizeBytes} bytes`,
+    };
+  }
+  return undefined;
+}
+
+/** Direct children of data/, then files in customer-made folders (reported, never ingested). */
+async function* walkData(area: UploadArea): AsyncGenerator<Candidate> {
+  const nestedDirs: Array<{ path: string; depth: number }> = [];
+  for await (const entry of area.list(DATA_DIR)) {
+    if (entry.type === 'directory') {
+      if (!RESERVED_DIRS.has(entry.name)) nestedDirs.push({ path: entry.path, depth: 1 });
+      continue;
+    }
+    yield { name: entry.name, entry, nested: false };
+  }
+  while (nestedDirs.length) {
+    const dir = nestedDirs.shift() as { path: string; depth: number };
+    for await (const entry of area.list(dir.path)) {
+      if (entry.type === 'directory') {
+        if (dir.depth < NESTED_SCAN_DEPTH) nestedDirs.push({ path: entry.path, depth: dir.depth + 1 });
+        continue;
+      }
+      if (entry.type !== 'file') continue;
+      yield { name: entry.path.slice(DATA_DIR.length + 1), entry, nested: true };
+    }
+  }
+}
+
+/** Retake a still-pending file after this long anyway: a lost job must not strand it. */
+const RETAKE_AFTER_MS = 10 * 60_000;
+
+/** `name\nversionId` of the given assets' versions that are still pending or processing. */
+async function pendingVersions(state: StateStore, tenantId: string, names: string[]): Promise<Set<string>> {
+  const pending = new Set<string>();
+  for (let start = 0; start < names.length; start += 1_000) {
+    const chunk = names.slice(start, start + 1_000);
+    const raws = await state.redis.mget(chunk.map((name) => state.keys.asset(tenantId, name)));
+    for (const raw of raws) {
+      if (!raw) continue;
+      const asset = JSON.parse(raw) as Asset;
+      for (const version of asset.versions) {
+        if (version.state === 'pending' || version.state === 'processing')
+          pending.add(`${asset.name}\n${version.versionId}`);
+      }
+    }
+  }
+  return pending;
+}
+
+async function forEachLimited<T>(items: T[], limit: number, work: (item: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  const runners = Array.from({ length: Math.min(limit, items.length) }, async () => {
+    while (next < items.length) {
+      const item = items[next++] as T;
+      await work(item);
+    }
+  });
+  await Promise.all(runners);
+}

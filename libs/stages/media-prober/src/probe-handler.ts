@@ -1,0 +1,113 @@
+// The `probe-recording` job: probe with bounded reads, copy the media to the archive (the
+// system of record), record what we learned, and hand the recording to the matcher. Only then
+// does the file leave data/, so nothing is out of reach before it is captured.
+import {
+  isRepeatedContent,
+  completeAssetJob,
+  rejectAssetJob,
+  startAssetJob,
+  type AssetJobDeps,
+} from '@callintake/asset-lifecycle';
+import { pairingKey, parseRecordingName, recordingNameWarning, splitExtension } from '@callintake/naming';
+import { jobId, type AssetVersionJob, type JobContext, type JobProducer } from '@callintake/queues';
+import { RejectionError, type Reason, type TenantConfig } from '@callintake/schemas';
+import type { ArchiveStore } from '@callintake/storage';
+import { probeMedia, withTimeLimit } from '@callintake/media';
+
+export interface ProbeDeps extends AssetJobDeps {
+  producer: JobProducer;
+  archive(tenant: TenantConfig): ArchiveStore;
+  probeTimeLimitMs?: number;
+}
+
+/**
+ * A probe reads a few hundred KiB at most; one still running after this is stuck on a slow
+ * or stalled source, so the job fails and retries rather than holding a worker slot forever.
+ */
+export const PROBE_TIME_LIMIT_MS = 30_000;
+
+/** Archive keys are per version, so a new upload never overwrites captured media. */
+export function archiveKeyFor(fileName: string, versionNumber: number): string {
+  return `recordings/v${versionNumber}/${fileName}`;
+}
+
+export async function handleProbeRecording(
+  deps: ProbeDeps,
+  job: AssetVersionJob,
+  context: JobContext,
+): Promise<void> {
+  const work = await startAssetJob(deps, job);
+  if (!work) return;
+  const { tenant, area, asset, version, location } = work;
+  const { extension } = splitExtension(asset.name);
+
+  let facts;
+  try {
+    facts = await withTimeLimit(
+      probeMedia(
+        {
+          sizeBytes: work.entry.sizeBytes,
+          read: (offset, length) => area.readRange(location, offset, length),
+        },
+        { extension },
+      ),
+      deps.probeTimeLimitMs ?? PROBE_TIME_LIMIT_MS,
+      `probe of ${asset.name}`,
+    );
+  } catch (error) {
+    if (!(error instanceof RejectionError)) throw error;
+    await rejectAssetJob(deps, work, error.reason);
+    context.logger.info(
+      { tenant: tenant.id, file: asset.name, reason: error.reason.code },
+      'recording rejected',
+    );
+    return;
+  }
+
+  const archived = await deps
+    .archive(tenant)
+    .put(archiveKeyFor(asset.name, version.number), await area.openRead(location));
+  if (archived.sizeBytes !== work.entry.sizeBytes) {
+    throw new Error(
+      `archived ${archived.sizeBytes} bytes of ${asset.name} but the upload has ${work.entry.sizeBytes}; retrying`,
+    );
+  }
+  if (isRepeatedContent(work, archived.sha256)) {
+    await completeAssetJob(deps, work, { sha256: archived.sha256 });
+    return;
+  }
+
+  const name = parseRecordingName(asset.name, { timezone: tenant.timezone, directions: tenant.directions });
+  const warnings: Reason[] = [];
+  const nameWarning = recordingNameWarning(name);
+  if (nameWarning) warnings.push(nameWarning);
+  await deps.state.recordings.put(
+    {
+      tenantId: tenant.id,
+      fileName: asset.name,
+      versionId: version.versionId,
+      version: version.number,
+      facts,
+      archiveUri: archived.uri,
+      sha256: archived.sha256,
+      name: {
+        pattern: name.pattern,
+        ...(name.timestamp ? { timestamp: name.timestamp } : {}),
+        ...(name.direction ? { direction: name.direction } : {}),
+        ...(name.uid ? { uid: name.uid } : {}),
+        ...(name.source ? { source: name.source } : {}),
+        ...(name.externalId ? { externalId: name.externalId } : {}),
+      },
+      warnings,
+      capturedAt: deps.state.clock.now().toISOString(),
+      seenAt: version.seenAt,
+    },
+    pairingKey(asset.name),
+  );
+  await deps.producer.add(
+    'match-recording',
+    { tenantId: tenant.id, fileName: asset.name },
+    { jobId: jobId(tenant.id, asset.name, version.versionId) },
+  );
+  await completeAssetJob(deps, work, { sha256: archived.sha256, warnings });
+}

@@ -1,0 +1,148 @@
+// The `sweep-tenant` job (SPEC "Lifecycle and retention"). Files leave the upload area a set
+// number of days after they were first seen, but only once nothing more is owed on them:
+// captured (processed), or told to the customer (rejected, or in a folder they made). A file
+// still pending is never purged. Recordings that waited too long for metadata expire.
+import {
+  DATA_DIR,
+  NESTED_SCAN_DEPTH,
+  PROCESSED_DIR,
+  REJECTED_DIR,
+  RESERVED_DIRS,
+} from '@callintake/asset-lifecycle';
+import { PermanentJobError, type JobContext } from '@callintake/queues';
+import type { TenantConfig } from '@callintake/schemas';
+import type { StateStore } from '@callintake/state';
+import type { StoredEntry, UploadArea } from '@callintake/storage';
+
+export interface RetentionDeps {
+  state: StateStore;
+  tenant(tenantId: string): TenantConfig | undefined;
+  uploadArea(tenant: TenantConfig): UploadArea;
+}
+
+export interface SweepSummary {
+  purged: number;
+  kept: number;
+  expired: number;
+}
+
+const DAY_MS = 24 * 3600_000;
+const ERROR_REPORT = '.error.json';
+
+export async function handleSweepTenant(
+  deps: RetentionDeps,
+  payload: { tenantId: string },
+  context: JobContext,
+): Promise<SweepSummary> {
+  const tenant = deps.tenant(payload.tenantId);
+  if (!tenant) throw new PermanentJobError(`unknown tenant ${payload.tenantId}`);
+  const area = deps.uploadArea(tenant);
+  const summary: SweepSummary = { purged: 0, kept: 0, expired: 0 };
+  const cutoff = deps.state.clock.now().getTime() - tenant.retention.purgeAfterDays * DAY_MS;
+
+  for (const dir of [PROCESSED_DIR, REJECTED_DIR]) {
+    for await (const entry of area.list(dir)) {
+      if (entry.type !== 'file') continue;
+      const isReport = entry.name.endsWith(ERROR_REPORT);
+      const assetName = isReport ? entry.name.slice(0, -ERROR_REPORT.length) : entry.name;
+      if (await purgeIfDue(deps, tenant, area, entry, assetName, cutoff)) summary.purged++;
+      else summary.kept++;
+    }
+  }
+  // SPEC: "any folder". Entries reported in place (customer sub-folders, symlinks) go too.
+  for await (const { entry, assetName } of reportedInPlace(area)) {
+    if (await purgeIfDue(deps, tenant, area, entry, assetName, cutoff)) summary.purged++;
+    else summary.kept++;
+  }
+  summary.expired = await expireWaitingRecordings(deps, tenant);
+  if (summary.purged || summary.expired)
+    context.logger.info({ tenant: tenant.id, ...summary }, 'retention sweep');
+  return summary;
+}
+
+/** Symlinks directly in data/, and files or links in folders the customer made there. */
+async function* reportedInPlace(area: UploadArea): AsyncGenerator<{ entry: StoredEntry; assetName: string }> {
+  const folders: Array<{ path: string; depth: number }> = [];
+  for await (const entry of area.list(DATA_DIR)) {
+    if (entry.type === 'symlink') yield { entry, assetName: entry.name };
+    if (entry.type === 'directory' && !RESERVED_DIRS.has(entry.name))
+      folders.push({ path: entry.path, depth: 1 });
+  }
+  while (folders.length) {
+    const folder = folders.shift() as { path: string; depth: number };
+    for await (const entry of area.list(folder.path)) {
+      if (entry.type === 'directory') {
+        if (folder.depth < NESTED_SCAN_DEPTH) folders.push({ path: entry.path, depth: folder.depth + 1 });
+      } else if (entry.type === 'file' || entry.type === 'symlink') {
+        yield { entry, assetName: entry.path.slice(DATA_DIR.length + 1) };
+      }
+    }
+  }
+}
+
+async function purgeIfDue(
+  deps: RetentionDeps,
+  tenant: TenantConfig,
+  area: UploadArea,
+  entry: StoredEntry,
+  assetName: string,
+  cutoff: number,
+): Promise<boolean> {
+  const isReport = entry.name.endsWith(ERROR_REPORT) && entry.path.startsWith(REJECTED_DIR);
+  const asset = await deps.state.assets.get(tenant.id, assetName);
+  // Unknown to us (written by hand): judge by its own age.
+  const firstSeen = asset ? Date.parse(asset.firstSeenAt) : entry.modifiedAt.getTime();
+  if (firstSeen > cutoff) return false;
+  const owed = asset?.versions.some((v) => v.state === 'pending' || v.state === 'processing');
+  if (owed) return false;
+  await area.remove(entry.path);
+  if (asset && !isReport) {
+    for (const version of asset.versions) {
+      if (
+        version.location === entry.path &&
+        (version.state === 'processed' || version.state === 'rejected')
+      ) {
+        await deps.state.assets.updateVersion(tenant.id, asset.name, version.versionId, {
+          state: 'purged',
+          ...(version.reason ? { reason: version.reason } : {}),
+        });
+      }
+    }
+  }
+  return true;
+}
+
+async function expireWaitingRecordings(deps: RetentionDeps, tenant: TenantConfig): Promise<number> {
+  const cutoff = deps.state.clock.now().getTime() - tenant.retention.awaitingMetadataDays * DAY_MS;
+  let expired = 0;
+  let cursor: string | undefined;
+  do {
+    const page = await deps.state.calls.list(tenant.id, {
+      status: 'awaiting_metadata',
+      limit: 500,
+      ...(cursor ? { cursor } : {}),
+    });
+    for (const call of page.items) {
+      if (Date.parse(call.createdAt) > cutoff) continue;
+      const { changed } = await deps.state.calls.mutate(tenant.id, call.id, (current) =>
+        current && current.status === 'awaiting_metadata'
+          ? {
+              ...current,
+              status: 'expired',
+              statusReason: {
+                code: 'expired',
+                message: `no metadata arrived within ${tenant.retention.awaitingMetadataDays} days of the recording`,
+              },
+              version: current.version + 1,
+              updatedAt: deps.state.clock.now().toISOString(),
+            }
+          : undefined,
+      );
+      if (changed) expired++;
+      // An expired recording is no longer a fuzzy pairing candidate.
+      if (changed && call.recording) await deps.state.fuzzy.takeUnpaired(tenant.id, call.recording.fileName);
+    }
+    cursor = page.nextCursor ?? undefined;
+  } while (cursor);
+  return expired;
+}
