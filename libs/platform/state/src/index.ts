@@ -1,12 +1,7 @@
 export * from './clock';
 export * from './keys';
 export * from './cas';
-export type {
-  CanonicalValues,
-  MetadataRecord,
-  ParsedNameFacts,
-  RecordingRecord,
-} from '@callintake/schemas';
+export type { CanonicalValues, MetadataRecord, ParsedNameFacts, RecordingRecord } from '@callintake/schemas';
 export * from './pagination';
 export * from './asset-repository';
 export * from './call-repository';
