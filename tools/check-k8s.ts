@@ -1,4 +1,4 @@
-// CI check of k8s/base and k8s/overlays/dev: the manifests parse, are what tools/gen-k8s.mjs
+// CI check of k8s/base and k8s/overlays/dev: the manifests parse, are what tools/gen-k8s.ts
 // generates, run an app that exists, set only environment variables the services read, and
 // every worker queue has a scaler (or is a single-replica scheduler). The dev overlay's tenants
 // file validates, its Secret has every key the base reads, its REDIS_URL names its own Redis
@@ -8,6 +8,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { parse as parseYaml, parseAllDocuments } from 'yaml';
 import { commonEnv, parseApiTokens, statusApiEnv } from '@callintake/config';
 import { JOB_QUEUE } from '@callintake/queues';
+import { ALL_STAGES } from '@callintake/services';
 import { parseTenantsFile } from '@callintake/schemas';
 
 const GENERATED = [
@@ -33,10 +34,10 @@ const docs = parseAllDocuments(text).map((doc) => {
 const committed = new Map(
   GENERATED.map((path) => [path, existsSync(path) ? readFileSync(path, 'utf8') : undefined]),
 );
-execFileSync(process.execPath, ['tools/gen-k8s.mjs']);
+execFileSync(process.execPath, ['--import', 'tsx', 'tools/gen-k8s.ts']);
 for (const [path, before] of committed)
   if (readFileSync(path, 'utf8') !== before)
-    problems.push(`${path} is not what tools/gen-k8s.mjs generates: run it and commit`);
+    problems.push(`${path} is not what tools/gen-k8s.ts generates: run it and commit`);
 
 const knownEnv = new Set([
   ...Object.keys(commonEnv),
@@ -52,7 +53,9 @@ const workerQueues = new Set(
 const scaled = new Set(
   docs.filter((d) => d.kind === 'ScaledObject').map((d) => d.metadata.labels?.['callintake.io/queue']),
 );
-const singleReplica = new Set(['intake-scan', 'retention']);
+const singleReplica = new Set(
+  ALL_STAGES.filter((stage) => stage.replicas.max === 1).flatMap((stage) => stage.consumes),
+);
 
 for (const deployment of deployments) {
   const containers = (
@@ -69,15 +72,7 @@ for (const deployment of deployments) {
         problems.push(`${deployment.metadata.name}: env ${variable.name} is read by no service`);
   }
 }
-for (const app of [
-  'intake-watcher',
-  'media-prober',
-  'metadata-parser',
-  'crm-ingester',
-  'matcher',
-  'retention',
-  'status-api',
-]) {
+for (const { name: app } of ALL_STAGES) {
   if (!deployments.some((d) => d.metadata.name === app)) problems.push(`no Deployment for ${app}`);
 }
 for (const queue of workerQueues) {

@@ -5,10 +5,10 @@ import {
   flushBudgetMs,
   Runtime,
   SERVICE_NAMES,
-  startService,
   type RunningService,
   type RuntimeOptions,
 } from '@callintake/runtime';
+import { startService } from '@callintake/services';
 
 export interface AllServices {
   runtime: Runtime;

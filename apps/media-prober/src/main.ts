@@ -1,4 +1,6 @@
 // The media-prober service as its own process (one container per service on Kubernetes).
+// It composes its own stage only, so its bundle holds only what it runs.
 import { runServiceMain } from '@callintake/runtime';
+import { mediaProberStage } from '@callintake/media-prober';
 
-await runServiceMain('media-prober');
+await runServiceMain(mediaProberStage);

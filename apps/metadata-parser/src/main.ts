@@ -1,4 +1,6 @@
 // The metadata-parser service as its own process (one container per service on Kubernetes).
+// It composes its own stage only, so its bundle holds only what it runs.
 import { runServiceMain } from '@callintake/runtime';
+import { metadataParserStage } from '@callintake/metadata-parser';
 
-await runServiceMain('metadata-parser');
+await runServiceMain(metadataParserStage);

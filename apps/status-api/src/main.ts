@@ -1,4 +1,6 @@
 // The status-api service as its own process (one container per service on Kubernetes).
+// It composes its own stage only, so its bundle holds only what it runs.
 import { runServiceMain } from '@callintake/runtime';
+import { statusApiStage } from '@callintake/status-api';
 
-await runServiceMain('status-api');
+await runServiceMain(statusApiStage);

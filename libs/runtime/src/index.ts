@@ -1,4 +1,5 @@
 export * from './redis-bootstrap';
 export * from './runtime';
-export * from './services';
+export * from './stage';
+export * from './service-main';
 export * from './health';

@@ -15,7 +15,8 @@ import {
   waitFor,
 } from '@callintake/testing';
 import { Runtime } from './runtime';
-import { startService, type RunningService } from './services';
+import { startService } from '@callintake/services';
+import type { RunningService } from './stage';
 
 const CRM_ROWS = 100_000;
 const CALLS = 1_000;

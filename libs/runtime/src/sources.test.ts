@@ -22,7 +22,8 @@ import {
   type SftpTestServer,
 } from '@callintake/testing';
 import { Runtime } from './runtime';
-import { startService, type RunningService, type ServiceName } from './services';
+import { startService } from '@callintake/services';
+import type { RunningService, ServiceName } from './stage';
 
 const STEM = '20240312-091500_outbound_1001';
 const DROP: Array<[string, string | Buffer]> = [

@@ -21,7 +21,8 @@ import {
   type RecordingTracer,
 } from '@callintake/testing';
 import { Runtime } from './runtime';
-import { startService, type RunningService, type ServiceName } from './services';
+import { startService } from '@callintake/services';
+import type { RunningService, ServiceName } from './stage';
 
 const namespace = uniqueNamespace('tracing');
 const STEM = '20240312-093000_out_jdoe';

@@ -1,1 +1,2 @@
 export * from './ingest-handler';
+export * from './stage';

@@ -1,3 +1,4 @@
 export * from './scan';
 export * from './scan-handler';
 export * from './local-watch';
+export * from './stage';

@@ -4,3 +4,4 @@ export * from './match-handler';
 export * from './fuzzy';
 export * from './fuzzy-memory';
 export * from './fuzzy-dataset';
+export * from './stage';

@@ -1,1 +1,2 @@
 export * from './probe-handler';
+export * from './stage';

@@ -1,1 +1,2 @@
 export * from './parse-handler';
+export * from './stage';

@@ -1,1 +1,2 @@
 export * from './sweep';
+export * from './stage';

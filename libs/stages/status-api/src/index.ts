@@ -3,3 +3,4 @@ export * from './app';
 export * from './metrics';
 export * from './openapi';
 export * from './recording-body';
+export * from './stage';

@@ -1,0 +1,120 @@
+// What a service is, to the runtime: a stage definition (which queues it consumes, its handlers,
+// what it starts besides workers) that the stage's own lib exports. The runtime knows no stage:
+// each app composes exactly one definition, so its bundle holds only what it runs, and `ingest
+// up` composes them all. gen-k8s and check-k8s read the same definitions: the service → queue
+// list exists once.
+import type { Logger } from '@callintake/telemetry';
+import { startWorker, type QueueHandlers, type QueueName, type RunningWorker } from '@callintake/queues';
+import type { Runtime } from './runtime';
+
+export const SERVICE_NAMES = [
+  'intake-watcher',
+  'media-prober',
+  'metadata-parser',
+  'crm-ingester',
+  'matcher',
+  'retention',
+  'status-api',
+] as const;
+export type ServiceName = (typeof SERVICE_NAMES)[number];
+
+/** What every handler may use; each handler's own `*Deps` interface names the part it uses. */
+export type StageDeps = Pick<Runtime, 'state' | 'producer' | 'tenant' | 'uploadArea' | 'archive'>;
+
+/** Handlers for each consumed queue, typed by the queue's job names. */
+export type StageHandlers<Q extends QueueName> = { [K in Q]: QueueHandlers<K> };
+
+/** Something a stage starts beside its workers, stopped before them. */
+export interface StageExtra {
+  /** For an HTTP service: the address it listens on. */
+  address?: string;
+  stop(): void | Promise<void>;
+}
+
+export interface StageDefinition<Q extends QueueName = QueueName> {
+  name: ServiceName;
+  /** One line for `--help`, docs and manifests. */
+  description: string;
+  /** One worker each; an SRE scales the service on these queues' depth. */
+  consumes: readonly Q[];
+  /** Autoscaling bounds on queue depth (KEDA); an HTTP or singleton service keeps min = max. */
+  replicas: { min: number; max: number };
+  handlers(deps: StageDeps): StageHandlers<Q>;
+  /**
+   * Runs once the workers are up: schedules, watchers, an HTTP server. `env` is the process
+   * environment (or the test's), for settings only this stage reads.
+   */
+  onStart?(runtime: Runtime, env: NodeJS.ProcessEnv): Promise<StageExtra | void>;
+}
+
+/** Any one stage: a list of stages holds each with its own queues (handlers are not covariant). */
+export type AnyStageDefinition = { [Q in QueueName]: StageDefinition<Q> }[QueueName] | StageDefinition<never>;
+
+/** Checks a definition's handlers against its queues' job names. */
+export function defineStage<Q extends QueueName>(definition: StageDefinition<Q>): StageDefinition<Q> {
+  return definition;
+}
+
+export interface RunningService {
+  name: ServiceName;
+  /** For the status API: the address it listens on. */
+  address?: string;
+  workers: RunningWorker[];
+  stop(): Promise<void>;
+}
+
+export async function startStage(
+  stage: AnyStageDefinition,
+  runtime: Runtime,
+  options: { env?: NodeJS.ProcessEnv } = {},
+): Promise<RunningService> {
+  // defineStage checked each queue's handlers against its job names; the union of stages
+  // cannot say that queue and handlers belong together, so one view serves them all here.
+  const definition = stage as unknown as StageDefinition<QueueName>;
+  const handlers = definition.handlers(runtime);
+  const workers = definition.consumes.map((queue) =>
+    startWorker({
+      queue,
+      handlers: handlers[queue] as QueueHandlers<typeof queue>,
+      connection: runtime.redis,
+      prefix: runtime.prefix,
+      logger: runtime.logger,
+      concurrency: runtime.env.WORKER_CONCURRENCY,
+      shutdownDeadlineMs: runtime.env.SHUTDOWN_DEADLINE_MS,
+    }),
+  );
+  let extra: StageExtra | void;
+  try {
+    extra = await definition.onStart?.(runtime, options.env ?? process.env);
+  } catch (error) {
+    await Promise.all(workers.map((running) => running.close()));
+    throw error;
+  }
+  return {
+    name: definition.name,
+    ...(extra?.address ? { address: extra.address } : {}),
+    workers,
+    async stop() {
+      await extra?.stop();
+      await Promise.all(workers.map((running) => running.close()));
+    },
+  };
+}
+
+/** Stops services on SIGTERM/SIGINT, then closes the runtime; a second signal exits at once. */
+export function stopOnSignals(stop: () => Promise<void>, logger: Logger): void {
+  let stopping = false;
+  const onSignal = (signal: NodeJS.Signals) => {
+    if (stopping) process.exit(1);
+    stopping = true;
+    logger.info({ signal }, 'stopping: letting active jobs finish');
+    stop()
+      .then(() => process.exit(0))
+      .catch((error: unknown) => {
+        logger.error({ err: error }, 'error while stopping');
+        process.exit(1);
+      });
+  };
+  process.on('SIGTERM', onSignal);
+  process.on('SIGINT', onSignal);
+}
