@@ -1,13 +1,30 @@
-// The life of one asset version inside a worker: find the file (still in data/, or already
-// moved to processed/ by a run that stopped halfway), capture its content, then move it and
-// record the new state. Every step is safe to repeat, so BullMQ's at-least-once delivery and
-// a crash at any point end in the same result.
-import { PermanentJobError, type AssetVersionJob } from '@callintake/queues';
-import type { Asset, AssetVersion, Reason, TenantConfig } from '@callintake/schemas';
-import type { StateStore } from '@callintake/state';
+// The life of one asset version inside a worker, owned here for every file handler: find the
+// file (still in data/, or already moved to processed/ by a run that stopped halfway), begin,
+// let the stage capture its content, enqueue what carries that content on, move the file, and
+// record the new state. A rejection goes to rejected/ with its report instead. Every step is
+// safe to repeat, so BullMQ's at-least-once delivery and a crash at any point end in the same
+// result; a handler only says how to capture.
+import {
+  PermanentJobError,
+  type AddOptions,
+  type AssetVersionJob,
+  type JobContext,
+  type JobName,
+  type JobPayloads,
+  type JobProducer,
+} from '@callintake/queues';
+import {
+  RejectionError,
+  type Asset,
+  type AssetVersion,
+  type Reason,
+  type TenantConfig,
+} from '@callintake/schemas';
+import { TransitionRefusedError, type StateStore } from '@callintake/state';
 import type { StoredEntry, UploadArea } from '@callintake/storage';
-import { dataPath, processedPath } from './layout';
+import { dataPath, errorReportPath, processedPath } from './layout';
 import { rejectFile } from './rejection';
+import { transitionVersion, type VersionRef } from './transitions';
 import { fingerprintOf } from './version-id';
 
 export interface AssetJobDeps {
@@ -26,6 +43,119 @@ export interface AssetWork {
   entry: StoredEntry;
 }
 
+/** A job that carries captured content on to the next stage. */
+export type FollowUpJob = {
+  [J in JobName]: { name: J; payload: JobPayloads[J]; options: AddOptions };
+}[JobName];
+
+/** What a stage's capture produced; the template does the rest. */
+export interface Captured {
+  sha256: string;
+  /** Added before the file leaves data/, so a crash never strands captured content. */
+  next?: FollowUpJob[];
+  callIds?: string[];
+  warnings?: Reason[];
+  /** Rows of a batch refused while the rest was taken: counted, and written once to the report. */
+  rejectedRows?: Reason[];
+  acceptedRows?: number;
+}
+
+export interface RunAssetJobDeps extends AssetJobDeps {
+  /** Needed by stages whose capture hands work on (`next`); a CRM batch hands nothing on. */
+  producer?: JobProducer;
+}
+
+/** How many refused rows a version lists; the error report file lists them all. */
+const MAX_ROW_WARNINGS = 100;
+
+/**
+ * The template every file handler runs: begin → capture → enqueue → move → record, or reject.
+ * `capture` throws RejectionError for input that can never succeed (the file is rejected with
+ * that reason) and any other error to fail the attempt (the job retries).
+ */
+export async function runAssetJob(
+  deps: RunAssetJobDeps,
+  job: AssetVersionJob,
+  context: JobContext,
+  capture: (work: AssetWork) => Promise<Captured>,
+): Promise<void> {
+  const work = await startAssetJob(deps, job);
+  if (!work) return;
+  let captured: Captured;
+  try {
+    captured = await capture(work);
+  } catch (error) {
+    if (!(error instanceof RejectionError)) throw error;
+    await guarded(rejectAssetJob(deps, work, error.reason));
+    context.logger.info(
+      { tenant: work.tenant.id, file: work.asset.name, reason: error.reason.code },
+      'file rejected',
+    );
+    return;
+  }
+  for (const next of captured.next ?? []) await addFollowUp(deps.producer, next);
+  if (captured.rejectedRows?.length) {
+    await work.area.writeFile(
+      errorReportPath(work.asset.name),
+      JSON.stringify(
+        {
+          file: work.asset.name,
+          version: work.version.number,
+          acceptedRows: captured.acceptedRows ?? 0,
+          rejectedRows: captured.rejectedRows,
+        },
+        null,
+        2,
+      ) + '\n',
+    );
+    context.logger.info(
+      {
+        tenant: work.tenant.id,
+        file: work.asset.name,
+        accepted: captured.acceptedRows ?? 0,
+        rejected: captured.rejectedRows.length,
+      },
+      'batch had rejected rows',
+    );
+  }
+  await guarded(
+    completeAssetJob(deps, work, {
+      sha256: captured.sha256,
+      ...(captured.callIds ? { callIds: captured.callIds } : {}),
+      ...(captured.warnings || captured.rejectedRows?.length
+        ? {
+            warnings: [
+              ...(captured.warnings ?? []),
+              ...(captured.rejectedRows ?? []).slice(0, MAX_ROW_WARNINGS),
+            ],
+          }
+        : {}),
+      ...(captured.rejectedRows?.length ? { rejectedRows: captured.rejectedRows } : {}),
+    }),
+  );
+}
+
+function addFollowUp(producer: JobProducer | undefined, next: FollowUpJob): Promise<void> {
+  if (!producer)
+    throw new Error(`a capture handed on ${next.name} but the stage gave runAssetJob no producer`);
+  // The union pairs each name with its payload; add() is generic over one name at a time.
+  return producer.add(next.name, next.payload as never, next.options);
+}
+
+/** A refused transition is a broken rule, not a passing fault: retrying cannot help. */
+async function guarded(step: Promise<void>): Promise<void> {
+  try {
+    await step;
+  } catch (error) {
+    if (error instanceof TransitionRefusedError) throw new PermanentJobError(error.message);
+    throw error;
+  }
+}
+
+function refOf(work: AssetWork): VersionRef {
+  return { tenantId: work.tenant.id, fileName: work.asset.name, versionId: work.version.versionId };
+}
+
 export async function startAssetJob(deps: AssetJobDeps, job: AssetVersionJob): Promise<AssetWork | null> {
   const tenant = deps.tenant(job.tenantId);
   if (!tenant) throw new PermanentJobError(`unknown tenant ${job.tenantId}`);
@@ -34,31 +164,34 @@ export async function startAssetJob(deps: AssetJobDeps, job: AssetVersionJob): P
   if (!asset || !version)
     throw new PermanentJobError(`no version ${job.versionId} of ${tenant.id}/${job.fileName}`);
   if (version.state !== 'pending' && version.state !== 'processing') return null;
+  const ref = { tenantId: tenant.id, fileName: asset.name, versionId: version.versionId };
 
   const area = deps.uploadArea(tenant);
   for (const location of [dataPath(asset.name), processedPath(asset.name)]) {
     const entry = await area.stat(location);
     const movedByUs = location === processedPath(asset.name);
     if (entry && entry.type === 'file' && isThisVersion(entry, version, movedByUs)) {
-      if (version.state === 'pending')
-        await deps.state.assets.updateVersion(tenant.id, asset.name, version.versionId, {
-          state: 'processing',
-        });
+      if (version.state === 'pending') await transitionVersion(deps.state, ref, 'begin');
       return { tenant, area, asset, version, location, entry };
     }
   }
 
   const current = await area.stat(dataPath(asset.name));
-  const reason: Reason = current
-    ? {
+  if (current) {
+    await transitionVersion(deps.state, ref, 'supersede', {
+      reason: {
         code: 'superseded',
         message: 'a newer upload under the same name replaced this version before it was captured',
-      }
-    : { code: 'vanished', message: 'the file was removed from the upload area before it was captured' };
-  await deps.state.assets.updateVersion(tenant.id, asset.name, version.versionId, {
-    state: 'ignored',
-    reason,
-  });
+      },
+    });
+  } else {
+    await transitionVersion(deps.state, ref, 'vanish', {
+      reason: {
+        code: 'vanished',
+        message: 'the file was removed from the upload area before it was captured',
+      },
+    });
+  }
   return null;
 }
 
@@ -91,15 +224,14 @@ export function isRepeatedContent(work: AssetWork, sha256: string): boolean {
   return standing?.sha256 === sha256;
 }
 
-export async function completeAssetJob(
+async function completeAssetJob(
   deps: AssetJobDeps,
   work: AssetWork,
   outcome: { sha256: string; callIds?: string[]; warnings?: Reason[]; rejectedRows?: Reason[] },
 ): Promise<void> {
   const target = processedPath(work.asset.name);
   if (work.location !== target) await work.area.move(work.location, target);
-  await deps.state.assets.updateVersion(work.tenant.id, work.asset.name, work.version.versionId, {
-    state: 'processed',
+  await transitionVersion(deps.state, refOf(work), 'capture', {
     sha256: outcome.sha256,
     location: target,
     ...(outcome.callIds ? { callIds: outcome.callIds } : {}),
@@ -114,17 +246,11 @@ function countByCode(reasons: Reason[]): Record<string, number> {
   return counts;
 }
 
-export async function rejectAssetJob(deps: AssetJobDeps, work: AssetWork, reason: Reason): Promise<void> {
+async function rejectAssetJob(deps: AssetJobDeps, work: AssetWork, reason: Reason): Promise<void> {
   await rejectFile(
     work.area,
     deps.state,
-    {
-      tenantId: work.tenant.id,
-      name: work.asset.name,
-      versionId: work.version.versionId,
-      version: work.version.number,
-      location: work.location,
-    },
+    { ...refOf(work), version: work.version.number, location: work.location },
     reason,
   );
 }

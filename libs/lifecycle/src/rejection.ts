@@ -4,6 +4,7 @@ import type { Reason } from '@callintake/schemas';
 import type { StateStore } from '@callintake/state';
 import { StorageError, type UploadArea } from '@callintake/storage';
 import { errorReportPath, rejectedPath } from './layout';
+import { transitionVersion, type VersionRef } from './transitions';
 
 export interface ErrorReport {
   file: string;
@@ -15,23 +16,27 @@ export interface ErrorReport {
 export async function rejectFile(
   area: UploadArea,
   state: StateStore,
-  target: { tenantId: string; name: string; versionId: string; version: number; location: string },
+  target: VersionRef & { version: number; location: string },
   reason: Reason,
 ): Promise<void> {
   const report: ErrorReport = {
-    file: target.name,
+    file: target.fileName,
     version: target.version,
     rejectedAt: state.clock.now().toISOString(),
     error: reason,
   };
-  await area.writeFile(errorReportPath(target.name), JSON.stringify(report, null, 2) + '\n');
-  if (target.location !== rejectedPath(target.name))
-    await moveUnlessGone(area, target.location, rejectedPath(target.name));
-  await state.assets.updateVersion(target.tenantId, target.name, target.versionId, {
-    state: 'rejected',
-    reason,
-    location: rejectedPath(target.name),
-  });
+  await area.writeFile(errorReportPath(target.fileName), JSON.stringify(report, null, 2) + '\n');
+  if (target.location !== rejectedPath(target.fileName))
+    await moveUnlessGone(area, target.location, rejectedPath(target.fileName));
+  await transitionVersion(state, target, 'reject', { reason, location: rejectedPath(target.fileName) });
+}
+
+/**
+ * Rejects a version without moving anything: a customer's own folder or a link in data/ is
+ * theirs, never followed or moved, so only the state says why it is not taken.
+ */
+export async function rejectInPlace(state: StateStore, target: VersionRef, reason: Reason): Promise<void> {
+  await transitionVersion(state, target, 'reject', { reason });
 }
 
 /**

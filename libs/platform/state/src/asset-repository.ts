@@ -14,8 +14,34 @@ export interface SeenVersion {
   location: string;
 }
 
+/** A named move between version states, and the states it may start from (asset-lifecycle's table). */
+export interface VersionTransition {
+  name: string;
+  from: readonly AssetState[];
+  to: AssetState;
+}
+
+/**
+ * A transition asked of a version in a state it does not apply to: a bug or a race the table
+ * rules out, never a customer's doing. Named, so the failed job says which rule refused it.
+ */
+export class TransitionRefusedError extends Error {
+  override readonly name = 'TransitionRefusedError';
+  readonly code = 'transition-refused';
+  constructor(
+    tenantId: string,
+    fileName: string,
+    version: AssetVersion,
+    readonly transition: VersionTransition,
+  ) {
+    super(
+      `${transition.name} refused for ${tenantId}/${fileName} version ${version.number}: it is ${version.state}, and ${transition.name} applies only from ${transition.from.join(', ')}`,
+    );
+  }
+}
+
+/** What a transition records beside the new state. */
 export interface VersionUpdate {
-  state: AssetState;
   reason?: Reason;
   sha256?: string;
   location?: string;
@@ -92,19 +118,29 @@ export class AssetRepository {
     return { asset, version, created };
   }
 
-  /** Sets one version's state; the asset's own state and reason follow its latest version. */
-  async updateVersion(
+  /**
+   * Moves one version along a named transition; the asset's own state and reason follow its
+   * latest version. The allowed-from check runs on the very document the compare-and-set
+   * writes over, so two workers racing cannot both pass it against different states. Only the
+   * asset-lifecycle lib calls this (its transition table is the rule).
+   */
+  async applyTransition(
     tenantId: string,
     name: string,
     versionId: string,
+    transition: VersionTransition,
     update: VersionUpdate,
   ): Promise<Asset> {
     const now = this.clock.now().toISOString();
     const { after } = await mutateJson<Asset>(this.redis, this.keys.asset(tenantId, name), (current) => {
       if (!current) throw new Error(`asset ${tenantId}/${name} does not exist`);
+      const before = current.versions.find((v) => v.versionId === versionId);
+      if (!before) throw new Error(`asset ${tenantId}/${name} has no version ${versionId}`);
+      if (!transition.from.includes(before.state))
+        throw new TransitionRefusedError(tenantId, name, before, transition);
       const versions = current.versions.map((v) => {
         if (v.versionId !== versionId) return v;
-        const updated: AssetVersion = { ...v, state: update.state };
+        const updated: AssetVersion = { ...v, state: transition.to };
         if (update.reason) updated.reason = update.reason;
         else delete updated.reason;
         if (update.sha256) updated.sha256 = update.sha256;
@@ -123,8 +159,7 @@ export class AssetRepository {
       if (latest.reason) next.reason = latest.reason;
       else delete next.reason;
       const ops = this.indexOps(current, next);
-      const previous = current.versions.find((v) => v.versionId === versionId);
-      if (previous) ops.push(...this.transitionMetricOps(current.kind, previous, update, now));
+      ops.push(...this.transitionMetricOps(current.kind, before, transition.to, update, now));
       return { next, ops };
     });
     return after as Asset;
@@ -134,13 +169,13 @@ export class AssetRepository {
   private transitionMetricOps(
     kind: AssetKind,
     previous: AssetVersion,
+    to: AssetState,
     update: VersionUpdate,
     now: string,
   ): IndexOp[] {
-    if (previous.state === update.state) return [];
-    if (update.state === 'rejected' && update.reason)
-      return rejectionOps(this.keys, kind, update.reason.code);
-    if (update.state === 'processed' && previous.state !== 'purged') {
+    if (previous.state === to) return [];
+    if (to === 'rejected' && update.reason) return rejectionOps(this.keys, kind, update.reason.code);
+    if (to === 'processed' && previous.state !== 'purged') {
       const seconds = (Date.parse(now) - Date.parse(previous.seenAt)) / 1000;
       return [
         ...stageOps(this.keys, 'seen_to_captured', kind, seconds),

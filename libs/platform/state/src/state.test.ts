@@ -73,10 +73,13 @@ describe('assets', () => {
       sizeBytes: 11,
     });
     assert.equal(second.version.number, 2);
-    await state.assets.updateVersion('acme', 'a.wav', '11-2', {
-      state: 'rejected',
-      reason: { code: 'corrupt-media', message: 'bad' },
-    });
+    await state.assets.applyTransition(
+      'acme',
+      'a.wav',
+      '11-2',
+      { name: 'reject', from: ['pending'], to: 'rejected' },
+      { reason: { code: 'corrupt-media', message: 'bad' } },
+    );
     const asset = await state.assets.get('acme', 'a.wav');
     assert.equal(asset?.state, 'rejected');
     assert.equal(asset?.reason?.code, 'corrupt-media');

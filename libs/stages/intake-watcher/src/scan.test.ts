@@ -12,7 +12,7 @@ import { manualClock, StateStore } from '@callintake/state';
 import { LocalUploadArea } from '@callintake/storage';
 import { silentLogger } from '@callintake/telemetry';
 import { localTenant, removeNamespace, tempDir, TEST_REDIS_URL, uniqueNamespace } from '@callintake/testing';
-import type { ErrorReport } from '@callintake/asset-lifecycle';
+import { transitionVersion, type ErrorReport } from '@callintake/asset-lifecycle';
 import { scanSource } from './scan';
 
 const namespace = uniqueNamespace('intake-scan');
@@ -379,8 +379,7 @@ describe('idempotence', () => {
     await w.put('done.json', '{}');
     await w.scan();
     const versionId = await w.versionIdOf('done.json');
-    await w.state.assets.updateVersion(w.id, 'done.json', versionId, {
-      state: 'processed',
+    await transitionVersion(w.state, { tenantId: w.id, fileName: 'done.json', versionId }, 'capture', {
       location: 'data/processed/done.json',
     });
 

@@ -15,7 +15,9 @@ import {
   NESTED_SCAN_DEPTH,
   processedPath,
   rejectedPath,
+  recordSeenVersion,
   rejectFile,
+  rejectInPlace,
   RESERVED_DIRS,
 } from '@callintake/asset-lifecycle';
 
@@ -155,7 +157,7 @@ async function takeFile(
   const { name, entry } = candidate;
   const classification = classifyFileName(entry.name);
   const kind: AssetKind = candidate.nested ? 'unknown' : classification.kind;
-  const { version, created } = await state.assets.recordVersion(tenant.id, name, kind, {
+  const { version, created } = await recordSeenVersion(state, tenant.id, name, kind, {
     versionId: fingerprintOf(entry),
     sizeBytes: entry.sizeBytes,
     modifiedAt: entry.modifiedAt.toISOString(),
@@ -168,10 +170,11 @@ async function takeFile(
     if (candidate.nested || entry.type !== 'file') {
       // Customers' own folders are theirs, and links are never followed or moved: report,
       // but leave the entry where it is.
-      await state.assets.updateVersion(tenant.id, name, version.versionId, {
-        state: 'rejected',
-        reason: rejection,
-      });
+      await rejectInPlace(
+        state,
+        { tenantId: tenant.id, fileName: name, versionId: version.versionId },
+        rejection,
+      );
       return created ? 'rejected' : 'unchanged';
     }
     await rejectFile(
@@ -179,7 +182,7 @@ async function takeFile(
       state,
       {
         tenantId: tenant.id,
-        name,
+        fileName: name,
         versionId: version.versionId,
         version: version.number,
         location: entry.path,

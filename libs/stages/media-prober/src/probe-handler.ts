@@ -3,18 +3,18 @@
 // does the file leave data/, so nothing is out of reach before it is captured.
 import {
   isRepeatedContent,
-  completeAssetJob,
-  rejectAssetJob,
-  startAssetJob,
-  type AssetJobDeps,
+  runAssetJob,
+  type AssetWork,
+  type Captured,
+  type RunAssetJobDeps,
 } from '@callintake/asset-lifecycle';
 import { pairingKey, parseRecordingName, recordingNameWarning, splitExtension } from '@callintake/naming';
 import { jobId, type AssetVersionJob, type JobContext, type JobProducer } from '@callintake/queues';
-import { RejectionError, type Reason, type TenantConfig } from '@callintake/schemas';
+import type { Reason, TenantConfig } from '@callintake/schemas';
 import type { ArchiveStore } from '@callintake/storage';
 import { probeMedia, withTimeLimit } from '@callintake/media';
 
-export interface ProbeDeps extends AssetJobDeps {
+export interface ProbeDeps extends RunAssetJobDeps {
   producer: JobProducer;
   archive(tenant: TenantConfig): ArchiveStore;
   probeTimeLimitMs?: number;
@@ -31,38 +31,29 @@ export function archiveKeyFor(fileName: string, versionNumber: number): string {
   return `recordings/v${versionNumber}/${fileName}`;
 }
 
-export async function handleProbeRecording(
+export function handleProbeRecording(
   deps: ProbeDeps,
   job: AssetVersionJob,
   context: JobContext,
 ): Promise<void> {
-  const work = await startAssetJob(deps, job);
-  if (!work) return;
+  return runAssetJob(deps, job, context, (work) => captureRecording(deps, work));
+}
+
+async function captureRecording(deps: ProbeDeps, work: AssetWork): Promise<Captured> {
   const { tenant, area, asset, version, location } = work;
   const { extension } = splitExtension(asset.name);
-
-  let facts;
-  try {
-    facts = await withTimeLimit(
-      probeMedia(
-        {
-          sizeBytes: work.entry.sizeBytes,
-          read: (offset, length) => area.readRange(location, offset, length),
-        },
-        { extension },
-      ),
-      deps.probeTimeLimitMs ?? PROBE_TIME_LIMIT_MS,
-      `probe of ${asset.name}`,
-    );
-  } catch (error) {
-    if (!(error instanceof RejectionError)) throw error;
-    await rejectAssetJob(deps, work, error.reason);
-    context.logger.info(
-      { tenant: tenant.id, file: asset.name, reason: error.reason.code },
-      'recording rejected',
-    );
-    return;
-  }
+  // Throws RejectionError for media we cannot take: the template rejects the file.
+  const facts = await withTimeLimit(
+    probeMedia(
+      {
+        sizeBytes: work.entry.sizeBytes,
+        read: (offset, length) => area.readRange(location, offset, length),
+      },
+      { extension },
+    ),
+    deps.probeTimeLimitMs ?? PROBE_TIME_LIMIT_MS,
+    `probe of ${asset.name}`,
+  );
 
   const archived = await deps
     .archive(tenant)
@@ -72,10 +63,7 @@ export async function handleProbeRecording(
       `archived ${archived.sizeBytes} bytes of ${asset.name} but the upload has ${work.entry.sizeBytes}; retrying`,
     );
   }
-  if (isRepeatedContent(work, archived.sha256)) {
-    await completeAssetJob(deps, work, { sha256: archived.sha256 });
-    return;
-  }
+  if (isRepeatedContent(work, archived.sha256)) return { sha256: archived.sha256 };
 
   const name = parseRecordingName(asset.name, { timezone: tenant.timezone, directions: tenant.directions });
   const warnings: Reason[] = [];
@@ -104,10 +92,15 @@ export async function handleProbeRecording(
     },
     pairingKey(asset.name),
   );
-  await deps.producer.add(
-    'match-recording',
-    { tenantId: tenant.id, fileName: asset.name },
-    { jobId: jobId(tenant.id, asset.name, version.versionId) },
-  );
-  await completeAssetJob(deps, work, { sha256: archived.sha256, warnings });
+  return {
+    sha256: archived.sha256,
+    warnings,
+    next: [
+      {
+        name: 'match-recording',
+        payload: { tenantId: tenant.id, fileName: asset.name },
+        options: { jobId: jobId(tenant.id, asset.name, version.versionId) },
+      },
+    ],
+  };
 }

@@ -3,14 +3,12 @@
 // batch rejects that row (reported by line), not the batch.
 import { createHash } from 'node:crypto';
 import {
-  completeAssetJob,
-  errorReportPath,
   hashingStream,
   isRepeatedContent,
-  rejectAssetJob,
-  startAssetJob,
-  type AssetJobDeps,
+  runAssetJob,
   type AssetWork,
+  type Captured,
+  type RunAssetJobDeps,
 } from '@callintake/asset-lifecycle';
 import { splitExtension } from '@callintake/naming';
 import { jobId, type AssetVersionJob, type JobContext, type JobProducer } from '@callintake/queues';
@@ -30,33 +28,23 @@ import {
 /** A record and the key it waits under for its recording. */
 type StoredRecord = { record: MetadataRecord; pairingStem: string | undefined };
 
-export interface ParseDeps extends AssetJobDeps {
+export interface ParseDeps extends RunAssetJobDeps {
   producer: JobProducer;
 }
 
-/** How many rejected rows an asset lists; the error report file lists them all. */
-const MAX_ROW_WARNINGS = 100;
 const BATCH_SIZE = 500;
 
-export async function handleParseMetadata(
+export function handleParseMetadata(
   deps: ParseDeps,
   job: AssetVersionJob,
   context: JobContext,
 ): Promise<void> {
-  const work = await startAssetJob(deps, job);
-  if (!work) return;
-  const { extension } = splitExtension(work.asset.name);
-  try {
-    if (extension === 'csv') await parseBatch(deps, work, context);
-    else await parseSingle(deps, work, extension as 'json' | 'xml' | 'yml' | 'yaml');
-  } catch (error) {
-    if (!(error instanceof RejectionError)) throw error;
-    await rejectAssetJob(deps, work, error.reason);
-    context.logger.info(
-      { tenant: work.tenant.id, file: work.asset.name, reason: error.reason.code },
-      'metadata rejected',
-    );
-  }
+  return runAssetJob(deps, job, context, (work) => {
+    const { extension } = splitExtension(work.asset.name);
+    return extension === 'csv'
+      ? parseBatch(deps, work)
+      : parseSingle(deps, work, extension as 'json' | 'xml' | 'yml' | 'yaml');
+  });
 }
 
 async function readWhole(work: AssetWork, limit: number): Promise<Buffer> {
@@ -118,10 +106,10 @@ async function parseSingle(
   deps: ParseDeps,
   work: AssetWork,
   extension: 'json' | 'xml' | 'yml' | 'yaml',
-): Promise<void> {
+): Promise<Captured> {
   const content = await readWhole(work, METADATA_LIMITS.singleRecordBytes);
   const sha256 = createHash('sha256').update(content).digest('hex');
-  if (isRepeatedContent(work, sha256)) return completeAssetJob(deps, work, { sha256 });
+  if (isRepeatedContent(work, sha256)) return { sha256 };
   const raw = parseSingleRecord(content, extension);
   const fromName = recordingNameTime(work.asset.name, work.tenant);
   const mapped = mapRecord(raw, work.tenant, fromName === undefined ? {} : { callTimeFromName: fromName });
@@ -133,15 +121,24 @@ async function parseSingle(
   await deps.state.metadata.putMany([
     { record, pairingStem: pairingStemOf(record.canonical, work.asset.name) },
   ]);
-  await deps.producer.add(
-    'match-metadata',
-    { tenantId: work.tenant.id, recordId: record.recordId },
-    { jobId: jobId(work.tenant.id, record.recordId, `v${record.version}`) },
-  );
-  await completeAssetJob(deps, work, { sha256 });
+  return {
+    sha256,
+    next: [
+      {
+        name: 'match-metadata',
+        payload: { tenantId: work.tenant.id, recordId: record.recordId },
+        options: { jobId: jobId(work.tenant.id, record.recordId, `v${record.version}`) },
+      },
+    ],
+  };
 }
 
-async function parseBatch(deps: ParseDeps, work: AssetWork, context: JobContext): Promise<void> {
+/**
+ * A batch's records are stored and handed to the matcher in chunks while the file streams (a
+ * million rows cannot wait for the end); all of it still happens before the template moves the
+ * file, so a crash leaves the file in data/ and a retry repeats the chunks idempotently.
+ */
+async function parseBatch(deps: ParseDeps, work: AssetWork): Promise<Captured> {
   const hashed = hashingStream(await work.area.openRead(work.location));
   const rejectedRows: Reason[] = [];
   let accepted = 0;
@@ -201,7 +198,7 @@ async function parseBatch(deps: ParseDeps, work: AssetWork, context: JobContext)
   // A per-call CSV is a file of exactly one data row. A batch whose other rows were all rejected
   // stays a batch: its one good row must not take the file's name as its own.
   if (rows === 1 && firstRow && rejectedRows.length === 0) {
-    if (isRepeatedContent(work, sha256)) return completeAssetJob(deps, work, { sha256 });
+    if (isRepeatedContent(work, sha256)) return { sha256 };
     const record = { ...firstRow.record, recordId: work.asset.name };
     await flush([{ record, pairingStem: pairingStemOf(record.canonical, work.asset.name) }]);
   } else await flush(rows === 1 && firstRow ? [firstRow] : pending);
@@ -209,25 +206,7 @@ async function parseBatch(deps: ParseDeps, work: AssetWork, context: JobContext)
   if (rejectedRows.length > 0 && accepted === 0) {
     throw new RejectionError(rejectedRows[0] as Reason);
   }
-  if (rejectedRows.length > 0) {
-    await work.area.writeFile(
-      errorReportPath(work.asset.name),
-      JSON.stringify(
-        { file: work.asset.name, version: work.version.number, acceptedRows: accepted, rejectedRows },
-        null,
-        2,
-      ) + '\n',
-    );
-    context.logger.info(
-      { tenant: work.tenant.id, file: work.asset.name, accepted, rejected: rejectedRows.length },
-      'batch had rejected rows',
-    );
-  }
-  await completeAssetJob(deps, work, {
-    sha256,
-    warnings: rejectedRows.slice(0, MAX_ROW_WARNINGS),
-    rejectedRows,
-  });
+  return { sha256, rejectedRows, acceptedRows: accepted };
 }
 
 function withinUpdateWindow(

@@ -8,6 +8,7 @@ import {
   PROCESSED_DIR,
   REJECTED_DIR,
   RESERVED_DIRS,
+  transitionVersion,
 } from '@callintake/asset-lifecycle';
 import { PermanentJobError, type JobContext } from '@callintake/queues';
 import type { TenantConfig } from '@callintake/schemas';
@@ -102,10 +103,12 @@ async function purgeIfDue(
         version.location === entry.path &&
         (version.state === 'processed' || version.state === 'rejected')
       ) {
-        await deps.state.assets.updateVersion(tenant.id, asset.name, version.versionId, {
-          state: 'purged',
-          ...(version.reason ? { reason: version.reason } : {}),
-        });
+        await transitionVersion(
+          deps.state,
+          { tenantId: tenant.id, fileName: asset.name, versionId: version.versionId },
+          'purge',
+          version.reason ? { reason: version.reason } : {},
+        );
       }
     }
   }

@@ -10,6 +10,7 @@ import { bullPrefix, jobId, JobProducer, QUEUE_NAMES, workerConnection } from '@
 import type { Asset, Call, CallStatus, TenantConfig } from '@callintake/schemas';
 import { manualClock, StateStore } from '@callintake/state';
 import { localTenant, removeNamespace, tempDir, TEST_REDIS_URL, uniqueNamespace } from '@callintake/testing';
+import { TRANSITIONS } from '@callintake/asset-lifecycle';
 import { buildStatusApi } from './app';
 
 const namespace = uniqueNamespace('status-api');
@@ -17,6 +18,9 @@ const clock = manualClock(new Date('2024-03-12T10:00:00Z'));
 const tokens = parseApiTokens('all:*,acme:acme,both:acme+globex');
 const ALL = { authorization: 'Bearer all' };
 const ACME = { authorization: 'Bearer acme' };
+const BEGIN = { name: 'begin', ...TRANSITIONS.begin };
+const CAPTURE = { name: 'capture', ...TRANSITIONS.capture };
+const REJECT = { name: 'reject', ...TRANSITIONS.reject };
 const UNICODE_FILE = 'Anruf Müller – 日本語 #1 50%.wav';
 
 let root: { path: string; remove(): Promise<void> };
@@ -101,14 +105,12 @@ before(async () => {
     location,
   });
   await state.assets.recordVersion('acme', 'first.wav', 'recording', seen('1000-1', 'data/first.wav'));
-  await state.assets.updateVersion('acme', 'first.wav', '1000-1', {
-    state: 'processed',
+  await state.assets.applyTransition('acme', 'first.wav', '1000-1', CAPTURE, {
     callIds: ['20240305-150000_outbound_1001'],
   });
   clock.advance(60_000);
   await state.assets.recordVersion('acme', 'broken.wav', 'recording', seen('1000-2', 'data/broken.wav'));
-  await state.assets.updateVersion('acme', 'broken.wav', '1000-2', {
-    state: 'rejected',
+  await state.assets.applyTransition('acme', 'broken.wav', '1000-2', REJECT, {
     reason: { code: 'corrupt-media', message: 'no RIFF header' },
   });
   clock.advance(60_000);
@@ -116,7 +118,7 @@ before(async () => {
   clock.advance(60_000);
   await state.assets.recordVersion('acme', UNICODE_FILE, 'recording', seen('1001-4', `data/${UNICODE_FILE}`));
   await state.assets.recordVersion('acme', 'calls.csv', 'call-metadata', seen('1000-5', 'data/calls.csv'));
-  await state.assets.updateVersion('acme', 'calls.csv', '1000-5', { state: 'processing' });
+  await state.assets.applyTransition('acme', 'calls.csv', '1000-5', BEGIN, {});
 
   await state.crm.upsertMany('acme', 'contacts', [
     { id: 'C-1', record: { id: 'C-1', name: 'Ada Lovelace', email: 'ada@example.com' } },
