@@ -17,4 +17,4 @@ export { wallClockToUtc } from './local-time';
 export type { WallClockTime } from './local-time';
 export { referenceBaseName } from './reference';
 export type { ReferenceResult } from './reference';
-export { pairingKey, referencePairingKey, stemKey } from './pairing';
+export { metadataPairingKey, pairingKey, recordingPairingKey, referencePairingKey, stemKey } from './pairing';

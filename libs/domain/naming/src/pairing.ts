@@ -41,6 +41,28 @@ export function referencePairingKey(value: string): string | undefined {
   return value.toLowerCase();
 }
 
+/**
+ * Where a recording meets its metadata. A recording another connector registered is named by
+ * its external id, which has no extension to strip: `CA.1234` is one id, not `CA` plus `.1234`.
+ */
+export function recordingPairingKey(recording: { fileName: string; origin?: 'registered' }): string {
+  return recording.origin === 'registered' ? stemKey(recording.fileName) : pairingKey(recording.fileName);
+}
+
+/**
+ * Where a metadata record meets its recording, whichever arrives first: the recording it
+ * references (`recordingFile`), else the recording of its own name (`ownName`: a single-record
+ * file, or a batch of one row), else nothing yet (a batch row pairs by other means).
+ */
+export function metadataPairingKey(
+  recordingFile: string | undefined,
+  ownName: string | undefined,
+): string | undefined {
+  const reference = recordingFile ? referencePairingKey(recordingFile) : undefined;
+  if (reference !== undefined) return reference;
+  return ownName === undefined ? undefined : pairingKey(ownName);
+}
+
 function slowReferenceKey(value: string): string | undefined {
   const reference = referenceBaseName(value);
   return reference.ok ? pairingKey(reference.baseName) : undefined;

@@ -1,7 +1,7 @@
 // The per-row work of a batch call-metadata CSV, as the parse handler runs it: rows read and
 // mapped with the tenant's mapping into the records to store, each with the key it pairs by.
 // Storing them is the handler's part. Kept apart so the benchmark measures exactly this path.
-import { pairingKey, parseRecordingName, referencePairingKey } from '@callintake/naming';
+import { metadataPairingKey, parseRecordingName } from '@callintake/naming';
 import { RejectionError, type Reason, type TenantConfig } from '@callintake/schemas';
 import type { MetadataRecord } from '@callintake/schemas';
 import type { CanonicalValues } from './canonical-values';
@@ -106,14 +106,7 @@ export function metadataRecord(
       };
 }
 
-/**
- * Where a record waits for its recording; the same key the matcher pairs it by (matching's
- * `meetingStem`), so pairing works whichever side arrives first. A record meets the recording
- * it references; a single-record file without a reference meets the recording of its own name
- * (`ownName`); a batch row without one pairs by nothing (yet).
- */
+/** Where a record waits for its recording: naming's metadataPairingKey, the matcher's key too. */
 export function pairingStemOf(canonical: CanonicalValues, ownName: string | undefined): string | undefined {
-  const reference = canonical.recordingFile ? referencePairingKey(canonical.recordingFile) : undefined;
-  if (reference !== undefined) return reference;
-  return ownName === undefined ? undefined : pairingKey(ownName);
+  return metadataPairingKey(canonical.recordingFile, ownName);
 }

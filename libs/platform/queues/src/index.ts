@@ -3,3 +3,4 @@ export * from './connection';
 export * from './producer';
 export * from './worker';
 export * from './job-trace';
+export * from './job-options';

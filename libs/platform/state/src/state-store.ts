@@ -11,7 +11,7 @@ import {
 import type { Clock } from './clock';
 import { CrmRepository } from './crm-repository';
 import { Keys } from './keys';
-import { withLock } from './lock';
+import { withLock, type LockOptions } from './lock';
 import { MetricsRepository } from './metrics-repository';
 import { ObservationRepository } from './observation-repository';
 
@@ -47,7 +47,7 @@ export class StateStore {
     this.metrics = new MetricsRepository(redis, this.keys);
   }
 
-  lock<T>(tenantId: string, scope: string, work: () => Promise<T>): Promise<T> {
-    return withLock(this.redis, this.keys.lock(tenantId, scope), work);
+  lock<T>(tenantId: string, scope: string, work: () => Promise<T>, options: LockOptions = {}): Promise<T> {
+    return withLock(this.redis, this.keys.lock(tenantId, scope), work, options);
   }
 }

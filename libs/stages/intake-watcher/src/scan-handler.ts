@@ -1,8 +1,8 @@
 // The `scan-source` job: one tenant's scan, serialised per tenant across replicas, and a
 // follow-up scan when files are still settling so they are taken as soon as they may be.
-import { jobId, PermanentJobError, type JobContext, type JobProducer } from '@callintake/queues';
+import { jobOptions, PermanentJobError, type JobContext, type JobProducer } from '@callintake/queues';
 import type { TenantConfig } from '@callintake/schemas';
-import { withLock, type StateStore } from '@callintake/state';
+import type { StateStore } from '@callintake/state';
 import type { UploadArea } from '@callintake/storage';
 import { scanSource, type ScanSummary } from './scan';
 
@@ -24,9 +24,9 @@ export async function handleScanSource(
   const tenant = deps.tenant(payload.tenantId);
   if (!tenant) throw new PermanentJobError(`unknown tenant ${payload.tenantId}`);
   const area = deps.uploadArea(tenant);
-  const summary = await withLock(
-    deps.state.redis,
-    deps.state.keys.lock(tenant.id, 'scan'),
+  const summary = await deps.state.lock(
+    tenant.id,
+    'scan',
     () => scanSource({ tenant, area, state: deps.state, producer: deps.producer, logger: context.logger }),
     { waitMs: SCAN_LOCK_WAIT_MS },
   );
@@ -36,9 +36,6 @@ export async function handleScanSource(
     context.logger.info({ tenant: tenant.id, ...summary }, 'scan finished');
   return summary;
 }
-
-/** Requests due within the same window share one job, so a burst of file events costs one scan. */
-const SCAN_REQUEST_WINDOW_MS = 250;
 
 /**
  * Asks for a scan soon. Request jobs are dropped once done, so their ids dedupe only while a
@@ -50,15 +47,10 @@ export async function requestScan(
   delayMs: number,
   now: Date,
 ): Promise<void> {
-  const due = now.getTime() + delayMs;
   await producer.add(
     'scan-source',
     { tenantId: tenant.id },
-    {
-      jobId: jobId('scan', tenant.id, String(Math.ceil(due / SCAN_REQUEST_WINDOW_MS))),
-      delayMs,
-      removeOnComplete: true,
-    },
+    jobOptions.scanRequest(tenant.id, now.getTime() + delayMs, delayMs),
   );
 }
 
@@ -66,7 +58,7 @@ export async function requestScan(
 export async function scheduleScans(producer: JobProducer, tenants: TenantConfig[]): Promise<void> {
   for (const tenant of tenants) {
     await producer.schedule(
-      jobId('scan', tenant.id),
+      jobOptions.scanScheduler(tenant.id),
       'scan-source',
       { tenantId: tenant.id },
       tenant.pollSeconds * 1000,

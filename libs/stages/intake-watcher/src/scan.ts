@@ -2,26 +2,28 @@
 // each as a version of its asset, and hand it to the queue for its kind. Idempotent: scanning
 // twice, or two watcher replicas scanning at once, adds nothing twice (deterministic job ids,
 // versions keyed by size+mtime or ETag).
-import { classifyFileName, isTemporaryName } from '@callintake/naming';
-import { jobId, type JobName, type JobProducer } from '@callintake/queues';
-import type { Asset, AssetKind, Reason, TenantConfig } from '@callintake/schemas';
+import { classifyFileName } from '@callintake/naming';
+import { jobOptions, type JobName, type JobProducer } from '@callintake/queues';
+import type { TenantConfig } from '@callintake/schemas';
 import type { Observation, StateStore } from '@callintake/state';
 import type { StoredEntry, UploadArea } from '@callintake/storage';
 import { withSpan, type Logger } from '@callintake/telemetry';
 import {
-  DATA_DIR,
   fingerprintOf,
   moveUnlessGone,
-  NESTED_SCAN_DEPTH,
   processedPath,
   rejectedPath,
   recordSeenVersion,
   rejectFile,
   rejectInPlace,
-  RESERVED_DIRS,
 } from '@callintake/asset-lifecycle';
-
-export const MAX_MEDIA_BYTES = 2 * 1024 ** 3;
+import {
+  intakeCandidates,
+  isIgnoredAtIntake,
+  judgeAtIntake,
+  type IntakeCandidate,
+  type TakenKind,
+} from './intake-rules';
 
 export interface ScanDeps {
   tenant: TenantConfig;
@@ -40,23 +42,14 @@ export interface ScanSummary {
   unchanged: number;
 }
 
-const JOB_FOR_KIND: Record<Exclude<AssetKind, 'unknown'>, JobName> = {
+const JOB_FOR_KIND = {
   recording: 'probe-recording',
   'call-metadata': 'parse-metadata',
   'crm-batch': 'ingest-crm-batch',
-};
+} as const satisfies Record<TakenKind, JobName>;
 
-/** CRM batches go first under backlog (SPEC "Priority lane"); 1 is the most urgent. */
-const PRIORITY_FOR_KIND: Record<Exclude<AssetKind, 'unknown'>, number> = {
-  'crm-batch': 1,
-  'call-metadata': 2,
-  recording: 2,
-};
-
-interface Candidate {
-  name: string;
+interface Candidate extends IntakeCandidate {
   entry: StoredEntry;
-  nested: boolean;
 }
 
 export async function scanSource(deps: ScanDeps): Promise<ScanSummary> {
@@ -77,9 +70,9 @@ export async function scanSource(deps: ScanDeps): Promise<ScanSummary> {
   const settled: Candidate[] = [];
   const recentlyTaken = new Map<string, Observation>();
 
-  for await (const candidate of walkData(area)) {
+  for await (const candidate of intakeCandidates(area)) {
     summary.listed++;
-    if (isTemporaryName(candidate.entry.name)) {
+    if (isIgnoredAtIntake(candidate)) {
       summary.temporary++;
       continue;
     }
@@ -155,9 +148,10 @@ async function takeFile(
 ): Promise<'enqueued' | 'rejected' | 'unchanged'> {
   const { tenant, area, state, producer } = deps;
   const { name, entry } = candidate;
-  const classification = classifyFileName(entry.name);
-  const kind: AssetKind = candidate.nested ? 'unknown' : classification.kind;
-  const { version, created } = await recordSeenVersion(state, tenant.id, name, kind, {
+  const judged = judgeAtIntake(candidate);
+  // Listing skips ignored entries; one renamed since then is taken by the next scan.
+  if (judged.verdict === 'ignored') return 'unchanged';
+  const { version, created } = await recordSeenVersion(state, tenant.id, name, judged.kind, {
     versionId: fingerprintOf(entry),
     sizeBytes: entry.sizeBytes,
     modifiedAt: entry.modifiedAt.toISOString(),
@@ -165,9 +159,9 @@ async function takeFile(
     location: entry.path,
   });
 
-  const rejection = rejectionAtIntake(candidate, classification.kind);
-  if (rejection) {
-    if (candidate.nested || entry.type !== 'file') {
+  if (judged.verdict === 'rejected') {
+    const rejection = judged.reason;
+    if (judged.leaveInPlace) {
       // Customers' own folders are theirs, and links are never followed or moved: report,
       // but leave the entry where it is.
       await rejectInPlace(
@@ -205,66 +199,10 @@ async function takeFile(
     await moveUnlessGone(area, entry.path, target);
     return 'unchanged';
   }
-  const job = JOB_FOR_KIND[kind as Exclude<AssetKind, 'unknown'>];
-  await producer.add(
-    job,
-    { tenantId: tenant.id, fileName: name, versionId: version.versionId },
-    {
-      jobId: jobId(tenant.id, name, version.versionId),
-      priority: PRIORITY_FOR_KIND[kind as Exclude<AssetKind, 'unknown'>],
-    },
-  );
+  const job = JOB_FOR_KIND[judged.kind];
+  const payload = { tenantId: tenant.id, fileName: name, versionId: version.versionId };
+  await producer.add(job, payload, jobOptions.assetVersion(job, payload));
   return created ? 'enqueued' : 'unchanged';
-}
-
-function rejectionAtIntake(candidate: Candidate, kind: AssetKind): Reason | undefined {
-  const { entry } = candidate;
-  if (candidate.nested) {
-    return {
-      code: 'nested-directory',
-      message: `files must sit directly in ${DATA_DIR}/; "${candidate.name}" is inside a sub-folder and is not ingested`,
-    };
-  }
-  if (entry.type === 'symlink')
-    return { code: 'unsupported-type', message: 'symbolic links are not followed; upload the file itself' };
-  if (entry.type !== 'file') return { code: 'unsupported-type', message: 'not a regular file' };
-  if (kind === 'unknown') {
-    return {
-      code: 'unsupported-type',
-      message: `"${entry.name}" is neither a recording (wav mp3 mp4 m4a mpg mpeg wma wmv webm aiff aif flac ogg gsm arf au), call metadata (json xml yml yaml csv) nor a CRM batch (contacts_*.csv, leads_*.csv, ...)`,
-    };
-  }
-  if (entry.sizeBytes === 0) return { code: 'empty-file', message: 'the file is empty (0 bytes)' };
-  if (kind === 'recording' && entry.sizeBytes > MAX_MEDIA_BYTES) {
-    return {
-      code: 'too-large',
-      message: `recordings may be at most 2 GiB; this one is ${entry.sizeBytes} bytes`,
-    };
-  }
-  return undefined;
-}
-
-/** Direct children of data/, then files in customer-made folders (reported, never ingested). */
-async function* walkData(area: UploadArea): AsyncGenerator<Candidate> {
-  const nestedDirs: Array<{ path: string; depth: number }> = [];
-  for await (const entry of area.list(DATA_DIR)) {
-    if (entry.type === 'directory') {
-      if (!RESERVED_DIRS.has(entry.name)) nestedDirs.push({ path: entry.path, depth: 1 });
-      continue;
-    }
-    yield { name: entry.name, entry, nested: false };
-  }
-  while (nestedDirs.length) {
-    const dir = nestedDirs.shift() as { path: string; depth: number };
-    for await (const entry of area.list(dir.path)) {
-      if (entry.type === 'directory') {
-        if (dir.depth < NESTED_SCAN_DEPTH) nestedDirs.push({ path: entry.path, depth: dir.depth + 1 });
-        continue;
-      }
-      if (entry.type !== 'file') continue;
-      yield { name: entry.path.slice(DATA_DIR.length + 1), entry, nested: true };
-    }
-  }
 }
 
 /** Retake a still-pending file after this long anyway: a lost job must not strand it. */
@@ -273,16 +211,10 @@ const RETAKE_AFTER_MS = 10 * 60_000;
 /** `name\nversionId` of the given assets' versions that are still pending or processing. */
 async function pendingVersions(state: StateStore, tenantId: string, names: string[]): Promise<Set<string>> {
   const pending = new Set<string>();
-  for (let start = 0; start < names.length; start += 1_000) {
-    const chunk = names.slice(start, start + 1_000);
-    const raws = await state.redis.mget(chunk.map((name) => state.keys.asset(tenantId, name)));
-    for (const raw of raws) {
-      if (!raw) continue;
-      const asset = JSON.parse(raw) as Asset;
-      for (const version of asset.versions) {
-        if (version.state === 'pending' || version.state === 'processing')
-          pending.add(`${asset.name}\n${version.versionId}`);
-      }
+  for (const asset of await state.assets.getMany(tenantId, names)) {
+    for (const version of asset?.versions ?? []) {
+      if (version.state === 'pending' || version.state === 'processing')
+        pending.add(`${asset?.name}\n${version.versionId}`);
     }
   }
   return pending;

@@ -1,9 +1,15 @@
 // The `match-recording` and `match-metadata` jobs. Both sides meet at one pairing key (the
 // recording's lower-cased stem, else the external id they share) under a short lock, so the
 // order of arrival, redelivery and concurrent matcher replicas all end in one call per recording.
-import { pairingKey, referenceBaseName, splitExtension, stemKey } from '@callintake/naming';
 import {
-  jobId,
+  metadataPairingKey,
+  pairingKey,
+  recordingPairingKey,
+  splitExtension,
+  stemKey,
+} from '@callintake/naming';
+import {
+  jobOptions,
   PermanentJobError,
   RetryLaterError,
   type JobContext,
@@ -49,17 +55,15 @@ function tenantOf(deps: MatchDeps, tenantId: string): TenantConfig {
 
 /** Where a metadata record meets its recording: what it references, else its own name. */
 export function meetingStem(record: MetadataRecord): { stem: string; method: MatchMethod } | undefined {
-  const reference = record.canonical.recordingFile
-    ? referenceBaseName(record.canonical.recordingFile)
-    : undefined;
-  if (reference?.ok) {
-    const stem = pairingKey(reference.baseName);
-    const ownStem = record.line === undefined ? pairingKey(record.fileName) : undefined;
-    return { stem, method: stem === ownStem ? 'name' : 'reference' };
-  }
-  if (record.line === undefined || record.recordId === record.fileName)
-    return { stem: pairingKey(record.fileName), method: 'name' };
-  return undefined;
+  // A single-record file, or a batch of one row (which takes the file's name as its own).
+  const ownName =
+    record.line === undefined || record.recordId === record.fileName ? record.fileName : undefined;
+  const stem = metadataPairingKey(record.canonical.recordingFile, ownName);
+  if (stem === undefined) return undefined;
+  const referenced = metadataPairingKey(record.canonical.recordingFile, undefined) !== undefined;
+  // A reference to the record's own name is pairing by name.
+  const ownStem = record.line === undefined ? pairingKey(record.fileName) : undefined;
+  return { stem, method: !referenced || stem === ownStem ? 'name' : 'reference' };
 }
 
 /** Call id (CONTRACT): the recording's name without extension; metadata-only: its external id. */
@@ -92,8 +96,7 @@ function externalIdScope(externalId: string | undefined): string | undefined {
 
 /** Where a recording meets its metadata by name. */
 function recordingStem(recording: RecordingRecord): string {
-  // An external id has no extension to strip: `CA.1234` is one id, not `CA` plus `.1234`.
-  return recording.origin === 'registered' ? stemKey(recording.fileName) : pairingKey(recording.fileName);
+  return recordingPairingKey(recording);
 }
 
 export async function handleMatchRecording(
@@ -462,9 +465,12 @@ async function queueAfterPair(
     'match-metadata',
     affected.map((record) => ({
       payload: { tenantId: tenant.id, recordId: record.recordId },
-      options: {
-        jobId: jobId(tenant.id, record.recordId, 'after-pair', recording.fileName, metadata.recordId),
-      },
+      options: jobOptions.matchMetadataAfterPair(
+        tenant.id,
+        record.recordId,
+        recording.fileName,
+        metadata.recordId,
+      ),
     })),
   );
 }
@@ -505,10 +511,8 @@ async function linkAssets(
  */
 async function emit(deps: MatchDeps, call: Call): Promise<void> {
   if (call.status !== 'ready') return;
-  await deps.producer.add('call-ready', call, { jobId: jobId(call.tenantId, call.id) });
+  await deps.producer.add('call-ready', call, jobOptions.callReady(call));
   if (call.readyVersion !== undefined && call.version > call.readyVersion) {
-    await deps.producer.add('call-updated', call, {
-      jobId: jobId(call.tenantId, call.id, `v${call.version}`),
-    });
+    await deps.producer.add('call-updated', call, jobOptions.callUpdated(call));
   }
 }

@@ -1,2 +1,3 @@
+export * from './judge-recording';
 export * from './probe-handler';
 export * from './stage';

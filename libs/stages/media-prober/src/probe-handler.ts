@@ -8,23 +8,17 @@ import {
   type Captured,
   type RunAssetJobDeps,
 } from '@callintake/asset-lifecycle';
-import { pairingKey, parseRecordingName, recordingNameWarning, splitExtension } from '@callintake/naming';
-import { jobId, type AssetVersionJob, type JobContext, type JobProducer } from '@callintake/queues';
-import type { Reason, TenantConfig } from '@callintake/schemas';
+import { recordingPairingKey } from '@callintake/naming';
+import { jobOptions, type AssetVersionJob, type JobContext, type JobProducer } from '@callintake/queues';
+import type { TenantConfig } from '@callintake/schemas';
 import type { ArchiveStore } from '@callintake/storage';
-import { probeMedia, withTimeLimit } from '@callintake/media';
+import { judgeRecording, PROBE_TIME_LIMIT_MS } from './judge-recording';
 
 export interface ProbeDeps extends RunAssetJobDeps {
   producer: JobProducer;
   archive(tenant: TenantConfig): ArchiveStore;
   probeTimeLimitMs?: number;
 }
-
-/**
- * A probe reads a few hundred KiB at most; one still running after this is stuck on a slow
- * or stalled source, so the job fails and retries rather than holding a worker slot forever.
- */
-export const PROBE_TIME_LIMIT_MS = 30_000;
 
 /** Archive keys are per version, so a new upload never overwrites captured media. */
 export function archiveKeyFor(fileName: string, versionNumber: number): string {
@@ -41,18 +35,15 @@ export function handleProbeRecording(
 
 async function captureRecording(deps: ProbeDeps, work: AssetWork): Promise<Captured> {
   const { tenant, area, asset, version, location } = work;
-  const { extension } = splitExtension(asset.name);
   // Throws RejectionError for media we cannot take: the template rejects the file.
-  const facts = await withTimeLimit(
-    probeMedia(
-      {
-        sizeBytes: work.entry.sizeBytes,
-        read: (offset, length) => area.readRange(location, offset, length),
-      },
-      { extension },
-    ),
+  const { facts, name, warnings } = await judgeRecording(
+    {
+      sizeBytes: work.entry.sizeBytes,
+      read: (offset, length) => area.readRange(location, offset, length),
+    },
+    asset.name,
+    tenant,
     deps.probeTimeLimitMs ?? PROBE_TIME_LIMIT_MS,
-    `probe of ${asset.name}`,
   );
 
   const archived = await deps
@@ -65,10 +56,6 @@ async function captureRecording(deps: ProbeDeps, work: AssetWork): Promise<Captu
   }
   if (isRepeatedContent(work, archived.sha256)) return { sha256: archived.sha256 };
 
-  const name = parseRecordingName(asset.name, { timezone: tenant.timezone, directions: tenant.directions });
-  const warnings: Reason[] = [];
-  const nameWarning = recordingNameWarning(name);
-  if (nameWarning) warnings.push(nameWarning);
   await deps.state.recordings.put(
     {
       tenantId: tenant.id,
@@ -90,7 +77,7 @@ async function captureRecording(deps: ProbeDeps, work: AssetWork): Promise<Captu
       capturedAt: deps.state.clock.now().toISOString(),
       seenAt: version.seenAt,
     },
-    pairingKey(asset.name),
+    recordingPairingKey({ fileName: asset.name }),
   );
   return {
     sha256: archived.sha256,
@@ -99,7 +86,7 @@ async function captureRecording(deps: ProbeDeps, work: AssetWork): Promise<Captu
       {
         name: 'match-recording',
         payload: { tenantId: tenant.id, fileName: asset.name },
-        options: { jobId: jobId(tenant.id, asset.name, version.versionId) },
+        options: jobOptions.matchRecording(tenant.id, asset.name, version.versionId),
       },
     ],
   };

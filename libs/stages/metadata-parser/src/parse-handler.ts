@@ -11,7 +11,7 @@ import {
   type RunAssetJobDeps,
 } from '@callintake/asset-lifecycle';
 import { splitExtension } from '@callintake/naming';
-import { jobId, type AssetVersionJob, type JobContext, type JobProducer } from '@callintake/queues';
+import { jobOptions, type AssetVersionJob, type JobContext, type JobProducer } from '@callintake/queues';
 import { RejectionError, type Reason } from '@callintake/schemas';
 import type { MetadataRecord } from '@callintake/state';
 import {
@@ -127,7 +127,7 @@ async function parseSingle(
       {
         name: 'match-metadata',
         payload: { tenantId: work.tenant.id, recordId: record.recordId },
-        options: { jobId: jobId(work.tenant.id, record.recordId, `v${record.version}`) },
+        options: jobOptions.matchMetadata(work.tenant.id, record.recordId, record.version),
       },
     ],
   };
@@ -169,7 +169,7 @@ async function parseBatch(deps: ParseDeps, work: AssetWork): Promise<Captured> {
       'match-metadata',
       kept.map(({ record }) => ({
         payload: { tenantId: work.tenant.id, recordId: record.recordId },
-        options: { jobId: jobId(work.tenant.id, record.recordId, `v${record.version}`) },
+        options: jobOptions.matchMetadata(work.tenant.id, record.recordId, record.version),
       })),
     );
     accepted += kept.length;

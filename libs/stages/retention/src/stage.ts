@@ -1,5 +1,5 @@
 // The retention service: an hourly sweep per tenant (a scheduler: one replica).
-import { jobId } from '@callintake/queues';
+import { jobOptions } from '@callintake/queues';
 import { defineStage } from '@callintake/runtime';
 import { handleSweepTenant } from './sweep';
 
@@ -20,7 +20,7 @@ export const retentionStage = defineStage({
   async onStart(runtime) {
     for (const tenant of runtime.tenants.values()) {
       await runtime.producer.schedule(
-        jobId('sweep', tenant.id),
+        jobOptions.sweepScheduler(tenant.id),
         'sweep-tenant',
         { tenantId: tenant.id },
         RETENTION_SWEEP_MS,

@@ -1,0 +1,143 @@
+// Where auth applies, checked over every route the router serves rather than a hand-made list, so
+// a route added later cannot skip the token or tenant check unnoticed, and the probes, metrics and
+// docs stay reachable without a token.
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import type { FastifyInstance, HTTPMethods, LightMyRequestResponse } from 'fastify';
+import type { Redis } from 'ioredis';
+import { parseApiTokens } from '@callintake/config';
+import { bullPrefix, JobProducer, workerConnection } from '@callintake/queues';
+import { manualClock, StateStore } from '@callintake/state';
+import { localTenant, removeNamespace, tempDir, TEST_REDIS_URL, uniqueNamespace } from '@callintake/testing';
+import { buildStatusApi } from './app';
+
+const namespace = uniqueNamespace('status-api-auth');
+const PUBLIC_PATHS = ['/openapi.json', '/docs', '/healthz', '/readyz', '/metrics'];
+const TENANT_PREFIX = '/v1/tenants/:tenant/';
+const ACME = { authorization: 'Bearer acme' };
+const ALL = { authorization: 'Bearer all' };
+const BAD_TOKENS: Array<Record<string, string>> = [
+  {},
+  { authorization: 'Bearer wrong' },
+  { authorization: 'Bearer ' },
+  { authorization: 'Basic YWxsOg==' },
+];
+
+let root: { path: string; remove(): Promise<void> };
+let redis: Redis;
+let producer: JobProducer;
+let app: FastifyInstance;
+let routes: Array<{ method: HTTPMethods; path: string }>;
+
+/**
+ * Every method and path the router serves, read from fastify's own route tree: each line is a
+ * path fragment that extends its parent's, with the methods served there in parentheses.
+ */
+function servedRoutes(instance: FastifyInstance): Array<{ method: HTTPMethods; path: string }> {
+  const served: Array<{ method: HTTPMethods; path: string }> = [];
+  const ancestors: string[] = [];
+  for (const line of instance.printRoutes({ commonPrefix: false }).split('\n')) {
+    if (line === '') continue;
+    const match = /^((?:│ {3}| {4})*)[├└]── (\S+)(?: \(([A-Z, ]+)\))?$/.exec(line);
+    assert.ok(match, `a printRoutes line this test cannot read: ${line}`);
+    const [, indent = '', fragment = '', methods] = match;
+    ancestors.length = indent.length / 4;
+    const path = [...ancestors, fragment].join('');
+    ancestors.push(fragment);
+    for (const method of methods?.split(', ') ?? []) served.push({ method: method as HTTPMethods, path });
+  }
+  return served;
+}
+
+/** A concrete URL for a route, with `tenant` as the tenant and a placeholder for other parameters. */
+const urlFor = (path: string, tenant: string) =>
+  path.replace(/:(\w+)/g, (_param, name: string) => (name === 'tenant' ? tenant : 'x'));
+
+function request(method: HTTPMethods, url: string, headers: Record<string, string>) {
+  // A body the schema refuses: the auth answer must come before validation.
+  const payload = method === 'POST' ? { bogus: true } : undefined;
+  return app.inject({ method, url, headers, ...(payload ? { payload } : {}) });
+}
+
+function assertError(response: LightMyRequestResponse, method: HTTPMethods, status: number, code: string) {
+  const what = `${method} ${response.raw.req.url}`;
+  assert.equal(response.statusCode, status, `${what}: ${response.body}`);
+  if (method === 'HEAD') return; // no body to read
+  assert.deepEqual(response.json(), { error: { code, message: response.json().error.message } }, what);
+}
+
+before(async () => {
+  root = await tempDir('status-api-auth');
+  redis = workerConnection({ url: TEST_REDIS_URL, namespace });
+  producer = new JobProducer(redis, bullPrefix({ namespace }));
+  app = buildStatusApi({
+    state: new StateStore(redis, namespace, manualClock(new Date('2024-03-12T10:00:00Z'))),
+    producer,
+    tokens: parseApiTokens('all:*,acme:acme'),
+    tenants: new Map([
+      ['acme', localTenant(root.path)],
+      ['globex', localTenant(root.path, { id: 'globex' })],
+    ]),
+  });
+  await app.ready();
+  routes = servedRoutes(app);
+});
+
+after(async () => {
+  await app?.close();
+  await producer?.close();
+  await redis?.quit();
+  await removeNamespace(namespace);
+  await root?.remove();
+});
+
+describe('auth scope over every served route', () => {
+  it('serves exactly the documented routes (so this test sees them all), each GET also as HEAD', async () => {
+    const document = (await app.inject({ method: 'GET', url: '/openapi.json' })).json<{
+      paths: Record<string, Record<string, unknown>>;
+    }>();
+    const documented = Object.entries(document.paths).flatMap(([path, operations]) =>
+      Object.keys(operations).map((method) => `${method.toUpperCase()} ${path.replace(/\{(\w+)\}/g, ':$1')}`),
+    );
+    const served = routes.map(({ method, path }) => `${method} ${path}`);
+    // The document does not list itself or the page rendered from it.
+    const describing = ['GET /openapi.json', 'GET /docs'];
+    assert.deepEqual(
+      served.filter((route) => !route.startsWith('HEAD ')).sort(),
+      [...documented, ...describing].sort(),
+    );
+    for (const route of served.filter((route) => route.startsWith('GET ')))
+      assert.ok(served.includes(route.replace(/^GET/, 'HEAD')), `HEAD for ${route}`);
+  });
+
+  it('answers every route outside /v1 without a token, and only the known public ones', async () => {
+    const outside = routes.filter(({ path }) => !path.startsWith('/v1/'));
+    assert.deepEqual([...new Set(outside.map(({ path }) => path))].sort(), [...PUBLIC_PATHS].sort());
+    for (const { method, path } of outside) {
+      const response = await request(method, path, {});
+      assert.equal(response.statusCode, 200, `${method} ${path}: ${response.body}`);
+    }
+  });
+
+  it('refuses every /v1 route without a valid token with 401, whatever the tenant and body', async () => {
+    const v1 = routes.filter(({ path }) => path.startsWith('/v1/'));
+    assert.ok(v1.some(({ path }) => path === '/v1/queues'));
+    assert.ok(v1.filter(({ path }) => path.startsWith(TENANT_PREFIX)).length >= 6);
+    for (const { method, path } of v1) {
+      for (const tenant of ['acme', 'globex', 'initech']) {
+        for (const headers of BAD_TOKENS) {
+          assertError(await request(method, urlFor(path, tenant), headers), method, 401, 'unauthorized');
+        }
+      }
+    }
+  });
+
+  it('refuses every tenant route for a tenant outside the scope (403) or unknown (404)', async () => {
+    const tenantRoutes = routes.filter(({ path }) => path.startsWith(TENANT_PREFIX));
+    for (const { method, path } of tenantRoutes) {
+      for (const tenant of ['globex', 'initech'])
+        assertError(await request(method, urlFor(path, tenant), ACME), method, 403, 'forbidden');
+      assertError(await request(method, urlFor(path, 'initech'), ALL), method, 404, 'unknown-tenant');
+    }
+  });
+});

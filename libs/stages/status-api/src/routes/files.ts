@@ -1,0 +1,26 @@
+// GET /v1/tenants/:tenant/files[/:fileName]: the assets of the upload area and their states.
+import type { FastifyPluginAsync } from 'fastify';
+import { ASSET_STATES, type AssetState } from '@callintake/schemas';
+import type { StatusApiDeps } from '../deps';
+import { ApiError } from '../errors';
+import { oneOf, pageRequest } from '../query';
+import { tenantOf, type TenantParams } from '../tenant-access';
+
+export const fileRoutes: FastifyPluginAsync<Pick<StatusApiDeps, 'state'>> = async (files, { state }) => {
+  files.get<{ Params: TenantParams; Querystring: { state?: string; limit?: string; cursor?: string } }>(
+    '/files',
+    async (request) => {
+      const assetState = oneOf<AssetState>(request.query.state, ASSET_STATES, 'state');
+      return state.assets.list(tenantOf(request).id, {
+        ...pageRequest(request.query),
+        ...(assetState ? { state: assetState } : {}),
+      });
+    },
+  );
+  files.get<{ Params: TenantParams & { fileName: string } }>('/files/:fileName', async (request) => {
+    const tenant = tenantOf(request);
+    const asset = await state.assets.get(tenant.id, request.params.fileName);
+    if (!asset) throw new ApiError('not-found', `no file ${request.params.fileName} for tenant ${tenant.id}`);
+    return asset;
+  });
+};

@@ -1,0 +1,25 @@
+// Liveness, readiness and Prometheus metrics: read by orchestrators and scrapers, which hold no
+// token, so this context has no auth hook.
+import type { FastifyPluginAsync } from 'fastify';
+import type { StatusApiDeps } from '../deps';
+import { errorBody } from '../errors';
+import { renderMetrics } from '../metrics';
+
+export const probeRoutes: FastifyPluginAsync<Pick<StatusApiDeps, 'state' | 'producer'>> = async (
+  probes,
+  { state, producer },
+) => {
+  probes.get('/healthz', async () => ({ status: 'ok' }));
+  probes.get('/readyz', async (_request, reply) => {
+    try {
+      await state.redis.ping();
+      return { status: 'ready' };
+    } catch {
+      return reply.code(503).send(errorBody('redis-unavailable', 'Redis does not answer'));
+    }
+  });
+  probes.get('/metrics', async (_request, reply) => {
+    reply.type('text/plain; version=0.0.4');
+    return renderMetrics(producer, state.metrics);
+  });
+};
