@@ -6,24 +6,20 @@ import prettier from 'eslint-config-prettier';
 
 // Tiers (README "Architecture"): a lib may import its own tier and the tiers below it, never
 // above; a stage never imports another stage; only tests and tools import libs/testing.
+const BELOW_STAGES = ['tier:domain', 'tier:platform', 'tier:format', 'tier:lifecycle', 'tier:runtime'];
 const TIERS = {
   'tier:domain': ['tier:domain'],
   'tier:platform': ['tier:domain', 'tier:platform'],
   'tier:format': ['tier:domain', 'tier:format'],
   'tier:lifecycle': ['tier:domain', 'tier:platform', 'tier:lifecycle'],
   'tier:runtime': ['tier:domain', 'tier:platform', 'tier:runtime'],
-  'tier:stage': ['tier:domain', 'tier:platform', 'tier:format', 'tier:lifecycle', 'tier:runtime'],
-  'tier:app': ['tier:domain', 'tier:platform', 'tier:format', 'tier:lifecycle', 'tier:runtime', 'tier:stage'],
+  // Each stage is its own service: one stage importing another would put it in that bundle.
+  'tier:stage': BELOW_STAGES,
+  // libs/services: every stage by name, for what runs or describes them all.
+  'tier:composition': [...BELOW_STAGES, 'tier:stage', 'tier:composition'],
+  'tier:app': [...BELOW_STAGES, 'tier:stage', 'tier:composition'],
   'tier:testing': ['tier:domain', 'tier:platform', 'tier:testing'],
-  'tier:e2e': [
-    'tier:domain',
-    'tier:platform',
-    'tier:format',
-    'tier:lifecycle',
-    'tier:runtime',
-    'tier:stage',
-    'tier:testing',
-  ],
+  'tier:e2e': [...BELOW_STAGES, 'tier:stage', 'tier:composition', 'tier:testing', 'tier:e2e'],
 };
 const PRODUCTION_TIERS = TIERS;
 const TEST_TIERS = Object.fromEntries(
@@ -38,8 +34,6 @@ function boundaries(tiers) {
     depConstraints: Object.entries(tiers).map(([sourceTag, onlyDependOnLibsWithTags]) => ({
       sourceTag,
       onlyDependOnLibsWithTags,
-      // Each stage is its own service: one stage importing another would put it in that bundle.
-      ...(sourceTag === 'tier:stage' ? { notDependOnLibsWithTags: ['tier:stage'] } : {}),
     })),
   };
 }

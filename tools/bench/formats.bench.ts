@@ -15,7 +15,7 @@ interface Fixture {
 }
 
 const ROUNDS = 200;
-const FIXTURES = join(WORKSPACE_ROOT, 'libs/format/media/fixtures');
+const FIXTURES = join(WORKSPACE_ROOT, 'libs/format/media/test/fixtures');
 
 function ffprobeOnce(path: string): Promise<void> {
   return new Promise((resolve, reject) => {

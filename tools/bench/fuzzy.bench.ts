@@ -3,14 +3,14 @@
 // standing in for the matcher's Redis sorted sets; same range queries). Counted: scoreCandidate
 // calls. Baseline: the naive scan, every metadata record scored against every recording,
 // measured on a sample of metadata records and extrapolated to all of them.
+import { scoreCandidate } from '@callintake/matcher';
+import { localTenant } from '@callintake/testing';
 import {
   datasetTenant,
   generateFuzzyDataset,
   InMemoryFuzzyPairing,
   pairingQuality,
-  scoreCandidate,
-} from '@callintake/matcher';
-import { localTenant } from '@callintake/testing';
+} from '../../libs/stages/matcher/test';
 import type { Benchmark } from './harness';
 
 const CALLS = Number(process.env['BENCH_FUZZY_CALLS'] ?? 100_000);

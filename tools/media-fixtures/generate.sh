@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
-# Regenerates libs/media/fixtures: tiny recordings in every format callintake takes, hostile files
-# (truncated, mislabelled, empty, garbage) and manifest.json. The manifest holds, for each
-# recording, the facts ffprobe reports, so libs/media/src/fixtures.test.ts checks our probers
-# against an independent oracle while CI needs neither ffmpeg nor sox: the output is committed.
+# Regenerates libs/format/media/test/fixtures: tiny recordings in every format callintake takes,
+# hostile files (truncated, mislabelled, empty, garbage) and manifest.json. The manifest holds, for
+# each recording, the facts ffprobe reports, so libs/format/media/src/fixtures.test.ts checks our
+# probers against an independent oracle while CI needs neither ffmpeg nor sox: the output is
+# committed.
 #
 # Needs ffmpeg and ffprobe (Debian 12 ships 5.1), sox and jq. Run from anywhere:
 #   tools/media-fixtures/generate.sh
@@ -11,7 +12,7 @@
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
-OUT="$ROOT/libs/media/fixtures"
+OUT="$ROOT/libs/format/media/test/fixtures"
 WORK=$(mktemp -d)
 trap 'rm -rf "$WORK"' EXIT
 ENTRIES="$WORK/.entries.jsonl"

@@ -11,10 +11,10 @@ import {
   headerExtension,
   headerObject,
   streamProperties,
-} from './asf-fixtures.test-support';
-import type { WaveFormatFields } from './asf-fixtures.test-support';
-import { assertVerdictsOnly, damagedCopies } from './probe-fuzz.test-support';
-import { assertRejection, virtualReader } from './wav-fixtures.test-support';
+} from '../test/asf-fixtures';
+import type { WaveFormatFields } from '../test/asf-fixtures';
+import { assertVerdictsOnly, damagedCopies } from '../test/probe-fuzz';
+import { assertRejection, virtualReader } from '../test/wav-fixtures';
 
 // A real file: `ffmpeg -f lavfi -i sine=sample_rate=8000:duration=3.3 -c:a wmav2 x.wma` (58 144
 // bytes); its 494-byte Header Object and the Data Object's header.

@@ -1,6 +1,7 @@
-// Every committed file in libs/format/media/fixtures through probeMedia, compared with what ffprobe said
-// when tools/media-fixtures/generate.sh made it: an oracle that is not our own code. Each file is
-// its own test, so a format without a prober, or a prober that is wrong, shows up by file name.
+// Every committed file in libs/format/media/test/fixtures through probeMedia, compared with what
+// ffprobe said when tools/media-fixtures/generate.sh made it: an oracle that is not our own code.
+// Each file is its own test, so a format without a prober, or a prober that is wrong, shows up by
+// file name.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { readdirSync, readFileSync } from 'node:fs';
@@ -9,7 +10,7 @@ import { REASON_CODES, RejectionError } from '@callintake/schemas';
 import type { MediaFacts, ReasonCode, SpeakerSeparation } from '@callintake/schemas';
 import { bufferReader, countingReader, probeMedia } from './index';
 
-const FIXTURES_DIR = join(import.meta.dirname, '../fixtures');
+const FIXTURES_DIR = join(import.meta.dirname, '../test/fixtures');
 const MANIFEST_FILE = 'manifest.json';
 /** What a probe may read of any file (SPEC: headers and index, never the body). */
 const MAX_PROBE_READ_BYTES = 1024 * 1024;

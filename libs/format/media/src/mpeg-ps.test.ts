@@ -13,9 +13,9 @@ import {
   pesPacket,
   privateStreamPayload,
   systemHeader,
-} from './mpeg-ps-fixtures.test-support';
-import { assertVerdictsOnly, damagedCopies } from './probe-fuzz.test-support';
-import { assertRejection, virtualReader } from './wav-fixtures.test-support';
+} from '../test/mpeg-ps-fixtures';
+import { assertVerdictsOnly, damagedCopies } from '../test/probe-fuzz';
+import { assertRejection, virtualReader } from '../test/wav-fixtures';
 
 const MIB = 1024 * 1024;
 const PTS_HZ = 90_000;

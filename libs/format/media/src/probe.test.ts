@@ -2,7 +2,7 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { RejectionError } from '@callintake/schemas';
 import { MAX_MEDIA_BYTES, bufferReader, countingReader, encodeWav, probeMedia } from './index';
-import { assertRejection, untouchableReader } from './wav-fixtures.test-support';
+import { assertRejection, untouchableReader } from '../test/wav-fixtures';
 
 describe('probeMedia: rules for every format', () => {
   it('rejects an empty file as empty-file without reading it', async () => {

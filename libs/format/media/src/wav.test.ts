@@ -1,8 +1,8 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { bufferReader, countingReader, encodeWav, probeMedia } from './index';
-import { assertRejection, chunk, fmtBody, riffWave, u32, virtualReader } from './wav-fixtures.test-support';
-import type { FmtFields } from './wav-fixtures.test-support';
+import { assertRejection, chunk, fmtBody, riffWave, u32, virtualReader } from '../test/wav-fixtures';
+import type { FmtFields } from '../test/wav-fixtures';
 
 const PCM_8K_MONO: FmtFields = {
   formatTag: 1,

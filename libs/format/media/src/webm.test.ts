@@ -1,8 +1,8 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { bufferReader, countingReader, encodeWav, probeMedia } from './index';
-import { assertVerdictsOnly, damagedCopies } from './probe-fuzz.test-support';
-import { assertRejection, virtualReader } from './wav-fixtures.test-support';
+import { assertVerdictsOnly, damagedCopies } from '../test/probe-fuzz';
+import { assertRejection, virtualReader } from '../test/wav-fixtures';
 import {
   blockGroup,
   cluster,
@@ -19,8 +19,8 @@ import {
   uint,
   unknownSizeElement,
   webmFile,
-} from './webm-fixtures.test-support';
-import type { TrackSpec } from './webm-fixtures.test-support';
+} from '../test/webm-fixtures';
+import type { TrackSpec } from '../test/webm-fixtures';
 
 // Real files: `ffmpeg -f lavfi -i sine=sample_rate=8000:duration=3.2 -c:a libopus x.webm` (head up
 // to the first Cluster's first bytes), and the same at 48 kHz for 4 s written to a pipe (`-f webm

@@ -5,7 +5,7 @@ import { RejectionError, type TenantConfig } from '@callintake/schemas';
 import { readBatchRecords, type BatchRecord, type MetadataFile } from './batch-records';
 import { readCsvRows } from './csv-rows';
 import { mapRecord } from './map-record';
-import { byteStream, collect, tenantWith } from './test-support';
+import { byteStream, collect, tenantWith } from '../test/support';
 
 const tenant = tenantWith({
   timezone: 'America/New_York',

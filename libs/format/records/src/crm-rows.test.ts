@@ -1,7 +1,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { readCrmRows, type CrmRow } from './crm-rows';
-import { asyncRejectionOf, byteStream, collect } from './test-support';
+import { asyncRejectionOf, byteStream, collect } from '../test/support';
 
 const crmRows = (text: string, idColumn?: string, chunkBytes?: number): Promise<CrmRow[]> =>
   collect(readCrmRows(byteStream(text, chunkBytes), idColumn));

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { Readable } from 'node:stream';
 import type { RawRecord } from './raw-record';
 import { readCsvRows, type CsvRow } from './csv-rows';
-import { asyncRejectionOf, byteStream, collect } from './test-support';
+import { asyncRejectionOf, byteStream, collect } from '../test/support';
 
 const rows = (text: string | Buffer, chunkBytes?: number): Promise<CsvRow[]> =>
   collect(readCsvRows(byteStream(text, chunkBytes)));

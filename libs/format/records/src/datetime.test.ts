@@ -2,7 +2,7 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { toUtcIso } from './datetime';
 import { mapRecord } from './map-record';
-import { rejectionOf, tenantWith } from './test-support';
+import { rejectionOf, tenantWith } from '../test/support';
 
 function callTimeOf(
   value: string | number,

@@ -2,7 +2,7 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { mapRecord } from './map-record';
 import { parseSingleRecord } from './parse-single-record';
-import { rejectionOf, tenantWith } from './test-support';
+import { rejectionOf, tenantWith } from '../test/support';
 
 const guideTenant = tenantWith({
   timezone: 'America/New_York',

@@ -1,7 +1,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { parseSingleRecord } from './parse-single-record';
-import { rejectionOf } from './test-support';
+import { rejectionOf } from '../test/support';
 
 const json = (text: string | Buffer) =>
   parseSingleRecord(typeof text === 'string' ? Buffer.from(text) : text, 'json');

@@ -15,8 +15,8 @@ import {
   pairingQuality,
   type FuzzyDataset,
   type PairingQuality,
-} from './fuzzy-dataset';
-import { InMemoryFuzzyPairing } from './fuzzy-memory';
+} from '../test/fuzzy-dataset';
+import { InMemoryFuzzyPairing } from '../test/fuzzy-memory';
 import { handleMatchMetadata, handleMatchRecording } from './match-handler';
 
 const MIN_PRECISION = 0.99;

@@ -7,7 +7,7 @@ import type { TenantConfig } from '@callintake/schemas';
 import type { MetadataRecord, RecordingRecord } from '@callintake/state';
 import { callTimeFromRecording } from './build-call';
 
-// Tuned on the labelled data set in fuzzy-dataset.ts (README "Decisions" says how and why).
+// Tuned on the labelled data set in test/fuzzy-dataset.ts (README "Decisions" says how and why).
 /**
  * Candidates are recordings whose call time is this close to the metadata's. Past about two
  * minutes the time score is near nothing, so farther recordings could only add noise and work.

@@ -2,6 +2,4 @@ export * from './build-call';
 export * from './crm-links';
 export * from './match-handler';
 export * from './fuzzy';
-export * from './fuzzy-memory';
-export * from './fuzzy-dataset';
 export * from './stage';

@@ -1,9 +1,9 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { bufferReader, countingReader, probeMedia } from '../index';
-import { assertRejection, virtualReader } from '../wav-fixtures.test-support';
+import { assertRejection, virtualReader } from '../../test/wav-fixtures';
 import { readExtended } from './aiff';
-import { assertNeverCrashes, comm, extended80, form, iffChunk, ssnd } from './audio-builders.test-support';
+import { assertNeverCrashes, comm, extended80, form, iffChunk, ssnd } from '../../test/audio-builders';
 
 function probeAiff(file: Buffer, extension = 'aiff') {
   return probeMedia(bufferReader(file), { extension });

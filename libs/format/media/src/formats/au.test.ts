@@ -1,8 +1,8 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { bufferReader, countingReader, probeMedia } from '../index';
-import { assertRejection, virtualReader } from '../wav-fixtures.test-support';
-import { assertNeverCrashes, sndHeader } from './audio-builders.test-support';
+import { assertRejection, virtualReader } from '../../test/wav-fixtures';
+import { assertNeverCrashes, sndHeader } from '../../test/audio-builders';
 
 function au(fields: Parameters<typeof sndHeader>[0], presentBytes = fields.dataBytes): Buffer {
   return Buffer.concat([sndHeader(fields), Buffer.alloc(presentBytes, 0x7f)]);

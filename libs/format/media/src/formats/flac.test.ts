@@ -1,7 +1,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { bufferReader, countingReader, probeMedia } from '../index';
-import { assertRejection, virtualReader } from '../wav-fixtures.test-support';
+import { assertRejection, virtualReader } from '../../test/wav-fixtures';
 import {
   assertNeverCrashes,
   flacBlock,
@@ -10,8 +10,8 @@ import {
   id3v1,
   id3v2,
   streamInfo,
-} from './audio-builders.test-support';
-import type { StreamInfoFields } from './audio-builders.test-support';
+} from '../../test/audio-builders';
+import type { StreamInfoFields } from '../../test/audio-builders';
 
 /** ffmpeg -ac 1 -ar 8000 (3.3 s): ffprobe 5.1 says flac, 1 channel, 8000 Hz, 3.300000 s. */
 const MONO_8K: StreamInfoFields = {

@@ -1,8 +1,8 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { bufferReader, countingReader, probeMedia } from '../index';
-import { assertRejection } from '../wav-fixtures.test-support';
-import { assertNeverCrashes, mpegFrames, patternReader } from './audio-builders.test-support';
+import { assertRejection } from '../../test/wav-fixtures';
+import { assertNeverCrashes, mpegFrames, patternReader } from '../../test/audio-builders';
 
 const FRAME_BYTES = 33;
 

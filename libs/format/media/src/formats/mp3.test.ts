@@ -1,7 +1,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { bufferReader, countingReader, probeMedia } from '../index';
-import { assertRejection, virtualReader } from '../wav-fixtures.test-support';
+import { assertRejection, virtualReader } from '../../test/wav-fixtures';
 import {
   assertNeverCrashes,
   id3v1,
@@ -11,8 +11,8 @@ import {
   mpegFrames,
   vbriFrame,
   xingFrame,
-} from './audio-builders.test-support';
-import type { MpegFrameOptions } from './audio-builders.test-support';
+} from '../../test/audio-builders';
+import type { MpegFrameOptions } from '../../test/audio-builders';
 
 const STEREO_44K_128: MpegFrameOptions = {
   version: '1',

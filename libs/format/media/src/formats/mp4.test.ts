@@ -1,7 +1,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { bufferReader, countingReader, probeMedia } from '../index';
-import { assertRejection, virtualReader } from '../wav-fixtures.test-support';
+import { assertRejection, virtualReader } from '../../test/wav-fixtures';
 import {
   assertNeverCrashes,
   audioSpecificConfig,
@@ -19,8 +19,8 @@ import {
   u32,
   u64,
   timesBox,
-} from './audio-builders.test-support';
-import type { AudioTrackOptions } from './audio-builders.test-support';
+} from '../../test/audio-builders';
+import type { AudioTrackOptions } from '../../test/audio-builders';
 
 const AAC_LC = 2;
 /** Sampling frequency indexes of the AudioSpecificConfig. */

@@ -1,14 +1,14 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { bufferReader, countingReader, probeMedia } from '../index';
-import { assertRejection, virtualReader } from '../wav-fixtures.test-support';
+import { assertRejection, virtualReader } from '../../test/wav-fixtures';
 import {
   assertNeverCrashes,
   oggFlacHeader,
   oggPage,
   opusHead,
   vorbisIdHeader,
-} from './audio-builders.test-support';
+} from '../../test/audio-builders';
 
 const SERIAL = 0x1234;
 const BOS = 0x02;

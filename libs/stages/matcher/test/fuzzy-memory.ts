@@ -14,7 +14,7 @@ import {
   recordingTimeMs,
   scoreCandidate,
   type FuzzyCandidateSource,
-} from './fuzzy';
+} from '../src/fuzzy';
 
 /** Items sorted by time, found by binary search, like ZRANGEBYSCORE over a sorted set. */
 export class TimeIndex<T> {

@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { RejectionError } from '@callintake/schemas';
 import type { ReasonCode } from '@callintake/schemas';
-import type { RangeReader } from './range-reader';
+import type { RangeReader } from '../src/range-reader';
 
 export interface FmtFields {
   formatTag: number;

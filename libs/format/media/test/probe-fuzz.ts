@@ -2,8 +2,8 @@
 // rejection and never with a crash (an exception other than RejectionError fails the job forever).
 import assert from 'node:assert/strict';
 import { RejectionError } from '@callintake/schemas';
-import { bufferReader } from './range-reader';
-import { probeMedia } from './probe';
+import { bufferReader } from '../src/range-reader';
+import { probeMedia } from '../src/probe';
 
 /** A small deterministic PRNG (mulberry32), so a failing case can be replayed. */
 function random(seed: number): () => number {

@@ -21,9 +21,8 @@ import {
   type S3TestServer,
   type SftpTestServer,
 } from '@callintake/testing';
-import { Runtime } from './runtime';
+import { Runtime, type RunningService, type ServiceName } from '@callintake/runtime';
 import { startService } from '@callintake/services';
-import type { RunningService, ServiceName } from './stage';
 
 const STEM = '20240312-091500_outbound_1001';
 const DROP: Array<[string, string | Buffer]> = [

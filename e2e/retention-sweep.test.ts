@@ -10,12 +10,12 @@ import { handleMatchRecording } from '@callintake/matcher';
 import { encodeWav } from '@callintake/media';
 import { handleProbeRecording, type ProbeDeps } from '@callintake/media-prober';
 import { bullPrefix, JobProducer, workerConnection } from '@callintake/queues';
+import { handleSweepTenant } from '@callintake/retention';
 import type { TenantConfig } from '@callintake/schemas';
 import { manualClock, StateStore } from '@callintake/state';
 import { LocalArchiveStore, LocalUploadArea } from '@callintake/storage';
 import { silentLogger } from '@callintake/telemetry';
 import { localTenant, removeNamespace, tempDir, TEST_REDIS_URL, uniqueNamespace } from '@callintake/testing';
-import { handleSweepTenant } from './sweep';
 
 const namespace = uniqueNamespace('retention');
 let redis: Redis;

@@ -1,7 +1,7 @@
 // The intake pipeline end to end without workers: scan, then every handler called directly on
 // the jobs it finds in the queues, in the order the workers would take them. Real Redis, real
-// folders, synthetic WAVs. Each test has its own tenant and clock. It lives here, with the
-// wiring of every handler, because intake's own tests cannot import the libs that import intake.
+// folders, synthetic WAVs. Each test has its own tenant and clock. It lives in e2e/, with the
+// wiring of every handler, because no stage's own tests may import another stage.
 import assert from 'node:assert/strict';
 import { mkdir, readdir, readFile, stat, utimes, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';

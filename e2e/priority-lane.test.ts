@@ -14,9 +14,8 @@ import {
   uniqueNamespace,
   waitFor,
 } from '@callintake/testing';
-import { Runtime } from './runtime';
+import { Runtime, type RunningService } from '@callintake/runtime';
 import { startService } from '@callintake/services';
-import type { RunningService } from './stage';
 
 const CRM_ROWS = 100_000;
 const CALLS = 1_000;

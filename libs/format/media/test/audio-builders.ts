@@ -2,8 +2,8 @@
 // MP4 boxes, FLAC, Ogg pages, AIFF, .snd), and a check that no damaged input crashes a probe.
 import assert from 'node:assert/strict';
 import { RejectionError } from '@callintake/schemas';
-import { bufferReader, probeMedia } from '../index';
-import type { RangeReader } from '../range-reader';
+import { bufferReader, probeMedia } from '../src/index';
+import type { RangeReader } from '../src/range-reader';
 
 // ---------------------------------------------------------------- MPEG audio
 

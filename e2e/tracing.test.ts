@@ -20,9 +20,8 @@ import {
   type RecordedSpan,
   type RecordingTracer,
 } from '@callintake/testing';
-import { Runtime } from './runtime';
+import { Runtime, type RunningService, type ServiceName } from '@callintake/runtime';
 import { startService } from '@callintake/services';
-import type { RunningService, ServiceName } from './stage';
 
 const namespace = uniqueNamespace('tracing');
 const STEM = '20240312-093000_out_jdoe';
