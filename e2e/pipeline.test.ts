@@ -3,7 +3,7 @@
 // folders, synthetic WAVs. Each test has its own tenant and clock. It lives in e2e/, with the
 // wiring of every handler, because no stage's own tests may import another stage.
 import assert from 'node:assert/strict';
-import { mkdir, readdir, readFile, stat, utimes, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rm, stat, utimes, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { after, before, describe, it } from 'node:test';
@@ -1117,5 +1117,94 @@ describe('a new version of metadata that is already in a call', () => {
       [[STEM, 'ready', 'reference']],
     );
     assert.deepEqual((await w.state.assets.get(w.id, 'crmexport-2.json'))?.callIds, [STEM]);
+  });
+});
+
+describe('names of 255 bytes, the most a file system allows', () => {
+  it('are taken, paired, rejected and reported like any other: nothing we derive overflows', async () => {
+    const w = await world({ crm: { idColumn: 'id' } });
+    const pad = (suffix: string, filler = 'n') => {
+      let stem = '';
+      while (Buffer.byteLength(`${stem}${filler}${suffix}`) <= 255) stem += filler;
+      return `${stem}${suffix}`;
+    };
+    // A pair: the JSON takes all 255 bytes, the WAV one fewer (same stem).
+    const metadataName = pad('.json');
+    const recordingName = `${metadataName.slice(0, -'.json'.length)}.wav`;
+    const accented = pad('.wav', 'é'); // two bytes a character
+    const contacts = pad('.csv').replace(/^n{9}/, 'contacts_');
+    const junk = pad('.txt');
+    const empty = pad('.mp3');
+    for (const name of [metadataName, accented, contacts, junk, empty])
+      assert.equal(Buffer.byteLength(name), name === accented ? 254 : 255, name);
+
+    await w.put(recordingName, wav);
+    await w.put(metadataName, metadataJson({ filename: recordingName }));
+    await w.put(accented, wav);
+    await w.put(contacts, 'id,name\nC-1,Ada\n');
+    await w.put(junk, 'not a call');
+    await w.put(empty, '');
+    await w.settle();
+
+    const states = Object.fromEntries(
+      await Promise.all(
+        [recordingName, metadataName, accented, contacts, junk, empty].map(async (name) => [
+          name,
+          (await w.state.assets.get(w.id, name))?.state,
+        ]),
+      ),
+    );
+    assert.deepEqual(states, {
+      [recordingName]: 'processed',
+      [metadataName]: 'processed',
+      [accented]: 'processed',
+      [contacts]: 'processed',
+      [junk]: 'rejected',
+      [empty]: 'rejected',
+    });
+    const ready = (await w.calls()).filter((call) => call.status === 'ready');
+    assert.deepEqual(
+      ready.map((call) => call.recording?.fileName),
+      [recordingName],
+    );
+    assert.deepEqual(await w.dataFiles(), [], 'nothing is left behind in data/');
+    // The reports of the two rejected files: shortened names, full names inside.
+    const reports = (await w.dataFiles('data/rejected')).filter((name) => name.endsWith('.error.json'));
+    assert.equal(reports.length, 2);
+    for (const report of reports) {
+      assert.ok(Buffer.byteLength(report) <= 255, report);
+      assert.match(report, /~[0-9a-f]{8}\.error\.json$/);
+      const body = JSON.parse(
+        await readFile(join(w.root, 'data', 'rejected', report), 'utf8'),
+      ) as ErrorReport;
+      assert.ok([junk, empty].includes(body.file), body.file);
+    }
+  });
+});
+
+describe('one file that cannot be taken', () => {
+  it('holds up no other file of the scan, and is taken once the obstacle is gone', async () => {
+    const w = await world();
+    // The rejected/ place of an empty CRM batch (taken first: priority lane) is a folder, so
+    // moving the batch there fails, on every scan until someone removes the folder.
+    const blocked = 'contacts_empty.csv';
+    await mkdir(join(w.root, 'data', 'rejected', blocked), { recursive: true });
+    await w.put(blocked, '');
+    await w.put(RECORDING, wav);
+    await w.put(`${STEM}.json`, metadataJson());
+
+    const summary = await w.scan();
+    assert.equal(summary.errors, 1);
+    assert.equal(summary.enqueued, 2);
+    await w.settle();
+    assert.deepEqual(
+      (await w.calls()).map((call) => [call.id, call.status]),
+      [[STEM, 'ready']],
+    );
+
+    await rm(join(w.root, 'data', 'rejected', blocked), { recursive: true });
+    await w.settle();
+    assert.equal((await w.state.assets.get(w.id, blocked))?.state, 'rejected');
+    assert.equal((await w.errorReport(blocked)).error.code, 'empty-file');
   });
 });

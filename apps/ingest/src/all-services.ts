@@ -5,8 +5,10 @@ import {
   flushBudgetMs,
   Runtime,
   SERVICE_NAMES,
+  shutdownDeadline,
   type RunningService,
   type RuntimeOptions,
+  type ShutdownDeadline,
 } from '@callintake/runtime';
 import { startService } from '@callintake/services';
 
@@ -14,7 +16,10 @@ export interface AllServices {
   runtime: Runtime;
   services: RunningService[];
   statusAddress?: string;
-  stop(): Promise<void>;
+  /** Jobs running now, in every service. */
+  activeJobs(): string[];
+  /** Stops every service, then the runtime and trace export, within `deadline` (default: from now). */
+  stop(deadline?: ShutdownDeadline): Promise<void>;
 }
 
 export async function startAllServices(options: RuntimeOptions): Promise<AllServices> {
@@ -28,7 +33,7 @@ export async function startAllServices(options: RuntimeOptions): Promise<AllServ
   } catch (error) {
     await Promise.all(services.map((service) => service.stop()));
     await runtime.close();
-    await traces.shutdown(flushBudgetMs(Date.now()));
+    await traces.shutdown(2_000);
     throw error;
   }
   const statusAddress = services.find((service) => service.address)?.address;
@@ -36,12 +41,18 @@ export async function startAllServices(options: RuntimeOptions): Promise<AllServ
     runtime,
     services,
     ...(statusAddress ? { statusAddress } : {}),
-    async stop() {
-      const deadline = Date.now() + runtime.env.SHUTDOWN_DEADLINE_MS;
-      // The API first, so nothing new arrives while workers drain.
-      for (const service of [...services].reverse()) await service.stop();
-      await runtime.close();
-      await traces.shutdown(flushBudgetMs(deadline));
+    activeJobs: () => services.flatMap((service) => service.workers.flatMap((worker) => worker.activeJobs())),
+    async stop(deadline = shutdownDeadline(runtime.env.SHUTDOWN_DEADLINE_MS)) {
+      // What takes requests first (the API), so nothing new arrives while workers drain; then
+      // every worker at once, all against one deadline.
+      const [front, workers] = [
+        services.filter((service) => service.workers.length === 0),
+        services.filter((service) => service.workers.length > 0),
+      ];
+      await Promise.all(front.map((service) => service.stop({ deadlineAt: deadline.jobsBy })));
+      await Promise.all(workers.map((service) => service.stop({ deadlineAt: deadline.jobsBy })));
+      await runtime.close({ by: deadline.closeBy });
+      await traces.shutdown(flushBudgetMs(deadline.exitBy));
     },
   };
 }

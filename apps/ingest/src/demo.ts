@@ -2,7 +2,7 @@
 import { resolve } from 'node:path';
 import { Redis } from 'ioredis';
 import type { Call } from '@callintake/schemas';
-import { ensureRedis, freePort, stopOnSignals } from '@callintake/runtime';
+import { ensureRedis, freePort, stopOnSignals, type ShutdownDeadline } from '@callintake/runtime';
 import { createLogger } from '@callintake/telemetry';
 import { randomToken, startAllServices, type AllServices } from './all-services';
 import { dropSampleFiles, writeSampleTenant } from './sample-tenant';
@@ -37,8 +37,8 @@ export async function demo(options: { exit: boolean }): Promise<number> {
   };
   const logger = createLogger({ service: 'demo', level: env.LOG_LEVEL });
   const all = await startAllServices({ service: 'demo', env, tenantsPath: sample.tenantsFile, logger });
-  const cleanup = async () => {
-    await all.stop();
+  const cleanup = async (deadline?: ShutdownDeadline) => {
+    await all.stop(deadline);
     await redis.stop?.();
   };
 
@@ -75,7 +75,10 @@ export async function demo(options: { exit: boolean }): Promise<number> {
     return allReady ? 0 : 1;
   }
   console.log('Services keep running; drop more files into the upload folder. Ctrl-C stops.');
-  stopOnSignals(cleanup, all.runtime.logger);
+  stopOnSignals(cleanup, all.runtime.logger, {
+    deadlineMs: all.runtime.env.SHUTDOWN_DEADLINE_MS,
+    activeJobs: () => all.activeJobs(),
+  });
   return -1;
 }
 

@@ -17,8 +17,12 @@ export async function up(options: { tenantsPath?: string }): Promise<void> {
     },
     'all services running',
   );
-  stopOnSignals(async () => {
-    await all.stop();
-    await redis.stop?.();
-  }, all.runtime.logger);
+  stopOnSignals(
+    async (deadline) => {
+      await all.stop(deadline);
+      await redis.stop?.();
+    },
+    all.runtime.logger,
+    { deadlineMs: all.runtime.env.SHUTDOWN_DEADLINE_MS, activeJobs: () => all.activeJobs() },
+  );
 }

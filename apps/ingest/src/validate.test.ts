@@ -33,7 +33,7 @@ before(async () => {
   );
   await writeFile(join(good, 'contacts_1.csv'), 'id,name\nC-1,Ana\n');
   await copyFile(
-    join(WORKSPACE_ROOT, 'libs/format/media/fixtures/m4a-aac-mono.m4a'),
+    join(WORKSPACE_ROOT, 'libs/format/media/test/fixtures/m4a-aac-mono.m4a'),
     join(good, 'ringcentral_ABC123.m4a'),
   );
 
@@ -58,7 +58,9 @@ before(async () => {
   );
   await writeFile(join(mixed, 'notes.txt'), 'junk');
   await writeFile(join(mixed, 'upload.wav.part'), 'half');
+  // As intake does: a customer's folder is walked, and each file in it is reported.
   await mkdir(join(mixed, 'sub'));
+  await writeFile(join(mixed, 'sub', 'call.wav'), wav);
 });
 after(async () => dir.remove());
 
@@ -105,7 +107,7 @@ describe('ingest validate', () => {
     assert.equal(byFile['text.mp3']?.reason?.code, 'format-mismatch');
     assert.equal(byFile['notes.txt']?.reason?.code, 'unsupported-type');
     assert.equal(byFile['upload.wav.part']?.verdict, 'ignored');
-    assert.equal(byFile['sub']?.reason?.code, 'nested-directory');
+    assert.equal(byFile['sub/call.wav']?.reason?.code, 'nested-directory');
     assert.deepEqual(byFile['batch.csv']?.rows, { accepted: 1, rejected: 1 });
     assert.equal(byFile['excel.csv']?.reason?.code, 'parse-error');
     assert.match(byFile['excel.csv']?.reason?.message ?? '', /UTF-8/);

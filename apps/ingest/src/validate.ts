@@ -1,25 +1,15 @@
-// `ingest validate DIR`: the customer's dry run. Judges each file with the same naming,
-// probing and metadata code the services use, offline (no Redis, nothing moved).
-import { createReadStream } from 'node:fs';
-import { open, readdir, lstat } from 'node:fs/promises';
-import { join, resolve } from 'node:path';
+// `ingest validate DIR`: the customer's dry run. Judges each file in DIR (as if it were the
+// tenant's data/ folder) offline, with no Redis and nothing moved, by calling the services' own
+// judges: intake's listing and rules, then the media prober's, metadata parser's or CRM
+// ingester's judgement of the content. What needs the service's stored state (a metadata
+// update past its window, a re-upload of content already taken) is not judged here.
+import { stat } from 'node:fs/promises';
+import { resolve } from 'node:path';
 import { ConfigError, loadTenantsFile } from '@callintake/config';
-import { MAX_MEDIA_BYTES } from '@callintake/intake-watcher';
-import { probeMedia } from '@callintake/media';
-import {
-  mapRecord,
-  parseSingleRecord,
-  readBatchRecords,
-  readCrmRows,
-  recordingNameTime,
-  METADATA_LIMITS,
-} from '@callintake/records';
-import {
-  classifyFileName,
-  isTemporaryName,
-  parseRecordingName,
-  recordingNameWarning,
-} from '@callintake/naming';
+import { judgeCrmBatch } from '@callintake/crm-ingester';
+import { intakeCandidates, judgeAtIntake, type IntakeCandidate } from '@callintake/intake-watcher';
+import { judgeRecording } from '@callintake/media-prober';
+import { judgeMetadataFile } from '@callintake/metadata-parser';
 import {
   parseTenantsFile,
   RejectionError,
@@ -28,10 +18,12 @@ import {
   type Reason,
   type TenantConfig,
 } from '@callintake/schemas';
+import { LocalUploadArea, type StoredEntry, type UploadArea } from '@callintake/storage';
 
 export interface FileVerdict {
+  /** Its name under DIR: the base name, or `folder/name` for a file in a sub-folder. */
   file: string;
-  kind: AssetKind | 'temporary' | 'folder';
+  kind: AssetKind | 'temporary';
   verdict: 'accepted' | 'rejected' | 'ignored';
   reason?: Reason;
   warnings: Reason[];
@@ -63,124 +55,76 @@ async function tenantFor(options: { tenantsPath?: string; tenantId?: string }): 
   return tenants[0] as TenantConfig;
 }
 
-export async function judgeFile(path: string, name: string, tenant: TenantConfig): Promise<FileVerdict> {
-  const warnings: Reason[] = [];
-  if (isTemporaryName(name))
-    return {
-      file: name,
-      kind: 'temporary',
-      verdict: 'ignored',
-      warnings,
-      reason: { code: 'unsupported-type', message: 'still uploading (temporary name); taken once renamed' },
-    };
-  const stat = await lstat(path);
-  const { kind, extension } = classifyFileName(name);
-  const rejected = (reason: Reason, extra: Partial<FileVerdict> = {}): FileVerdict => ({
-    file: name,
-    kind,
-    verdict: 'rejected',
-    reason,
-    warnings,
-    ...extra,
-  });
-  if (stat.isDirectory())
-    return {
-      file: name,
-      kind: 'folder',
-      verdict: 'rejected',
-      warnings,
-      reason: {
-        code: 'nested-directory',
-        message: 'files must sit directly in data/; files in sub-folders are not ingested',
-      },
-    };
-  if (!stat.isFile())
-    return rejected({
-      code: 'unsupported-type',
-      message: 'not a regular file (symbolic links are not followed)',
-    });
-  if (kind === 'unknown')
-    return rejected({
-      code: 'unsupported-type',
-      message: `"${name}" is not a recording, call metadata or CRM batch by its extension`,
-    });
-  if (stat.size === 0) return rejected({ code: 'empty-file', message: 'the file is empty (0 bytes)' });
+/** What intake and then the stage for its kind would make of each file in `dir`, by name. */
+export async function judgeDir(dir: string, tenant: TenantConfig): Promise<FileVerdict[]> {
+  const folder = await stat(dir);
+  if (!folder.isDirectory()) throw new Error(`${dir} is not a folder`);
+  const area = new LocalUploadArea(dir);
+  const verdicts: FileVerdict[] = [];
+  try {
+    for await (const candidate of intakeCandidates(area, ''))
+      verdicts.push(await judgeFile(area, candidate, tenant));
+  } finally {
+    await area.close();
+  }
+  return verdicts.sort((a, b) => (a.file < b.file ? -1 : a.file > b.file ? 1 : 0));
+}
+
+async function judgeFile(
+  area: UploadArea,
+  candidate: IntakeCandidate & { entry: StoredEntry },
+  tenant: TenantConfig,
+): Promise<FileVerdict> {
+  const file = candidate.name;
+  const atIntake = judgeAtIntake(candidate);
+  switch (atIntake.verdict) {
+    case 'ignored':
+      return {
+        file,
+        kind: 'temporary',
+        verdict: 'ignored',
+        warnings: [],
+        reason: { code: 'unsupported-type', message: 'still uploading (temporary name); taken once renamed' },
+      };
+    case 'rejected':
+      return { file, kind: atIntake.kind, verdict: 'rejected', reason: atIntake.reason, warnings: [] };
+    case 'taken':
+      break;
+  }
+  const { kind } = atIntake;
+  const { entry } = candidate;
+  const open = () => area.openRead(entry.path);
   try {
     switch (kind) {
       case 'recording': {
-        if (stat.size > MAX_MEDIA_BYTES)
-          return rejected({
-            code: 'too-large',
-            message: `recordings may be at most 2 GiB; this one is ${stat.size} bytes`,
-          });
-        const handle = await open(path, 'r');
-        try {
-          const media = await probeMedia(
-            {
-              sizeBytes: stat.size,
-              read: async (offset, length) => {
-                const buffer = Buffer.alloc(Math.max(0, Math.min(length, stat.size - offset)));
-                const { bytesRead } = await handle.read(buffer, 0, buffer.length, offset);
-                return buffer.subarray(0, bytesRead);
-              },
-            },
-            { extension },
-          );
-          const warning = recordingNameWarning(
-            parseRecordingName(name, { timezone: tenant.timezone, directions: tenant.directions }),
-          );
-          if (warning) warnings.push(warning);
-          return { file: name, kind, verdict: 'accepted', warnings, media };
-        } finally {
-          await handle.close();
-        }
+        const judged = await judgeRecording(
+          {
+            sizeBytes: entry.sizeBytes,
+            read: (offset, length) => area.readRange(entry.path, offset, length),
+          },
+          file,
+          tenant,
+        );
+        return { file, kind, verdict: 'accepted', warnings: judged.warnings, media: judged.facts };
       }
       case 'call-metadata': {
-        if (extension !== 'csv') {
-          const fromName = recordingNameTime(name, tenant);
-          if (stat.size > METADATA_LIMITS.singleRecordBytes)
-            return rejected({
-              code: 'too-large',
-              message: `metadata files may be at most ${METADATA_LIMITS.singleRecordBytes} bytes`,
-            });
-          const { readFile } = await import('node:fs/promises');
-          mapRecord(
-            parseSingleRecord(await readFile(path), extension as 'json' | 'xml' | 'yml' | 'yaml'),
-            tenant,
-            fromName === undefined ? {} : { callTimeFromName: fromName },
-          );
-          return { file: name, kind, verdict: 'accepted', warnings };
-        }
-        // The parse handler's own per-row path, over the file's bytes as the service reads them
-        // (so text that is not UTF-8 is refused here too).
-        let accepted = 0;
-        const file = { tenant, fileName: name, version: 1, receivedAt: new Date().toISOString() };
-        for await (const batch of readBatchRecords(createReadStream(path), file)) {
-          for (const row of batch) {
-            if ('reason' in row) warnings.push(row.reason);
-            else accepted++;
-          }
-        }
-        const rows = { accepted, rejected: warnings.length };
-        if (accepted === 0 && warnings.length) return rejected(warnings[0] as Reason, { rows });
-        return { file: name, kind, verdict: 'accepted', warnings, rows };
+        const judged = await judgeMetadataFile(
+          { sizeBytes: entry.sizeBytes, open },
+          { tenant, fileName: file, version: 1, receivedAt: new Date().toISOString() },
+        );
+        if (judged.shape !== 'batch') return { file, kind, verdict: 'accepted', warnings: [] };
+        const rows = { accepted: judged.acceptedRows, rejected: judged.rejectedRows.length };
+        return { file, kind, verdict: 'accepted', warnings: judged.rejectedRows, rows };
       }
       case 'crm-batch': {
-        let accepted = 0;
-        for await (const row of readCrmRows(
-          createReadStream(path, { encoding: 'utf8' }),
-          tenant.crm.idColumn,
-        )) {
-          if ('reason' in row) warnings.push(row.reason);
-          else accepted++;
-        }
-        const rows = { accepted, rejected: warnings.length };
-        if (accepted === 0 && warnings.length) return rejected(warnings[0] as Reason, { rows });
-        return { file: name, kind, verdict: 'accepted', warnings, rows };
+        const judged = await judgeCrmBatch({ open }, file, tenant);
+        const rows = { accepted: judged.acceptedRows, rejected: judged.rejectedRows.length };
+        return { file, kind, verdict: 'accepted', warnings: judged.rejectedRows, rows };
       }
     }
   } catch (error) {
-    if (error instanceof RejectionError) return rejected(error.reason);
+    if (error instanceof RejectionError)
+      return { file, kind, verdict: 'rejected', reason: error.reason, warnings: [] };
     throw error;
   }
 }
@@ -193,9 +137,7 @@ export async function validate(options: {
 }): Promise<number> {
   const tenant = await tenantFor(options);
   const dir = resolve(options.dir);
-  const names = (await readdir(dir)).sort();
-  const verdicts: FileVerdict[] = [];
-  for (const name of names) verdicts.push(await judgeFile(join(dir, name), name, tenant));
+  const verdicts = await judgeDir(dir, tenant);
   const rejectedCount = verdicts.filter((v) => v.verdict === 'rejected').length;
   if (options.json) {
     console.log(

@@ -22,7 +22,7 @@ import {
 } from '@callintake/schemas';
 import { TransitionRefusedError, type StateStore } from '@callintake/state';
 import type { StoredEntry, UploadArea } from '@callintake/storage';
-import { dataPath, errorReportPath, processedPath } from './layout';
+import { dataPath, errorReportPath, processedPath, rejectedPath } from './layout';
 import { rejectFile } from './rejection';
 import { transitionVersion, type VersionRef } from './transitions';
 import { fingerprintOf } from './version-id';
@@ -167,9 +167,11 @@ export async function startAssetJob(deps: AssetJobDeps, job: AssetVersionJob): P
   const ref = { tenantId: tenant.id, fileName: asset.name, versionId: version.versionId };
 
   const area = deps.uploadArea(tenant);
-  for (const location of [dataPath(asset.name), processedPath(asset.name)]) {
+  // A retried rejection is still in rejected/, where we put it.
+  const retriedRejection = (version.retries ?? 0) > 0 ? [rejectedPath(asset.name)] : [];
+  for (const location of [dataPath(asset.name), processedPath(asset.name), ...retriedRejection]) {
     const entry = await area.stat(location);
-    const movedByUs = location === processedPath(asset.name);
+    const movedByUs = location !== dataPath(asset.name);
     if (entry && entry.type === 'file' && isThisVersion(entry, version, movedByUs)) {
       if (version.state === 'pending') await transitionVersion(deps.state, ref, 'begin');
       return { tenant, area, asset, version, location, entry };
@@ -207,7 +209,7 @@ function isThisVersion(entry: StoredEntry, version: AssetVersion, movedByUs: boo
   if (fingerprintOf(entry) === version.versionId) return true;
   return (
     movedByUs &&
-    version.state === 'processing' &&
+    (version.state === 'processing' || (version.retries ?? 0) > 0) &&
     entry.sizeBytes === version.sizeBytes &&
     entry.modifiedAt.getTime() >= Date.parse(version.modifiedAt)
   );
@@ -231,6 +233,9 @@ async function completeAssetJob(
 ): Promise<void> {
   const target = processedPath(work.asset.name);
   if (work.location !== target) await work.area.move(work.location, target);
+  // Taken on a retry after a rejection: the old report no longer says anything true.
+  if (work.location === rejectedPath(work.asset.name))
+    await work.area.remove(errorReportPath(work.asset.name)).catch(() => undefined);
   await transitionVersion(deps.state, refOf(work), 'capture', {
     sha256: outcome.sha256,
     location: target,

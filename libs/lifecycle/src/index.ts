@@ -4,3 +4,5 @@ export * from './transitions';
 export * from './rejection';
 export * from './asset-job';
 export * from './hashing-stream';
+export * from './failure';
+export * from './retry';

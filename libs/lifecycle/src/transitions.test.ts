@@ -41,6 +41,7 @@ async function versionIn(target: AssetState) {
     rejected: ['reject'],
     ignored: ['vanish'],
     purged: ['begin', 'capture', 'purge'],
+    failed: ['fail'],
   };
   for (const step of path[target]) await transitionVersion(state, ref, step);
   return ref;
@@ -78,7 +79,8 @@ void describe('asset lifecycle transitions', () => {
   }
 
   void it('repeats a transition harmlessly (at-least-once delivery)', async () => {
-    for (const name of Object.keys(TRANSITIONS) as TransitionName[]) {
+    // Not retry: asked again while pending, it queues the same job instead (retry.ts).
+    for (const name of (Object.keys(TRANSITIONS) as TransitionName[]).filter((n) => n !== 'retry')) {
       const ref = await versionIn(TRANSITIONS[name].to);
       const asset = await transitionVersion(state, ref, name);
       assert.equal(asset.versions[0]?.state, TRANSITIONS[name].to);

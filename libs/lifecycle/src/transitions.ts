@@ -1,8 +1,9 @@
 // The one table of how a file version's state may change, and the only code that changes it.
 // Every worker and the scanner move versions through these named transitions; the state lib
 // checks `from` inside the same compare-and-set that writes `to`, and refuses anything else with
-// TransitionRefusedError naming the rule. Each transition also allows its own target state, so
-// a repeated delivery of the same job (BullMQ is at-least-once) repeats harmlessly.
+// TransitionRefusedError naming the rule. Each transition but `retry` also allows its own target
+// state, so a repeated delivery of the same job (BullMQ is at-least-once) repeats harmlessly; a
+// repeated retry queues the same job again instead (retry.ts).
 import type { Asset, AssetKind, AssetState, AssetVersion } from '@callintake/schemas';
 import type { SeenVersion, StateStore, VersionUpdate } from '@callintake/state';
 
@@ -21,6 +22,16 @@ export const TRANSITIONS = {
   supersede: { from: ['pending', 'processing', 'ignored'], to: 'ignored' },
   /** The customer removed it before it was captured. */
   vanish: { from: ['pending', 'processing', 'ignored'], to: 'ignored' },
+  /**
+   * We could not process it after all attempts, or its job stalled as often: `processing-failed`
+   * with the last error. The file stays in data/ (the customer did nothing wrong).
+   */
+  fail: { from: ['pending', 'processing', 'failed'], to: 'failed' },
+  /**
+   * Someone asked for another go after a fix (API or `ingest retry`): back to pending, with
+   * jobs under new ids (suffix `r<n>`) that BullMQ's kept failed jobs cannot block.
+   */
+  retry: { from: ['failed', 'rejected'], to: 'pending' },
   /** Retention removed the handled file from the upload area; what was captured stays. */
   purge: { from: ['processed', 'rejected', 'purged'], to: 'purged' },
 } as const satisfies Record<string, { from: readonly AssetState[]; to: AssetState }>;

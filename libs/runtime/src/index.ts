@@ -3,3 +3,5 @@ export * from './runtime';
 export * from './stage';
 export * from './service-main';
 export * from './health';
+export * from './shutdown';
+export * from './startup-checks';

@@ -12,6 +12,8 @@ export interface RedisEndpoint {
   url: string;
   /** Set when we started the server; stops it and removes its folder. */
   stop?: () => Promise<void>;
+  /** The server's process id, when we started it. */
+  pid?: number;
 }
 
 export class RedisUnavailableError extends Error {
@@ -50,7 +52,16 @@ export async function freePort(): Promise<number> {
   });
 }
 
-export async function startPrivateRedis(binary = 'redis-server'): Promise<RedisEndpoint> {
+/**
+ * A redis-server on a free loopback port, in a temporary folder, without persistence. It runs in
+ * its own process group, so a Ctrl-C meant for us does not stop it before our services have
+ * drained; it is stopped by `stop()`, or when this process exits. `extraArgs` go last, so they
+ * win (tests start one with another maxmemory-policy).
+ */
+export async function startPrivateRedis(
+  binary = 'redis-server',
+  options: { extraArgs?: string[] } = {},
+): Promise<RedisEndpoint> {
   const port = await freePort();
   const dir = await mkdtemp(join(tmpdir(), 'callintake-redis-'));
   const child: ChildProcess = spawn(
@@ -68,11 +79,15 @@ export async function startPrivateRedis(binary = 'redis-server'): Promise<RedisE
       dir,
       '--maxmemory-policy',
       'noeviction',
+      ...(options.extraArgs ?? []),
     ],
     {
       stdio: 'ignore',
+      detached: true,
     },
   );
+  const killOnExit = () => child.kill('SIGKILL');
+  process.once('exit', killOnExit);
   const spawnError = new Promise<Error>((resolve) => child.once('error', resolve));
   const url = `redis://127.0.0.1:${port}`;
   const deadline = Date.now() + 10_000;
@@ -82,6 +97,7 @@ export async function startPrivateRedis(binary = 'redis-server'): Promise<RedisE
       new Promise<null>((resolve) => setTimeout(() => resolve(null), 100)),
     ]);
     if (failed) {
+      process.off('exit', killOnExit);
       await rm(dir, { recursive: true, force: true });
       throw new RedisUnavailableError(
         `no Redis at ${DEFAULT_REDIS_URL} and "${binary}" could not be started (${failed.message}). Install Redis (apt-get install redis-server, brew install redis) or set REDIS_URL.`,
@@ -90,18 +106,21 @@ export async function startPrivateRedis(binary = 'redis-server'): Promise<RedisE
     if (await redisAnswers(url, 500)) {
       return {
         url,
+        ...(child.pid !== undefined ? { pid: child.pid } : {}),
         stop: async () => {
-          if (child.exitCode === null) {
+          if (child.exitCode === null && child.signalCode === null) {
             const exited = new Promise((resolve) => child.once('exit', resolve));
             child.kill('SIGTERM');
             await exited;
           }
+          process.off('exit', killOnExit);
           await rm(dir, { recursive: true, force: true });
         },
       };
     }
   }
   child.kill('SIGKILL');
+  process.off('exit', killOnExit);
   await rm(dir, { recursive: true, force: true });
   throw new RedisUnavailableError(`started ${binary} on port ${port} but it did not answer within 10 s`);
 }

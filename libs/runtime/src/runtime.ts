@@ -14,6 +14,8 @@ import type { TenantConfig } from '@callintake/schemas';
 import { StateStore, systemClock, type Clock } from '@callintake/state';
 import { openArchive, openUploadArea, type ArchiveStore, type UploadArea } from '@callintake/storage';
 import { createLogger, type Logger } from '@callintake/telemetry';
+import { settleBy } from './shutdown';
+import { checkEvictionPolicy, warnUnpinnedSftpHosts } from './startup-checks';
 
 export type CommonEnv = EnvValues<typeof commonEnv>;
 
@@ -65,9 +67,20 @@ export class Runtime {
     const producerRedis = producerConnection(settings);
     for (const connection of [redis, producerRedis])
       connection.on('error', (error) => logger.warn({ err: error }, 'Redis connection error'));
-    await Promise.all([waitForReady(redis), waitForReady(producerRedis)]);
+    try {
+      await Promise.all([waitForReady(redis), waitForReady(producerRedis)]);
+      await checkEvictionPolicy(redis, { allowEviction: env.REDIS_ALLOW_EVICTION, logger });
+    } catch (error) {
+      redis.disconnect();
+      producerRedis.disconnect();
+      throw error;
+    }
+    warnUnpinnedSftpHosts(tenants, logger);
     const state = new StateStore(redis, env.REDIS_NAMESPACE || 'callintake', options.clock ?? systemClock);
-    const producer = new JobProducer(redis, bullPrefix(settings));
+    const producer = new JobProducer(redis, bullPrefix(settings), {
+      attempts: env.JOB_ATTEMPTS,
+      backoffDelayMs: env.JOB_BACKOFF_MS,
+    });
     return new Runtime(env, settings, redis, producerRedis, state, producer, logger, tenants);
   }
 
@@ -91,9 +104,24 @@ export class Runtime {
     return archive;
   };
 
-  async close(): Promise<void> {
-    await this.producer.close();
-    await Promise.all([...this.areas.values(), ...this.archives.values()].map((store) => store.close()));
-    await Promise.all([this.redis.quit(), this.producerRedis.quit()]);
+  /**
+   * Closes queues, stores and Redis by `by` (epoch ms; default SHUTDOWN_DEADLINE_MS from now)
+   * whatever Redis does: `quit` waits for Redis to answer, so when it has not by then (Redis
+   * down or frozen) the connections are dropped with `disconnect`.
+   */
+  async close(options: { by?: number } = {}): Promise<void> {
+    const by = options.by ?? Date.now() + this.env.SHUTDOWN_DEADLINE_MS;
+    const stores = [...this.areas.values(), ...this.archives.values()];
+    const closed = await settleBy(
+      Promise.all([this.producer.close(), ...stores.map((store) => store.close())]),
+      by,
+    );
+    if (closed.outcome === 'error') this.logger.warn({ err: closed.error }, 'error while closing queues and stores');
+    if (closed.outcome === 'timeout') this.logger.warn('queues and stores did not close by the shutdown deadline');
+    const quit = await settleBy(Promise.all([this.redis.quit(), this.producerRedis.quit()]), by);
+    if (quit.outcome !== 'done') {
+      this.redis.disconnect();
+      this.producerRedis.disconnect();
+    }
   }
 }

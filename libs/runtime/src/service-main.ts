@@ -5,6 +5,7 @@ import { startHealthServer } from './health';
 import { RedisUnavailableError } from './redis-bootstrap';
 import { Runtime } from './runtime';
 import { startStage, stopOnSignals, type AnyStageDefinition } from './stage';
+import { StartupCheckError } from './startup-checks';
 
 /** An app's whole main(): configuration, one service, graceful stop. */
 export async function runServiceMain(definition: AnyStageDefinition): Promise<void> {
@@ -18,30 +19,40 @@ export async function runServiceMain(definition: AnyStageDefinition): Promise<vo
         ? await startHealthServer(runtime, service.workers, { port: runtime.env.HEALTH_PORT })
         : undefined;
     runtime.logger.info({ tenants: [...runtime.tenants.keys()], address: service.address }, 'started');
-    stopOnSignals(async () => {
-      const deadline = Date.now() + runtime.env.SHUTDOWN_DEADLINE_MS;
-      health?.close();
-      await service.stop();
-      await runtime.close();
-      // Last, so the spans of the jobs that just finished go out too.
-      await traces.shutdown(flushBudgetMs(deadline));
-    }, runtime.logger);
+    stopOnSignals(
+      async (deadline) => {
+        health?.close();
+        await service.stop({ deadlineAt: deadline.jobsBy });
+        await runtime.close({ by: deadline.closeBy });
+        // Last, so the spans of the jobs that just finished go out too.
+        await traces.shutdown(flushBudgetMs(deadline.exitBy));
+      },
+      runtime.logger,
+      {
+        deadlineMs: runtime.env.SHUTDOWN_DEADLINE_MS,
+        activeJobs: () => service.workers.flatMap((worker) => worker.activeJobs()),
+      },
+    );
   } catch (error) {
     exitOnStartupError(name, error);
   }
 }
 
 /**
- * What is left of the shutdown deadline for the last trace export, but at least a moment: the
- * pod's grace period (40 s) leaves room beyond the job deadline (25 s).
+ * What is left until the process must exit (ShutdownDeadline.exitBy) for the last trace export,
+ * less a moment to exit in.
  */
-export function flushBudgetMs(deadline: number): number {
-  return Math.max(deadline - Date.now(), 2_000);
+export function flushBudgetMs(exitBy: number): number {
+  return Math.max(exitBy - Date.now() - 50, 1);
 }
 
 /** Configuration mistakes and a missing Redis print as what to do, not as a stack trace. */
 export function exitOnStartupError(name: string, error: unknown): never {
-  if (error instanceof ConfigError || error instanceof RedisUnavailableError)
+  if (
+    error instanceof ConfigError ||
+    error instanceof RedisUnavailableError ||
+    error instanceof StartupCheckError
+  )
     console.error(`${name}: ${error.message}`);
   else console.error(`${name}: failed to start:`, error);
   process.exit(1);

@@ -4,8 +4,15 @@
 // up` composes them all. gen-k8s and check-k8s read the same definitions: the service → queue
 // list exists once.
 import type { Logger } from '@callintake/telemetry';
-import { startWorker, type QueueHandlers, type QueueName, type RunningWorker } from '@callintake/queues';
+import {
+  startWorker,
+  type JobFailureHook,
+  type QueueHandlers,
+  type QueueName,
+  type RunningWorker,
+} from '@callintake/queues';
 import type { Runtime } from './runtime';
+import { DEFAULT_SHUTDOWN_DEADLINE_MS, settleBy, shutdownDeadline, type ShutdownDeadline } from './shutdown';
 
 export const SERVICE_NAMES = [
   'intake-watcher',
@@ -40,6 +47,8 @@ export interface StageDefinition<Q extends QueueName = QueueName> {
   /** Autoscaling bounds on queue depth (KEDA); an HTTP or singleton service keeps min = max. */
   replicas: { min: number; max: number };
   handlers(deps: StageDeps): StageHandlers<Q>;
+  /** Records each failed attempt where people look (a file stage: the version's state). */
+  onJobFailure?(deps: StageDeps): JobFailureHook;
   /**
    * Runs once the workers are up: schedules, watchers, an HTTP server. `env` is the process
    * environment (or the test's), for settings only this stage reads.
@@ -55,12 +64,21 @@ export function defineStage<Q extends QueueName>(definition: StageDefinition<Q>)
   return definition;
 }
 
+export interface StopOptions {
+  /**
+   * Epoch ms until which active jobs may finish (default: SHUTDOWN_DEADLINE_MS from now). Stop
+   * returns by then; jobs still running are left to stall recovery.
+   */
+  deadlineAt?: number;
+}
+
 export interface RunningService {
   name: ServiceName;
   /** For the status API: the address it listens on. */
   address?: string;
   workers: RunningWorker[];
-  stop(): Promise<void>;
+  /** Stops what the stage started beside its workers, then the workers, all by the deadline. */
+  stop(options?: StopOptions): Promise<void>;
 }
 
 export async function startStage(
@@ -72,15 +90,19 @@ export async function startStage(
   // cannot say that queue and handlers belong together, so one view serves them all here.
   const definition = stage as unknown as StageDefinition<QueueName>;
   const handlers = definition.handlers(runtime);
+  const onFailure = definition.onJobFailure?.(runtime);
   const workers = definition.consumes.map((queue) =>
     startWorker({
       queue,
       handlers: handlers[queue] as QueueHandlers<typeof queue>,
+      ...(onFailure ? { onFailure } : {}),
       connection: runtime.redis,
       prefix: runtime.prefix,
       logger: runtime.logger,
       concurrency: runtime.env.WORKER_CONCURRENCY,
       shutdownDeadlineMs: runtime.env.SHUTDOWN_DEADLINE_MS,
+      lockDurationMs: runtime.env.JOB_LOCK_MS,
+      attempts: runtime.env.JOB_ATTEMPTS,
     }),
   );
   let extra: StageExtra | void;
@@ -94,21 +116,50 @@ export async function startStage(
     name: definition.name,
     ...(extra?.address ? { address: extra.address } : {}),
     workers,
-    async stop() {
-      await extra?.stop();
-      await Promise.all(workers.map((running) => running.close()));
+    async stop(options = {}) {
+      const deadlineAt = options.deadlineAt ?? Date.now() + runtime.env.SHUTDOWN_DEADLINE_MS;
+      if (extra) {
+        const stopped = await settleBy(Promise.resolve().then(() => extra.stop()), deadlineAt);
+        if (stopped.outcome === 'timeout')
+          runtime.logger.warn({ service: definition.name }, 'did not stop by the shutdown deadline');
+        else if (stopped.outcome === 'error')
+          runtime.logger.warn({ service: definition.name, err: stopped.error }, 'error while stopping');
+      }
+      await Promise.all(workers.map((running) => running.close({ deadlineAt })));
     },
   };
 }
 
-/** Stops services on SIGTERM/SIGINT, then closes the runtime; a second signal exits at once. */
-export function stopOnSignals(stop: () => Promise<void>, logger: Logger): void {
+/**
+ * Stops services on SIGTERM/SIGINT, then closes the runtime; a second signal exits at once.
+ * With `deadlineMs` (SHUTDOWN_DEADLINE_MS), `stop` gets the shutdown's deadlines and the process
+ * exits by `exitBy` whatever is left, naming the jobs still running.
+ */
+export function stopOnSignals(
+  stop: (deadline: ShutdownDeadline) => Promise<void>,
+  logger: Logger,
+  options: { deadlineMs?: number; activeJobs?: () => string[] } = {},
+): void {
   let stopping = false;
   const onSignal = (signal: NodeJS.Signals) => {
     if (stopping) process.exit(1);
     stopping = true;
-    logger.info({ signal }, 'stopping: letting active jobs finish');
-    stop()
+    const deadline = shutdownDeadline(options.deadlineMs ?? DEFAULT_SHUTDOWN_DEADLINE_MS);
+    logger.info({ signal, deadlineMs: options.deadlineMs }, 'stopping: letting active jobs finish');
+    if (options.deadlineMs !== undefined) {
+      // The last resort: whatever still hangs (a store, Redis, a trace export) is abandoned.
+      setTimeout(
+        () => {
+          logger.error(
+            { leftActive: options.activeJobs?.() ?? [] },
+            'not stopped by the shutdown deadline: exiting now; jobs still running are left for another worker',
+          );
+          process.exit(1);
+        },
+        Math.max(0, deadline.exitBy - Date.now()),
+      );
+    }
+    stop(deadline)
       .then(() => process.exit(0))
       .catch((error: unknown) => {
         logger.error({ err: error }, 'error while stopping');

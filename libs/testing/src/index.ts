@@ -85,11 +85,21 @@ export interface ServiceProcess {
 }
 
 /** Starts one app (apps/<name>/src/main.ts) as its own process, as Kubernetes would. */
-export function spawnService(name: string, env: NodeJS.ProcessEnv): ServiceProcess {
+export function spawnService(name: string, env: NodeJS.ProcessEnv, args: string[] = []): ServiceProcess {
+  return spawnScript(join(WORKSPACE_ROOT, 'apps', name, 'src', 'main.ts'), env, args, name);
+}
+
+/** Starts a TypeScript entry point (an app's main, or a test's own service) as its own process. */
+export function spawnScript(
+  script: string,
+  env: NodeJS.ProcessEnv,
+  args: string[] = [],
+  name = script,
+): ServiceProcess {
   const child = spawn(
     process.execPath,
     // The young-generation size the container runs with (docker/Dockerfile NODE_OPTIONS).
-    ['--max-semi-space-size=32', '--import', 'tsx', join(WORKSPACE_ROOT, 'apps', name, 'src', 'main.ts')],
+    ['--max-semi-space-size=32', '--import', 'tsx', script, ...args],
     {
       cwd: WORKSPACE_ROOT,
       env: { ...process.env, ...env },
@@ -105,7 +115,7 @@ export function spawnService(name: string, env: NodeJS.ProcessEnv): ServiceProce
     output: () => output,
     stop: () =>
       new Promise((resolveExit) => {
-        if (child.exitCode !== null) return resolveExit(child.exitCode);
+        if (child.exitCode !== null || child.signalCode !== null) return resolveExit(child.exitCode);
         child.once('exit', (code) => resolveExit(code));
         child.kill('SIGTERM');
       }),

@@ -18,3 +18,4 @@ export type { WallClockTime } from './local-time';
 export { referenceBaseName } from './reference';
 export type { ReferenceResult } from './reference';
 export { metadataPairingKey, pairingKey, recordingPairingKey, referencePairingKey, stemKey } from './pairing';
+export { boundedFileName, MAX_NAME_BYTES, truncateUtf8 } from './bounded-name';

@@ -3,7 +3,19 @@ import type { Reason } from './reasons';
 export const ASSET_KINDS = ['recording', 'call-metadata', 'crm-batch', 'unknown'] as const;
 export type AssetKind = (typeof ASSET_KINDS)[number];
 
-export const ASSET_STATES = ['pending', 'processing', 'processed', 'rejected', 'ignored', 'purged'] as const;
+/**
+ * `failed`: we could not process the version after all its attempts (or it stalled as often);
+ * the customer did nothing wrong, so the file stays in data/ until someone retries it.
+ */
+export const ASSET_STATES = [
+  'pending',
+  'processing',
+  'processed',
+  'rejected',
+  'ignored',
+  'purged',
+  'failed',
+] as const;
 export type AssetState = (typeof ASSET_STATES)[number];
 
 /** One uploaded content of a file name. Same name with other content is a new version. */
@@ -23,6 +35,20 @@ export interface AssetVersion {
   reason?: Reason;
   /** Where the file sits in the upload area now, relative to the tenant root. */
   location: string;
+  /** Failed processing attempts so far, while retrying and once failed. */
+  attempts?: VersionAttempts;
+  /** How often someone retried it after it failed or was rejected (its jobs' id suffix `r<n>`). */
+  retries?: number;
+}
+
+export interface VersionAttempts {
+  /** Attempts that failed (an attempt killed mid-job counts once its stall is detected). */
+  count: number;
+  /** How many attempts a job gets (JOB_ATTEMPTS when it was queued). */
+  of: number;
+  /** The last failure, without secrets or paths outside the tenant's upload area. */
+  lastError: string;
+  lastAttemptAt: string;
 }
 
 export interface Asset {

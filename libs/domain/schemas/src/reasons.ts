@@ -29,6 +29,11 @@ export const REASON_CODES = [
    * it gives no call time or user (it still pairs by name, reference or external id).
    */
   'unrecognized-name',
+  /**
+   * Not the customer's doing: we could not process the file after all attempts (or its job
+   * stalled as often). The message is the last error; `POST …/files/{file}/retry` tries again.
+   */
+  'processing-failed',
 ] as const;
 
 export type ReasonCode = (typeof REASON_CODES)[number];

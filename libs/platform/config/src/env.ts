@@ -52,6 +52,22 @@ export const parsers = {
     if (!Number.isInteger(value) || value < 1) throw new Error('expected a whole number of at least 1');
     return value;
   },
+  /** A whole number from `min` to `max`, for settings where a value outside them is a mistake. */
+  intBetween(min: number, max: number, why: string): (raw: string) => number {
+    return (raw: string) => {
+      const value = Number(raw);
+      if (!Number.isInteger(value) || value < min || value > max)
+        throw new Error(`expected a whole number from ${min} to ${max} (${why})`);
+      return value;
+    };
+  },
+  /** 1/true/yes or 0/false/no. */
+  flag(raw: string): boolean {
+    const value = raw.trim().toLowerCase();
+    if (['1', 'true', 'yes'].includes(value)) return true;
+    if (['0', 'false', 'no'].includes(value)) return false;
+    throw new Error('expected 1 or 0 (true or false)');
+  },
   redisUrl(raw: string): string {
     if (!/^rediss?:\/\//.test(raw)) throw new Error('expected redis://host:port or rediss://...');
     return raw;
@@ -222,9 +238,34 @@ export const commonEnv = {
     default: 4,
   },
   SHUTDOWN_DEADLINE_MS: {
-    description: 'on SIGTERM, how long active jobs may finish before the worker is forced closed',
+    description:
+      'on SIGTERM, how long active jobs may finish; the process exits at most 1 s later, leaving jobs still running to another worker',
     parse: parsers.positiveInt,
     default: 25_000,
+  },
+  JOB_ATTEMPTS: {
+    description:
+      'how many times a job is started before it fails for good; a start whose worker died or froze (a stall) counts as one',
+    parse: parsers.intBetween(1, 25, 'the backoff doubles per attempt: the 25th waits months'),
+    default: 8,
+  },
+  JOB_BACKOFF_MS: {
+    description:
+      'delay before the first retry of a failed job; each later retry waits twice as long as the one before (with jitter)',
+    parse: parsers.intBetween(1, 600_000, 'at most 10 minutes'),
+    default: 1_000,
+  },
+  JOB_LOCK_MS: {
+    description:
+      'how long a job stays claimed by a worker that stopped renewing it (killed, frozen, or stopped at the shutdown deadline) before another worker takes it over',
+    parse: parsers.intBetween(1_000, 3_600_000, 'workers renew it every half of it; at most an hour'),
+    default: 60_000,
+  },
+  REDIS_ALLOW_EVICTION: {
+    description:
+      '1: start even though Redis may evict keys (maxmemory-policy other than noeviction), with a warning; evicted jobs and state are lost silently',
+    parse: parsers.flag,
+    default: false,
   },
   HEALTH_PORT: {
     description: 'worker services serve /healthz (wedged detection) and /readyz (Redis) here; 0 turns it off',

@@ -4,3 +4,4 @@ export * from './producer';
 export * from './worker';
 export * from './job-trace';
 export * from './job-options';
+export * from './attempts';

@@ -31,9 +31,17 @@ export const jobOptions = {
   scanScheduler: (tenantId: string): string => jobId('scan', tenantId),
   sweepScheduler: (tenantId: string): string => jobId('sweep', tenantId),
 
-  /** One uploaded version of one file, for the stage its kind goes to. */
-  assetVersion(name: keyof typeof JOB_PRIORITY, job: AssetVersionJob): AddOptions & { priority: number } {
-    return { jobId: jobId(job.tenantId, job.fileName, job.versionId), priority: JOB_PRIORITY[name] };
+  /**
+   * One uploaded version of one file, for the stage its kind goes to. A retried version's jobs
+   * carry `r<n>`: new ids, so the failed job of an earlier try (kept 14 days) never blocks one.
+   */
+  assetVersion(
+    name: keyof typeof JOB_PRIORITY,
+    job: AssetVersionJob,
+    retries = 0,
+  ): AddOptions & { priority: number } {
+    const parts = [job.tenantId, job.fileName, job.versionId, ...(retries > 0 ? [`r${retries}`] : [])];
+    return { jobId: jobId(...parts), priority: JOB_PRIORITY[name] };
   },
   /** A captured recording version, handed to the matcher. */
   matchRecording: (tenantId: string, fileName: string, versionId: string): AddOptions => ({

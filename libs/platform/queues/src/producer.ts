@@ -6,19 +6,34 @@ import type { Redis } from 'ioredis';
 import { traceJobOptions } from './job-trace';
 import { JOB_QUEUE, type JobData, type JobName, type JobPayloads, type QueueName } from './registry';
 
+/**
+ * How often a job is tried (JOB_ATTEMPTS) and how long the first retry waits (JOB_BACKOFF_MS);
+ * each later retry waits twice as long as the one before, with jitter. A stall counts as an
+ * attempt too (attempts.ts).
+ */
+export interface JobRetryPolicy {
+  attempts: number;
+  backoffDelayMs: number;
+}
+
+export const DEFAULT_RETRY_POLICY: JobRetryPolicy = { attempts: 8, backoffDelayMs: 1_000 };
+
 /** Completed jobs are kept a day (for inspection), failed ones a fortnight, so nothing fails silently. */
-export const DEFAULT_JOB_OPTIONS: JobsOptions = {
-  attempts: 8,
-  backoff: { type: 'exponential', delay: 1_000, jitter: 0.5 },
-  removeOnComplete: { age: 24 * 3600, count: 50_000 },
-  removeOnFail: { age: 14 * 24 * 3600 },
-};
+export function defaultJobOptions(policy: JobRetryPolicy = DEFAULT_RETRY_POLICY): JobsOptions {
+  return {
+    attempts: policy.attempts,
+    backoff: { type: 'exponential', delay: policy.backoffDelayMs, jitter: 0.5 },
+    removeOnComplete: { age: 24 * 3600, count: 50_000 },
+    removeOnFail: { age: 14 * 24 * 3600 },
+  };
+}
+
+export const DEFAULT_JOB_OPTIONS: JobsOptions = defaultJobOptions();
 
 /** Downstream queues keep completed jobs longer: consumers may replay them. */
-const DOWNSTREAM_JOB_OPTIONS: JobsOptions = {
-  ...DEFAULT_JOB_OPTIONS,
-  removeOnComplete: { age: 7 * 24 * 3600 },
-};
+function downstreamJobOptions(policy: JobRetryPolicy): JobsOptions {
+  return { ...defaultJobOptions(policy), removeOnComplete: { age: 7 * 24 * 3600 } };
+}
 
 export interface AddOptions {
   jobId: string;
@@ -38,6 +53,7 @@ export class JobProducer {
   constructor(
     private readonly connection: Redis,
     private readonly prefix: string,
+    private readonly retry: JobRetryPolicy = DEFAULT_RETRY_POLICY,
   ) {}
 
   queue(name: QueueName): Queue {
@@ -47,7 +63,7 @@ export class JobProducer {
       queue = new Queue(name, {
         connection: this.connection,
         prefix: this.prefix,
-        defaultJobOptions: downstream ? DOWNSTREAM_JOB_OPTIONS : DEFAULT_JOB_OPTIONS,
+        defaultJobOptions: downstream ? downstreamJobOptions(this.retry) : defaultJobOptions(this.retry),
       });
       this.queues.set(name, queue);
     }

@@ -5,6 +5,7 @@
 import { DelayedError, Worker, UnrecoverableError, type Job } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { withSpan, type Logger } from '@callintake/telemetry';
+import { failureOfRun, maxStalledCountFor, outOfAttempts } from './attempts';
 import { isLegacyEnvelope, traceCarrierOf } from './job-trace';
 import {
   jobNamesOf,
@@ -43,17 +44,45 @@ export class PermanentJobError extends Error {
   override readonly name = 'PermanentJobError';
 }
 
+/** A failed attempt of a job, for the stage to record where people look (the file's state). */
+export interface JobFailureReport {
+  name: JobName;
+  payload: unknown;
+  /** Attempts made so far, this one included. */
+  attempt: number;
+  attempts: number;
+  /** No attempt left (or a permanent error, or stalled too often): it ends here. */
+  final: boolean;
+  error: unknown;
+}
+
+export type JobFailureHook = (failure: JobFailureReport) => Promise<void>;
+
 export interface WorkerOptions<Q extends QueueName> {
   queue: Q;
   handlers: QueueHandlers<Q>;
+  /**
+   * Told of every failed attempt: from the processor before BullMQ records it, and again from
+   * BullMQ's failed event for a final failure (a job that stalled too often never reaches the
+   * processor). It must be idempotent; its own errors are logged, never the job's outcome.
+   */
+  onFailure?: JobFailureHook;
   connection: Redis;
   prefix: string;
   logger: Logger;
   concurrency?: number;
-  /** How long close() lets active jobs finish before forcing; keep below the pod's grace period. */
+  /**
+   * How long close() lets active jobs finish when given no deadline; jobs still running then
+   * are left to stall recovery. Keep below the pod's grace period.
+   */
   shutdownDeadlineMs?: number;
-  /** Seconds a job may run before its lock lapses and another worker may take it. */
+  /**
+   * How long a job's lock lasts unless renewed (every half of it): after a worker dies or is
+   * stopped mid-job, another worker takes the job over within about 1.5 times this.
+   */
   lockDurationMs?: number;
+  /** JOB_ATTEMPTS: stalls count against the same attempts as errors (attempts.ts). */
+  attempts?: number;
 }
 
 export interface RunningWorker {
@@ -61,7 +90,14 @@ export interface RunningWorker {
   readonly worker: Worker;
   /** Milliseconds since the epoch of the last finished job or idle poll; for liveness. */
   lastProgressAt(): number;
-  close(): Promise<void>;
+  /** Ids of the jobs this worker is running now. */
+  activeJobs(): string[];
+  /**
+   * Stops taking jobs and lets active ones finish until `deadlineAt` (epoch ms; default now +
+   * shutdownDeadlineMs). Returns by then whatever Redis or the jobs do: jobs still running are
+   * logged and left to stall recovery (their locks lapse and another worker takes them).
+   */
+  close(options?: { deadlineAt?: number }): Promise<void>;
 }
 
 export function assertHandlers(queue: QueueName, handlers: Record<string, unknown>): void {
@@ -80,6 +116,15 @@ export function startWorker<Q extends QueueName>(options: WorkerOptions<Q>): Run
   const { queue, handlers, logger } = options;
   assertHandlers(queue, handlers as Record<string, unknown>);
   let lastProgress = Date.now();
+
+  const report = async (failure: JobFailureReport) => {
+    if (!options.onFailure) return;
+    try {
+      await options.onFailure(failure);
+    } catch (error) {
+      logger.error({ queue, job: failure.name, err: error }, 'could not record a job failure');
+    }
+  };
 
   const processor = async (job: Job<JobData<JobName>>, token?: string) => {
     const handler = (handlers as unknown as Record<string, JobHandler<JobName> | undefined>)[job.name];
@@ -101,12 +146,22 @@ export function startWorker<Q extends QueueName>(options: WorkerOptions<Q>): Run
         try {
           await handler(payload, { jobId: job.id ?? '', attempt: job.attemptsMade + 1, logger: jobLogger });
         } catch (error) {
-          if (error instanceof PermanentJobError) throw new UnrecoverableError(error.message);
           if (error instanceof RetryLaterError) {
             jobLogger.debug({ delayMs: error.delayMs, why: error.message }, 'job waits');
             await job.moveToDelayed(Date.now() + error.delayMs, token);
             throw new DelayedError();
           }
+          const permanent = error instanceof PermanentJobError || error instanceof UnrecoverableError;
+          const attempts = job.opts.attempts ?? 1;
+          await report({
+            name: job.name as JobName,
+            payload,
+            attempt: job.attemptsMade + 1,
+            attempts,
+            final: permanent || job.attemptsMade + 1 >= attempts,
+            error,
+          });
+          if (error instanceof PermanentJobError) throw new UnrecoverableError(error.message);
           jobLogger.warn({ err: error }, 'job failed; it will be retried if attempts remain');
           throw error;
         }
@@ -115,11 +170,31 @@ export function startWorker<Q extends QueueName>(options: WorkerOptions<Q>): Run
     );
   };
 
-  const worker = new Worker(queue, processor, {
+  // Outside the processor: which jobs run (for the shutdown log), and stalls as attempts.
+  const active = new Set<string>();
+  const run = async (job: Job<JobData<JobName>>, token?: string) => {
+    const spent = outOfAttempts(job);
+    if (spent) throw new UnrecoverableError(spent);
+    const id = job.id ?? '';
+    active.add(id);
+    try {
+      return await processor(job, token);
+    } catch (error) {
+      throw failureOfRun(job, error);
+    } finally {
+      active.delete(id);
+    }
+  };
+
+  const lockDuration = options.lockDurationMs ?? 60_000;
+  const worker = new Worker(queue, run, {
     connection: options.connection,
     prefix: options.prefix,
     concurrency: options.concurrency ?? 4,
-    lockDuration: options.lockDurationMs ?? 60_000,
+    lockDuration,
+    // BullMQ's default is 30 s for the default 60 s lock; a shorter lock is checked as often.
+    stalledInterval: Math.max(500, Math.round(lockDuration / 2)),
+    maxStalledCount: maxStalledCountFor(options.attempts ?? 8),
     autorun: true,
   });
   worker.on('completed', () => (lastProgress = Date.now()));
@@ -131,6 +206,21 @@ export function startWorker<Q extends QueueName>(options: WorkerOptions<Q>): Run
         'job failed for good; kept in the failed set',
       );
     }
+    // Final failures again, for the ones no processor saw (stalled too often); the hook is
+    // idempotent. An unrecoverable error fails at once whatever attemptsMade says.
+    const attempts = job?.opts.attempts ?? 1;
+    const stalledOut = /stalled more than allowable limit/i.test(error.message);
+    if (job && (job.attemptsMade >= attempts || stalledOut || error.name === 'UnrecoverableError')) {
+      const legacy = isLegacyEnvelope(job.data) ? job.data : undefined;
+      void report({
+        name: job.name as JobName,
+        payload: legacy ? legacy.payload : job.data,
+        attempt: Math.max(job.attemptsMade, job.attemptsStarted, 1),
+        attempts,
+        final: true,
+        error,
+      });
+    }
   });
   worker.on('drained', () => (lastProgress = Date.now()));
   // A worker without an error listener crashes the process on connection blips.
@@ -141,19 +231,30 @@ export function startWorker<Q extends QueueName>(options: WorkerOptions<Q>): Run
     queue,
     worker,
     lastProgressAt: () => lastProgress,
-    async close() {
+    activeJobs: () => [...active],
+    async close(closeOptions = {}) {
+      const deadlineAt = closeOptions.deadlineAt ?? Date.now() + deadlineMs;
+      // BullMQ caches its closing promise: close(true) after close() returns the same graceful
+      // close, which waits for every active job (and for Redis). So nothing is forced here:
+      // past the deadline we stop waiting and leave the jobs to stall recovery.
       let timer: NodeJS.Timeout | undefined;
       const deadline = new Promise<'deadline'>(
-        (resolve) => (timer = setTimeout(() => resolve('deadline'), deadlineMs)),
+        (resolve) => (timer = setTimeout(() => resolve('deadline'), Math.max(0, deadlineAt - Date.now()))),
       );
-      const outcome = await Promise.race([worker.close().then(() => 'closed' as const), deadline]);
+      const closing = worker.close().then(
+        () => 'closed' as const,
+        (error: unknown) => {
+          logger.warn({ queue, err: error }, 'error while closing the worker');
+          return 'closed' as const;
+        },
+      );
+      const outcome = await Promise.race([closing, deadline]);
       clearTimeout(timer);
       if (outcome === 'deadline') {
         logger.warn(
-          { queue, deadlineMs },
-          'active jobs did not finish before the deadline; forcing close (they will be retried)',
+          { queue, leftActive: [...active] },
+          'shutdown deadline reached with jobs still running: left for another worker, which takes each over once its lock lapses',
         );
-        await worker.close(true);
       }
     },
   };

@@ -1,9 +1,16 @@
 import type { Redis } from 'ioredis';
-import type { Asset, AssetKind, AssetState, AssetVersion, Reason } from '@callintake/schemas';
+import type {
+  Asset,
+  AssetKind,
+  AssetState,
+  AssetVersion,
+  Reason,
+  VersionAttempts,
+} from '@callintake/schemas';
 import { getJson, mutateJson, type IndexOp } from './cas';
 import type { Clock } from './clock';
 import type { Keys } from './keys';
-import { rejectedRowOps, rejectionOps, stageOps } from './metrics-repository';
+import { failureOps, rejectedRowOps, rejectionOps, stageOps } from './metrics-repository';
 import { pageOf, type Page, type PageRequest } from './pagination';
 
 export interface SeenVersion {
@@ -43,6 +50,9 @@ export class TransitionRefusedError extends Error {
 /** What a transition records beside the new state. */
 export interface VersionUpdate {
   reason?: Reason;
+  attempts?: VersionAttempts;
+  /** A retry: the new count (its jobs get the id suffix `r<n>`); attempts start over. */
+  retries?: number;
   sha256?: string;
   location?: string;
   callIds?: string[];
@@ -157,6 +167,11 @@ export class AssetRepository {
         else delete updated.reason;
         if (update.sha256) updated.sha256 = update.sha256;
         if (update.location) updated.location = update.location;
+        if (update.attempts) updated.attempts = update.attempts;
+        if (update.retries !== undefined) {
+          updated.retries = update.retries;
+          delete updated.attempts;
+        }
         return updated;
       });
       const latest = versions[versions.length - 1] as AssetVersion;
@@ -187,6 +202,7 @@ export class AssetRepository {
   ): IndexOp[] {
     if (previous.state === to) return [];
     if (to === 'rejected' && update.reason) return rejectionOps(this.keys, kind, update.reason.code);
+    if (to === 'failed') return failureOps(this.keys, kind);
     if (to === 'processed' && previous.state !== 'purged') {
       const seconds = (Date.parse(now) - Date.parse(previous.seenAt)) / 1000;
       return [
@@ -195,6 +211,31 @@ export class AssetRepository {
       ];
     }
     return [];
+  }
+
+  /**
+   * Notes a failed attempt of a version still being retried, without touching its state: the
+   * status API shows how often it failed and why. A count lower than the one stored is an
+   * older, late report and changes nothing.
+   */
+  async recordAttempt(
+    tenantId: string,
+    name: string,
+    versionId: string,
+    attempts: VersionAttempts,
+  ): Promise<void> {
+    await mutateJson<Asset>(this.redis, this.keys.asset(tenantId, name), (current) => {
+      const version = current?.versions.find((v) => v.versionId === versionId);
+      if (!current || !version || (version.attempts?.count ?? 0) >= attempts.count)
+        return { next: undefined };
+      if (version.state !== 'pending' && version.state !== 'processing') return { next: undefined };
+      return {
+        next: {
+          ...current,
+          versions: current.versions.map((v) => (v.versionId === versionId ? { ...v, attempts } : v)),
+        },
+      };
+    });
   }
 
   /** Links an asset to calls without touching its state (workers may be changing that). */

@@ -82,6 +82,9 @@ export class Keys {
   metricsRejectedRows(): string {
     return `${this.namespace}:metrics:rejected-rows`;
   }
+  metricsFailures(): string {
+    return `${this.namespace}:metrics:failures`;
+  }
   metricsStages(): string {
     return `${this.namespace}:metrics:stages`;
   }

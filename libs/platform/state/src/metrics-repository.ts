@@ -36,6 +36,8 @@ export interface PipelineMetrics {
   rejections: Array<{ kind: string; reason: string; count: number }>;
   /** Rows of batch files (metadata, CRM) rejected while the rest of the file was accepted. */
   rejectedRows: Array<{ kind: string; reason: string; count: number }>;
+  /** Asset versions that ended `failed`, by kind. */
+  failures: Array<{ kind: string; count: number }>;
   stages: StageHistogram[];
 }
 
@@ -44,6 +46,11 @@ const SEPARATOR = '|';
 /** An increment of the rejection counter, to run inside the transition's script. */
 export function rejectionOps(keys: Keys, kind: string, reason: string): IndexOp[] {
   return [{ op: 'HINCRBY', key: keys.metricsRejections(), field: `${kind}${SEPARATOR}${reason}`, by: 1 }];
+}
+
+/** An increment of the failed-files counter (by kind, i.e. by the stage that failed). */
+export function failureOps(keys: Keys, kind: string): IndexOp[] {
+  return [{ op: 'HINCRBY', key: keys.metricsFailures(), field: kind, by: 1 }];
 }
 
 export function rejectedRowOps(keys: Keys, kind: string, reasons: Record<string, number>): IndexOp[] {
@@ -87,10 +94,11 @@ export class MetricsRepository {
   ) {}
 
   async read(): Promise<PipelineMetrics> {
-    const [rejections, rejectedRows, stages] = await Promise.all([
+    const [rejections, rejectedRows, stages, failures] = await Promise.all([
       this.redis.hgetall(this.keys.metricsRejections()),
       this.redis.hgetall(this.keys.metricsRejectedRows()),
       this.redis.hgetall(this.keys.metricsStages()),
+      this.redis.hgetall(this.keys.metricsFailures()),
     ]);
     const histograms = new Map<string, StageHistogram>();
     for (const [field, raw] of Object.entries(stages)) {
@@ -121,6 +129,9 @@ export class MetricsRepository {
     return {
       rejections: counters(rejections),
       rejectedRows: counters(rejectedRows),
+      failures: Object.entries(failures)
+        .map(([kind, count]) => ({ kind, count: Number(count) }))
+        .sort((a, b) => a.kind.localeCompare(b.kind)),
       stages: [...histograms.values()].sort(
         (a, b) => STAGES.indexOf(a.stage) - STAGES.indexOf(b.stage) || a.kind.localeCompare(b.kind),
       ),

@@ -6,6 +6,7 @@ import { lstat, mkdir, open, rename } from 'node:fs/promises';
 import type { FileHandle } from 'node:fs/promises';
 import path from 'node:path';
 import type { Readable } from 'node:stream';
+import { boundedFileName } from '@callintake/naming';
 import { pathToFileURL } from 'node:url';
 import {
   ensureParentsWithoutSymlinks,
@@ -35,8 +36,11 @@ export class LocalArchiveStore implements ArchiveStore {
     const hash = createHash('sha256');
     let sizeBytes = 0;
     // Same folder as the final object so the rename is atomic. A crash can strand one of these;
-    // the `.tmp-` infix makes them easy to find and sweep.
-    const tempPath = `${resolved.absolute}.tmp-${randomBytes(8).toString('hex')}`;
+    // the `.tmp-` infix makes them easy to find and sweep. Within the 255-byte name limit.
+    const tempPath = path.join(
+      path.dirname(resolved.absolute),
+      boundedFileName('', path.basename(resolved.absolute), `.tmp-${randomBytes(8).toString('hex')}`),
+    );
     let handle: FileHandle | undefined;
     try {
       // The archive root is ours (configuration), so it is created on first use.

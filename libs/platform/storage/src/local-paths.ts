@@ -7,6 +7,7 @@ import type { Stats } from 'node:fs';
 import { lstat, mkdir, open, stat, unlink } from 'node:fs/promises';
 import type { FileHandle } from 'node:fs/promises';
 import path from 'node:path';
+import { boundedFileName } from '@callintake/naming';
 import { StorageError } from './types';
 
 export interface ResolvedPath {
@@ -136,9 +137,12 @@ export async function ensureParentsWithoutSymlinks(root: string, resolved: Resol
   }
 }
 
-/** A sibling name the intake scanner ignores (leading dot and `.tmp`), unique per call. */
+/**
+ * A sibling name the intake scanner ignores (leading dot and `.tmp`), unique per call, within
+ * the 255-byte name limit however long the file's own name is.
+ */
 export function siblingTempPath(absolute: string): string {
-  const name = `.${path.basename(absolute)}.${randomBytes(6).toString('hex')}.tmp`;
+  const name = boundedFileName('.', path.basename(absolute), `.${randomBytes(6).toString('hex')}.tmp`);
   return path.join(path.dirname(absolute), name);
 }
 

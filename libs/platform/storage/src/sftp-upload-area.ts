@@ -15,6 +15,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { posix } from 'node:path';
 import type { Readable } from 'node:stream';
+import { boundedFileName } from '@callintake/naming';
 import type { SourceLocation } from '@callintake/schemas';
 import type { ConnectConfig, FileEntryWithStats, SFTPWrapper, Stats } from 'ssh2';
 import SftpClient from 'ssh2-sftp-client';
@@ -174,7 +175,11 @@ export class SftpUploadArea implements UploadArea {
       const target = this.remote(resolved);
       // A name the intake scanner ignores (leading dot, `.tmp`), so a half-written report is
       // never taken for a customer's upload.
-      const name = `.${resolved.segments.at(-1)}.${randomBytes(6).toString('hex')}.tmp`;
+      const name = boundedFileName(
+        '.',
+        resolved.segments.at(-1) ?? '',
+        `.${randomBytes(6).toString('hex')}.tmp`,
+      );
       const temp = posix.join(posix.dirname(target), name);
       try {
         // 'wx' (O_CREAT|O_EXCL) creates a new file and never writes through a planted link.

@@ -1,2 +1,3 @@
 export * from './ingest-handler';
+export * from './judge-crm';
 export * from './stage';

@@ -2,18 +2,13 @@
 // (a later row replaces the whole record; nothing is ever deleted). Bad rows are reported by
 // line and skipped; a file with no good row is rejected.
 import {
-  hashingStream,
   runAssetJob,
   type AssetWork,
   type Captured,
   type RunAssetJobDeps,
 } from '@callintake/asset-lifecycle';
-import { classifyFileName } from '@callintake/naming';
 import type { AssetVersionJob, JobContext } from '@callintake/queues';
-import { readCrmRows } from '@callintake/records';
-import { RejectionError, type Reason } from '@callintake/schemas';
-
-const UPSERT_BATCH = 1_000;
+import { judgeCrmBatch } from './judge-crm';
 
 export function handleIngestCrmBatch(
   deps: RunAssetJobDeps,
@@ -29,35 +24,22 @@ async function captureCrmBatch(
   context: JobContext,
 ): Promise<Captured> {
   const { tenant, asset } = work;
-  const { crmType } = classifyFileName(asset.name);
-  if (!crmType) {
-    throw new RejectionError({
-      code: 'unknown-object-type',
-      message: `"${asset.name}" does not start with contacts, leads, opportunities, cases or accounts`,
-    });
-  }
-  const { stream, sha256 } = hashingStream(await work.area.openRead(work.location));
-  const rejectedRows: Reason[] = [];
-  let batch: Array<{ id: string; record: Record<string, string> }> = [];
-  let upserted = 0;
-  for await (const row of readCrmRows(stream, tenant.crm.idColumn)) {
-    if ('reason' in row) {
-      rejectedRows.push(row.reason);
-      continue;
-    }
-    batch.push({ id: row.id, record: row.record });
-    if (batch.length >= UPSERT_BATCH) {
-      await deps.state.crm.upsertMany(tenant.id, crmType, batch);
-      upserted += batch.length;
-      batch = [];
-    }
-  }
-  await deps.state.crm.upsertMany(tenant.id, crmType, batch);
-  upserted += batch.length;
-  if (upserted === 0 && rejectedRows.length > 0) throw new RejectionError(rejectedRows[0] as Reason);
+  // Throws RejectionError for a batch we cannot take: the template rejects the file.
+  const judged = await judgeCrmBatch(
+    { open: () => work.area.openRead(work.location) },
+    asset.name,
+    tenant,
+    (type, objects) => deps.state.crm.upsertMany(tenant.id, type, objects),
+  );
   context.logger.info(
-    { tenant: tenant.id, file: asset.name, type: crmType, upserted, rejected: rejectedRows.length },
+    {
+      tenant: tenant.id,
+      file: asset.name,
+      type: judged.type,
+      upserted: judged.acceptedRows,
+      rejected: judged.rejectedRows.length,
+    },
     'CRM batch ingested',
   );
-  return { sha256: sha256(), rejectedRows, acceptedRows: upserted };
+  return { sha256: judged.sha256, rejectedRows: judged.rejectedRows, acceptedRows: judged.acceptedRows };
 }

@@ -1,3 +1,4 @@
+export * from './intake-rules';
 export * from './scan';
 export * from './scan-handler';
 export * from './local-watch';

@@ -32,7 +32,7 @@ export async function handleScanSource(
   );
   if (summary.settling > 0)
     await requestScan(deps.producer, tenant, tenant.settleSeconds * 1000 + 250, deps.state.clock.now());
-  if (summary.enqueued || summary.rejected)
+  if (summary.enqueued || summary.rejected || summary.errors)
     context.logger.info({ tenant: tenant.id, ...summary }, 'scan finished');
   return summary;
 }

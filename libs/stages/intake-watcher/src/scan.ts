@@ -40,6 +40,8 @@ export interface ScanSummary {
   enqueued: number;
   rejected: number;
   unchanged: number;
+  /** Files that could not be taken this time (logged; the next scan tries again). */
+  errors: number;
 }
 
 const JOB_FOR_KIND = {
@@ -63,6 +65,7 @@ export async function scanSource(deps: ScanDeps): Promise<ScanSummary> {
     enqueued: 0,
     rejected: 0,
     unchanged: 0,
+    errors: 0,
   };
   const previous = await state.observations.getAll(tenant.id);
   const seenNow = new Set<string>();
@@ -123,14 +126,26 @@ export async function scanSource(deps: ScanDeps): Promise<ScanSummary> {
   const taken: Array<[string, Observation]> = [];
   for (const batch of [toTake.filter(isCrm), toTake.filter((candidate) => !isCrm(candidate))]) {
     await forEachLimited(batch, 16, async (candidate) => {
-      // Each file starts its own trace, carried in its jobs' payloads to calls-ready.
-      const outcome = await withSpan(
-        'intake take-file',
-        { 'callintake.tenant': tenant.id, 'callintake.file': candidate.name },
-        () => takeFile(deps, candidate),
-        undefined,
-        { newTrace: true },
-      );
+      let outcome: Awaited<ReturnType<typeof takeFile>>;
+      try {
+        // Each file starts its own trace, carried in its jobs' payloads to calls-ready.
+        outcome = await withSpan(
+          'intake take-file',
+          { 'callintake.tenant': tenant.id, 'callintake.file': candidate.name },
+          () => takeFile(deps, candidate),
+          undefined,
+          { newTrace: true },
+        );
+      } catch (error) {
+        // One file's trouble is its own: every other file of the scan is still taken, and this
+        // one is tried again on the next scan (it is not marked taken).
+        summary.errors++;
+        deps.logger.warn(
+          { tenant: tenant.id, file: candidate.name, err: error },
+          'could not take a file; next scan tries again',
+        );
+        return;
+      }
       summary[outcome]++;
       const fingerprint = fingerprintOf(candidate.entry);
       const earlier = previous.get(candidate.name);
@@ -199,9 +214,13 @@ async function takeFile(
     await moveUnlessGone(area, entry.path, target);
     return 'unchanged';
   }
+  // Failed: it waits in data/ for someone to retry it after a fix (POST …/retry, ingest retry);
+  // re-adding its job would only meet BullMQ's kept failed job.
+  if (!created && version.state === 'failed') return 'unchanged';
   const job = JOB_FOR_KIND[judged.kind];
   const payload = { tenantId: tenant.id, fileName: name, versionId: version.versionId };
-  await producer.add(job, payload, jobOptions.assetVersion(job, payload));
+  // A retried version's job carries its retry count (r<n>), as the retry queued it.
+  await producer.add(job, payload, jobOptions.assetVersion(job, payload, version.retries));
   return created ? 'enqueued' : 'unchanged';
 }
 

@@ -1,2 +1,3 @@
+export * from './judge-metadata';
 export * from './parse-handler';
 export * from './stage';

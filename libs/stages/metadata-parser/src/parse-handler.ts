@@ -1,62 +1,67 @@
 // The `parse-metadata` job: read a metadata file (one record, or one per CSV row), map it with
 // the tenant's field mapping, store the records, and hand each to the matcher. A bad row of a
-// batch rejects that row (reported by line), not the batch.
-import { createHash } from 'node:crypto';
+// batch rejects that row (reported by line), not the batch. What is accepted or rejected from
+// the content is judgeMetadataFile's; this handler stores, and applies the update window.
 import {
-  hashingStream,
   isRepeatedContent,
   runAssetJob,
   type AssetWork,
   type Captured,
   type RunAssetJobDeps,
 } from '@callintake/asset-lifecycle';
-import { splitExtension } from '@callintake/naming';
 import { jobOptions, type AssetVersionJob, type JobContext, type JobProducer } from '@callintake/queues';
 import { RejectionError, type Reason } from '@callintake/schemas';
 import type { MetadataRecord } from '@callintake/state';
-import {
-  mapRecord,
-  metadataRecord,
-  METADATA_LIMITS,
-  pairingStemOf,
-  parseSingleRecord,
-  readBatchRecords,
-  recordingNameTime,
-  type MetadataFile,
-} from '@callintake/records';
-
-/** A record and the key it waits under for its recording. */
-type StoredRecord = { record: MetadataRecord; pairingStem: string | undefined };
+import type { MetadataFile } from '@callintake/records';
+import { judgeMetadataFile, type StoredRecord } from './judge-metadata';
 
 export interface ParseDeps extends RunAssetJobDeps {
   producer: JobProducer;
 }
-
-const BATCH_SIZE = 500;
 
 export function handleParseMetadata(
   deps: ParseDeps,
   job: AssetVersionJob,
   context: JobContext,
 ): Promise<void> {
-  return runAssetJob(deps, job, context, (work) => {
-    const { extension } = splitExtension(work.asset.name);
-    return extension === 'csv'
-      ? parseBatch(deps, work)
-      : parseSingle(deps, work, extension as 'json' | 'xml' | 'yml' | 'yaml');
-  });
+  return runAssetJob(deps, job, context, (work) => captureMetadata(deps, work));
 }
 
-async function readWhole(work: AssetWork, limit: number): Promise<Buffer> {
-  if (work.entry.sizeBytes > limit) {
-    throw new RejectionError({
-      code: 'too-large',
-      message: `metadata files may be at most ${limit} bytes; this one is ${work.entry.sizeBytes}`,
-    });
+/**
+ * A batch's records are stored and handed to the matcher in chunks while the file streams (a
+ * million rows cannot wait for the end); all of it still happens before the template moves the
+ * file, so a crash leaves the file in data/ and a retry repeats the chunks idempotently.
+ */
+async function captureMetadata(deps: ParseDeps, work: AssetWork): Promise<Captured> {
+  // Throws RejectionError for a file we cannot take: the template rejects it.
+  const judged = await judgeMetadataFile(
+    { sizeBytes: work.entry.sizeBytes, open: () => work.area.openRead(work.location) },
+    metadataFile(work),
+    {
+      isRepeated: (sha256) => isRepeatedContent(work, sha256),
+      storeRecord: (stored) => storeRecord(deps, work, stored),
+      storeRows: (records) => storeRows(deps, work, records),
+    },
+  );
+  switch (judged.shape) {
+    case 'repeated':
+      return { sha256: judged.sha256 };
+    case 'single': {
+      const { record } = judged.record;
+      return {
+        sha256: judged.sha256,
+        next: [
+          {
+            name: 'match-metadata',
+            payload: { tenantId: work.tenant.id, recordId: record.recordId },
+            options: jobOptions.matchMetadata(work.tenant.id, record.recordId, record.version),
+          },
+        ],
+      };
+    }
+    case 'batch':
+      return { sha256: judged.sha256, rejectedRows: judged.rejectedRows, acceptedRows: judged.acceptedRows };
   }
-  const chunks: Buffer[] = [];
-  for await (const chunk of await work.area.openRead(work.location)) chunks.push(chunk as Buffer);
-  return Buffer.concat(chunks);
 }
 
 /** This version of the work's file, as its records name it. */
@@ -102,111 +107,42 @@ function keepCallLink(record: MetadataRecord, previous: MetadataRecord | null): 
   if (previous?.callId !== undefined) record.callId = previous.callId;
 }
 
-async function parseSingle(
-  deps: ParseDeps,
-  work: AssetWork,
-  extension: 'json' | 'xml' | 'yml' | 'yaml',
-): Promise<Captured> {
-  const content = await readWhole(work, METADATA_LIMITS.singleRecordBytes);
-  const sha256 = createHash('sha256').update(content).digest('hex');
-  if (isRepeatedContent(work, sha256)) return { sha256 };
-  const raw = parseSingleRecord(content, extension);
-  const fromName = recordingNameTime(work.asset.name, work.tenant);
-  const mapped = mapRecord(raw, work.tenant, fromName === undefined ? {} : { callTimeFromName: fromName });
-  const record = metadataRecord(metadataFile(work), work.asset.name, mapped, sha256, undefined, fromName);
+/** A single-record file's record: stored unless its update window has closed (rejects the file). */
+async function storeRecord(deps: ParseDeps, work: AssetWork, stored: StoredRecord): Promise<void> {
+  const { record } = stored;
   const previous = await deps.state.metadata.get(work.tenant.id, record.recordId);
   checkUpdateWindow(deps, work, record, previous);
   keepCallLink(record, previous);
   record.capturedAt = deps.state.clock.now().toISOString();
-  await deps.state.metadata.putMany([
-    { record, pairingStem: pairingStemOf(record.canonical, work.asset.name) },
-  ]);
-  return {
-    sha256,
-    next: [
-      {
-        name: 'match-metadata',
-        payload: { tenantId: work.tenant.id, recordId: record.recordId },
-        options: jobOptions.matchMetadata(work.tenant.id, record.recordId, record.version),
-      },
-    ],
-  };
+  await deps.state.metadata.putMany([stored]);
 }
 
-/**
- * A batch's records are stored and handed to the matcher in chunks while the file streams (a
- * million rows cannot wait for the end); all of it still happens before the template moves the
- * file, so a crash leaves the file in data/ and a retry repeats the chunks idempotently.
- */
-async function parseBatch(deps: ParseDeps, work: AssetWork): Promise<Captured> {
-  const hashed = hashingStream(await work.area.openRead(work.location));
-  const rejectedRows: Reason[] = [];
-  let accepted = 0;
-  let pending: StoredRecord[] = [];
-  // The first row waits until we know whether it is the only one: a one-row CSV is a
-  // per-call file and pairs by its own name.
-  let firstRow: StoredRecord | undefined;
-  let rows = 0;
-
-  const flush = async (records: StoredRecord[]) => {
-    if (records.length === 0) return;
-    // One read for the whole batch: a round trip per row made 100k rows take minutes.
-    const previous = await deps.state.metadata.getMany(
-      work.tenant.id,
-      records.map(({ record }) => record.recordId),
-    );
-    const kept: StoredRecord[] = [];
-    for (const [index, stored] of records.entries()) {
-      const earlier = previous[index] ?? null;
-      if (!withinUpdateWindow(deps, work, stored.record, rejectedRows, earlier)) continue;
-      keepCallLink(stored.record, earlier);
-      kept.push(stored);
-    }
-    const capturedAt = deps.state.clock.now().toISOString();
-    for (const { record } of kept) record.capturedAt = capturedAt;
-    await deps.state.metadata.putMany(kept);
-    await deps.producer.addMany(
-      'match-metadata',
-      kept.map(({ record }) => ({
-        payload: { tenantId: work.tenant.id, recordId: record.recordId },
-        options: jobOptions.matchMetadata(work.tenant.id, record.recordId, record.version),
-      })),
-    );
-    accepted += kept.length;
-  };
-
-  for await (const batch of readBatchRecords(hashed.stream, metadataFile(work))) {
-    for (const row of batch) {
-      if ('reason' in row) {
-        rejectedRows.push(row.reason);
-        continue;
-      }
-      rows++;
-      if (rows === 1) {
-        firstRow = row;
-        continue;
-      }
-      if (rows === 2 && firstRow) pending.push(firstRow);
-      pending.push(row);
-      if (pending.length >= BATCH_SIZE) {
-        await flush(pending);
-        pending = [];
-      }
-    }
+/** A chunk of a batch's records: those past their update window are refused (by line). */
+async function storeRows(deps: ParseDeps, work: AssetWork, records: StoredRecord[]): Promise<Reason[]> {
+  // One read for the whole batch: a round trip per row made 100k rows take minutes.
+  const previous = await deps.state.metadata.getMany(
+    work.tenant.id,
+    records.map(({ record }) => record.recordId),
+  );
+  const refused: Reason[] = [];
+  const kept: StoredRecord[] = [];
+  for (const [index, stored] of records.entries()) {
+    const earlier = previous[index] ?? null;
+    if (!withinUpdateWindow(deps, work, stored.record, refused, earlier)) continue;
+    keepCallLink(stored.record, earlier);
+    kept.push(stored);
   }
-  const sha256 = hashed.sha256();
-  // A per-call CSV is a file of exactly one data row. A batch whose other rows were all rejected
-  // stays a batch: its one good row must not take the file's name as its own.
-  if (rows === 1 && firstRow && rejectedRows.length === 0) {
-    if (isRepeatedContent(work, sha256)) return { sha256 };
-    const record = { ...firstRow.record, recordId: work.asset.name };
-    await flush([{ record, pairingStem: pairingStemOf(record.canonical, work.asset.name) }]);
-  } else await flush(rows === 1 && firstRow ? [firstRow] : pending);
-
-  if (rejectedRows.length > 0 && accepted === 0) {
-    throw new RejectionError(rejectedRows[0] as Reason);
-  }
-  return { sha256, rejectedRows, acceptedRows: accepted };
+  const capturedAt = deps.state.clock.now().toISOString();
+  for (const { record } of kept) record.capturedAt = capturedAt;
+  await deps.state.metadata.putMany(kept);
+  await deps.producer.addMany(
+    'match-metadata',
+    kept.map(({ record }) => ({
+      payload: { tenantId: work.tenant.id, recordId: record.recordId },
+      options: jobOptions.matchMetadata(work.tenant.id, record.recordId, record.version),
+    })),
+  );
+  return refused;
 }
 
 function withinUpdateWindow(

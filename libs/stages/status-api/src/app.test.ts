@@ -216,6 +216,7 @@ describe('documentation', () => {
         'get /v1/tenants/{tenant}/calls/{callId}',
         'get /v1/tenants/{tenant}/files',
         'get /v1/tenants/{tenant}/files/{fileName}',
+        'post /v1/tenants/{tenant}/files/{fileName}/retry',
         'get /v1/tenants/{tenant}/crm/{objectType}/{id}',
         'post /v1/tenants/{tenant}/recordings',
         'get /v1/queues',

@@ -5,6 +5,8 @@ export const API_ERROR_CODES = {
   'not-found': 404,
   'invalid-request': 400,
   'unknown-tenant': 404,
+  /** A retry of a file that is neither failed nor rejected (nor already queued for a retry). */
+  'not-retryable': 409,
   'redis-unavailable': 503,
   internal: 500,
 } as const;

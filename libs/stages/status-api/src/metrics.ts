@@ -80,6 +80,13 @@ export async function renderMetrics(
   );
   for (const { kind, reason, count } of pipeline.rejections)
     rejections.sample('callintake_rejections_total', { kind, reason }, count);
+  const failures = new Family(
+    'callintake_files_failed_total',
+    'counter',
+    'File versions we could not process after all attempts (state failed), by kind (the stage that failed).',
+  );
+  for (const { kind, count } of pipeline.failures)
+    failures.sample('callintake_files_failed_total', { kind }, count);
   const rejectedRows = new Family(
     'callintake_rejected_rows_total',
     'counter',
@@ -105,7 +112,8 @@ export async function renderMetrics(
   }
 
   return (
-    [jobs, backlog, oldest, rejections, rejectedRows, stages].flatMap((family) => family.lines).join('\n') +
-    '\n'
+    [jobs, backlog, oldest, rejections, failures, rejectedRows, stages]
+      .flatMap((family) => family.lines)
+      .join('\n') + '\n'
   );
 }

@@ -134,6 +134,23 @@ export function openApiDocument(): Json {
           ref('Asset'),
         ),
       },
+      '/v1/tenants/{tenant}/files/{fileName}/retry': {
+        post: tenantRoute(
+          'retries a failed or rejected file (new job ids; idempotent while the retry is pending); 409 not-retryable otherwise',
+          [{ name: 'fileName', in: 'path', required: true, schema: { type: 'string' } }],
+          {
+            type: 'object',
+            required: ['file', 'version', 'state', 'retries'],
+            properties: {
+              file: { type: 'string' },
+              version: { type: 'integer' },
+              state: { const: 'pending' },
+              retries: { type: 'integer' },
+            },
+          },
+          '202',
+        ),
+      },
       '/v1/tenants/{tenant}/crm/{objectType}/{id}': {
         get: tenantRoute(
           'one CRM object',

@@ -14,7 +14,7 @@ export const TENANT_PREFIX = '/v1/tenants/:tenant';
 export const tenantRoutes: FastifyPluginAsync<Omit<StatusApiDeps, 'logger'>> = async (tenant, deps) => {
   guardTenantRoutes(tenant, deps.tokens, deps.tenants);
   await tenant.register(callRoutes, { state: deps.state });
-  await tenant.register(fileRoutes, { state: deps.state });
+  await tenant.register(fileRoutes, { state: deps.state, producer: deps.producer });
   await tenant.register(crmRoutes, { state: deps.state });
   await tenant.register(recordingRoutes, { state: deps.state, producer: deps.producer });
 };
