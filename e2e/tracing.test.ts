@@ -96,13 +96,29 @@ describe('tracing across services', () => {
     assert.deepEqual(ready.data, await runtimes[0]?.state.calls.get('traced', STEM));
     const carried = traceIdOf(traceCarrierOf(ready)?.['traceparent']);
 
-    // The job was added inside the matcher's span, which ends right after.
+    // The job was added inside the matcher's span, which ends right after. A stage's span ends
+    // after it handed its file on (the template enqueues, then moves and records), so the next
+    // stage's span may end first: wait until every span of both files is recorded.
+    const ended = (recorded: RecordedSpan[], file: string, name: string) =>
+      recorded.some(
+        (span) =>
+          span.name === name &&
+          String(
+            span.attributes['messaging.message.id'] ?? span.attributes['callintake.file'] ?? '',
+          ).includes(file),
+      );
     const spans = await waitFor(
       async () => {
         const recorded = tracer.spans();
-        return recorded.some((span) => span.spanId === carried.spanId) ? recorded : null;
+        const complete =
+          recorded.some((span) => span.spanId === carried.spanId) &&
+          ended(recorded, RECORDING, 'media-probe probe-recording') &&
+          ended(recorded, METADATA, 'metadata-parse parse-metadata') &&
+          ended(recorded, RECORDING, 'call-match match-recording') &&
+          ended(recorded, METADATA, 'call-match match-metadata');
+        return complete ? recorded : null;
       },
-      { what: 'the span that enqueued calls-ready' },
+      { what: 'every span of both files' },
     );
 
     const takeSpan = (file: string) => {
