@@ -32,9 +32,11 @@ export interface RecordingRecord {
 
 /** Canonical fields after mapping; everything else stays in `fields` under its mapped name. */
 export interface CanonicalValues {
+  /** ISO 8601 UTC, `toISOString` form. */
   callTime?: string;
   userId?: string;
   direction?: string;
+  /** A base name only; never a path. */
   recordingFile?: string;
   externalCallId?: string;
   durationSec?: number;

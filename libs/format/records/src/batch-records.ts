@@ -2,9 +2,13 @@
 // mapped with the tenant's mapping into the records to store, each with the key it pairs by.
 // Storing them is the handler's part. Kept apart so the benchmark measures exactly this path.
 import { metadataPairingKey, parseRecordingName } from '@callintake/naming';
-import { RejectionError, type Reason, type TenantConfig } from '@callintake/schemas';
-import type { MetadataRecord } from '@callintake/schemas';
-import type { CanonicalValues } from './canonical-values';
+import {
+  RejectionError,
+  type CanonicalValues,
+  type MetadataRecord,
+  type Reason,
+  type TenantConfig,
+} from '@callintake/schemas';
 import { readCsvBodyBatches, rowProblem } from './csv-rows';
 import type { TextSource } from './csv-text';
 import { csvRowMapper, type MappedRecord, type MappedRow } from './map-record';

@@ -1,6 +1,6 @@
 export { METADATA_LIMITS } from './limits';
 export type { RawValue, RawRecord } from './raw-record';
-export type { CanonicalValues } from './canonical-values';
+export type { CanonicalValues } from '@callintake/schemas';
 export { parseSingleRecord, type SingleRecordExtension } from './parse-single-record';
 export { readCsvRows, type CsvRow } from './csv-rows';
 export { readCrmRows, type CrmRow } from './crm-rows';

@@ -1,7 +1,12 @@
 // Applies a tenant's field mapping to one raw record: every field lands in `fields` under its
 // mapped name (unmapped ones under their own, unchanged), canonical ones also in `canonical`.
-import { reject, type FieldValue, type ReasonCode, type TenantConfig } from '@callintake/schemas';
-import type { CanonicalValues } from './canonical-values';
+import {
+  reject,
+  type CanonicalValues,
+  type FieldValue,
+  type ReasonCode,
+  type TenantConfig,
+} from '@callintake/schemas';
 import { convertField, type ConversionContext } from './convert-field';
 import { isAbsent } from './convert-value';
 import { directionTable, implicitRule, mappingPlan, type FieldRule, type MappingPlan } from './mapping-plan';
