@@ -1,5 +1,6 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
+import { RejectionError } from '@callintake/schemas';
 import { parseSingleRecord } from './parse-single-record';
 import { rejectionOf } from '../test/support';
 
@@ -100,4 +101,40 @@ function jsonSourceTextAvailable(): boolean {
     return value;
   });
   return available;
+}
+
+describe('a field given twice', () => {
+  it('is refused alike in JSON, YAML and XML: parse-error naming the field (and its line where known)', () => {
+    const json = rejectionOfSingle('json', '{\n  "a": 1,\n  "b": {"a": 1, "a": 2},\n  "a": 2\n}');
+    assert.deepEqual(
+      { code: json.code, field: json.field, line: json.line },
+      { code: 'parse-error', field: 'a', line: 4 },
+    );
+    assert.match(json.message, /field "a" is given more than once/);
+    const yaml = rejectionOfSingle('yaml', 'a: 1\nb: 2\na: 3\n');
+    assert.deepEqual(
+      { code: yaml.code, field: yaml.field, line: yaml.line },
+      { code: 'parse-error', field: 'a', line: 3 },
+    );
+    const xml = rejectionOfSingle('xml', '<call><a>1</a><a>2</a></call>');
+    assert.deepEqual({ code: xml.code, field: xml.field }, { code: 'parse-error', field: 'a' });
+  });
+
+  it('is not a key inside a string, nor the same key in a nested value', () => {
+    assert.doesNotThrow(() =>
+      parseSingleRecord(Buffer.from('{"a": "\\"a\\": 1, \\"a\\"", "b": "a"}'), 'json'),
+    );
+    // A nested value is refused for nesting, not for its own repeated keys.
+    assert.equal(rejectionOfSingle('json', '{"a": 1, "n": {"x": 1, "x": 2}}').code, 'nested-field');
+  });
+});
+
+function rejectionOfSingle(extension: 'json' | 'yaml' | 'xml', text: string) {
+  try {
+    parseSingleRecord(Buffer.from(text), extension);
+  } catch (error) {
+    if (error instanceof RejectionError) return error.reason;
+    throw error;
+  }
+  return assert.fail(`accepted: ${text}`);
 }

@@ -1,6 +1,7 @@
 // A call-metadata JSON file: exactly one flat object.
 import { reject } from '@callintake/schemas';
 import { decodeText, lineAt } from './decode-text';
+import { duplicateField, repeatedJsonKey } from './duplicate-field';
 import type { RawRecord } from './raw-record';
 
 /** Parser versions that expose a number's source text (Node 21+) keep big integers exactly. */
@@ -23,6 +24,8 @@ export function parseJsonRecord(content: Buffer): RawRecord {
     const found = Array.isArray(parsed) ? 'an array' : parsed === null ? 'null' : `a ${typeof parsed}`;
     return reject('parse-error', `expected one JSON object, found ${found}`);
   }
+  const repeated = repeatedJsonKey(text);
+  if (repeated) duplicateField(repeated.key, repeated.line);
   // JSON.parse makes every key an own property, `__proto__` included, so the object is kept as is.
   const record = parsed as Record<string, unknown>;
   for (const [field, value] of Object.entries(record)) {

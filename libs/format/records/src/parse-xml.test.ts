@@ -53,16 +53,16 @@ describe('parseSingleRecord xml', () => {
     assert.equal(reason.field, 'agent');
   });
 
-  it('refuses a repeated child as a list', () => {
+  it('refuses a repeated child, naming it, as JSON and YAML refuse a repeated key', () => {
     const reason = rejectionOf(() => xml('<call><tag>a</tag><tag>b</tag></call>'));
-    assert.equal(reason.code, 'nested-field');
+    assert.equal(reason.code, 'parse-error');
     assert.equal(reason.field, 'tag');
-    assert.match(reason.message, /more than once/);
+    assert.match(reason.message, /field "tag" is given more than once/);
   });
 
   it('refuses a field given both as attribute and as child', () => {
     const reason = rejectionOf(() => xml('<call email="a@b.c"><email>d@e.f</email></call>'));
-    assert.equal(reason.code, 'nested-field');
+    assert.equal(reason.code, 'parse-error');
     assert.equal(reason.field, 'email');
   });
 

@@ -3,6 +3,7 @@
 // any DOCTYPE is refused before the parser sees the text.
 import { XMLParser, XMLValidator, type X2jOptions } from 'fast-xml-parser';
 import { reject } from '@callintake/schemas';
+import { duplicateField } from './duplicate-field';
 import { decodeText } from './decode-text';
 import { hasOwn, setOwn, type RawRecord } from './raw-record';
 
@@ -59,13 +60,7 @@ function recordOf(rootName: string, root: unknown): RawRecord {
   for (const [key, value] of Object.entries(root)) {
     if (key === TEXT) reject('parse-error', `the root element <${rootName}> holds text besides its fields`);
     const field = key.startsWith(ATTRIBUTE) ? key.slice(ATTRIBUTE.length) : key;
-    if (hasOwn(record, field)) {
-      reject(
-        'nested-field',
-        `field "${field}" is given more than once (a list); only plain values are allowed`,
-        { field },
-      );
-    }
+    if (hasOwn(record, field)) duplicateField(field);
     setOwn(record, field, fieldValue(field, value));
   }
   return record;
@@ -73,13 +68,7 @@ function recordOf(rootName: string, root: unknown): RawRecord {
 
 function fieldValue(field: string, value: unknown): string | null {
   if (typeof value === 'string') return value;
-  if (Array.isArray(value)) {
-    return reject(
-      'nested-field',
-      `field "${field}" is given more than once (a list); only plain values are allowed`,
-      { field },
-    );
-  }
+  if (Array.isArray(value)) return duplicateField(field);
   if (isNil(value)) return null;
   const holds = Object.keys(value as object).some((key) => key !== TEXT && !key.startsWith(ATTRIBUTE))
     ? 'child elements'

@@ -8,14 +8,15 @@
 // an alias to a mapping or sequence is a nested field like any other.
 import { isAlias, isMap, isScalar, parseAllDocuments, type Document, type Node } from 'yaml';
 import { reject } from '@callintake/schemas';
-import { decodeText } from './decode-text';
+import { decodeText, lineAt } from './decode-text';
+import { duplicateField } from './duplicate-field';
 import { hasOwn, setOwn, type RawRecord } from './raw-record';
 
 const YAML_NULL = /^(?:~|null|Null|NULL|)$/;
 
 export function parseYamlRecord(content: Buffer): RawRecord {
   const text = decodeText(content);
-  const documents = parseAllDocuments(text, { schema: 'failsafe', prettyErrors: true, uniqueKeys: true });
+  const documents = parseAllDocuments(text, { schema: 'failsafe', prettyErrors: true, uniqueKeys: false });
   if (!Array.isArray(documents)) return reject('parse-error', 'invalid YAML: the file holds no document');
   if (documents.length !== 1) {
     return reject('parse-error', `expected one YAML document, found ${documents.length}`);
@@ -36,7 +37,11 @@ export function parseYamlRecord(content: Buffer): RawRecord {
   for (const item of mapping.items) {
     const field = isScalar(item.key) ? String(item.key.value) : undefined;
     if (field === undefined || field === '') reject('parse-error', 'every field needs a plain name');
-    if (hasOwn(record, field)) reject('parse-error', `field "${field}" is given more than once`, { field });
+    if (hasOwn(record, field)) {
+      const line =
+        item.key && isScalar(item.key) && item.key.range ? lineAt(text, item.key.range[0]) : undefined;
+      duplicateField(field, line);
+    }
     setOwn(record, field, scalarValue(field, item.value as Node | null, document));
   }
   return record;
