@@ -159,6 +159,20 @@ describe('purging the upload area', () => {
     assert.equal((await w.state.assets.get(w.id, 'sub/x.wav'))?.state, 'purged');
   });
 
+  it('purges leftovers under temporary names once they are purgeAfterDays old, however they are named', async () => {
+    const w = await world();
+    const leftovers = ['call.wav.part', '.call.wav.swp', 'upload.filepart', 'x.tmp', 'y.wav~'];
+    const old = new Date(w.clock.now().getTime() - 7 * DAY - 1_000);
+    for (const name of leftovers) {
+      await writeFile(w.path(`data/${name}`), 'half an upload');
+      await utimes(w.path(`data/${name}`), old, old);
+    }
+    await writeFile(w.path('data/fresh.wav.part'), 'still uploading');
+    assert.deepEqual(await w.sweep(), { purged: leftovers.length, kept: 1, expired: 0 });
+    for (const name of leftovers) assert.equal(await exists(w.path(`data/${name}`)), false, name);
+    assert.equal(await exists(w.path('data/fresh.wav.part')), true, 'a younger temporary file stays');
+  });
+
   it('never purges a file still pending, however old', async () => {
     const w = await world();
     await w.upload('waiting.wav');

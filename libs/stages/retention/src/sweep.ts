@@ -10,6 +10,7 @@ import {
   RESERVED_DIRS,
   transitionVersion,
 } from '@callintake/asset-lifecycle';
+import { isTemporaryName } from '@callintake/naming';
 import { PermanentJobError, type JobContext } from '@callintake/queues';
 import type { TenantConfig } from '@callintake/schemas';
 import type { StateStore } from '@callintake/state';
@@ -61,11 +62,16 @@ export async function handleSweepTenant(
   return summary;
 }
 
-/** Symlinks directly in data/, and files or links in folders the customer made there. */
+/**
+ * Symlinks directly in data/, and files or links in folders the customer made there; also
+ * leftovers under temporary names (`x.wav.part`, dot-files of an upload that never finished),
+ * which intake never takes: known to no asset, they go by their own age.
+ */
 async function* reportedInPlace(area: UploadArea): AsyncGenerator<{ entry: StoredEntry; assetName: string }> {
   const folders: Array<{ path: string; depth: number }> = [];
   for await (const entry of area.list(DATA_DIR)) {
     if (entry.type === 'symlink') yield { entry, assetName: entry.name };
+    if (entry.type === 'file' && isTemporaryName(entry.name)) yield { entry, assetName: entry.name };
     if (entry.type === 'directory' && !RESERVED_DIRS.has(entry.name))
       folders.push({ path: entry.path, depth: 1 });
   }
