@@ -6,6 +6,7 @@ import {
   bullPrefix,
   JobProducer,
   producerConnection,
+  type JobRetryPolicy,
   waitForReady,
   workerConnection,
   type RedisSettings,
@@ -77,11 +78,13 @@ export class Runtime {
     }
     warnUnpinnedSftpHosts(tenants, logger);
     const state = new StateStore(redis, env.REDIS_NAMESPACE || 'callintake', options.clock ?? systemClock);
-    const producer = new JobProducer(redis, bullPrefix(settings), {
-      attempts: env.JOB_ATTEMPTS,
-      backoffDelayMs: env.JOB_BACKOFF_MS,
-    });
+    const producer = new JobProducer(redis, bullPrefix(settings), retryPolicyOf(env));
     return new Runtime(env, settings, redis, producerRedis, state, producer, logger, tenants);
+  }
+
+  /** JOB_ATTEMPTS and JOB_BACKOFF_MS, for every JobProducer a service makes. */
+  get retryPolicy(): JobRetryPolicy {
+    return retryPolicyOf(this.env);
   }
 
   tenant = (tenantId: string): TenantConfig | undefined => this.tenants.get(tenantId);
@@ -116,12 +119,18 @@ export class Runtime {
       Promise.all([this.producer.close(), ...stores.map((store) => store.close())]),
       by,
     );
-    if (closed.outcome === 'error') this.logger.warn({ err: closed.error }, 'error while closing queues and stores');
-    if (closed.outcome === 'timeout') this.logger.warn('queues and stores did not close by the shutdown deadline');
+    if (closed.outcome === 'error')
+      this.logger.warn({ err: closed.error }, 'error while closing queues and stores');
+    if (closed.outcome === 'timeout')
+      this.logger.warn('queues and stores did not close by the shutdown deadline');
     const quit = await settleBy(Promise.all([this.redis.quit(), this.producerRedis.quit()]), by);
     if (quit.outcome !== 'done') {
       this.redis.disconnect();
       this.producerRedis.disconnect();
     }
   }
+}
+
+function retryPolicyOf(env: CommonEnv): JobRetryPolicy {
+  return { attempts: env.JOB_ATTEMPTS, backoffDelayMs: env.JOB_BACKOFF_MS };
 }

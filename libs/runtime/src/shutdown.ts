@@ -24,9 +24,7 @@ export function shutdownDeadline(deadlineMs: number, now = Date.now()): Shutdown
 }
 
 export type Settled<T> =
-  | { outcome: 'done'; value: T }
-  | { outcome: 'error'; error: unknown }
-  | { outcome: 'timeout' };
+  { outcome: 'done'; value: T } | { outcome: 'error'; error: unknown } | { outcome: 'timeout' };
 
 /** Waits for `work` until `by` (epoch ms) at the latest; a later rejection is swallowed. */
 export async function settleBy<T>(work: Promise<T>, by: number): Promise<Settled<T>> {

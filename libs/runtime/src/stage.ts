@@ -119,7 +119,10 @@ export async function startStage(
     async stop(options = {}) {
       const deadlineAt = options.deadlineAt ?? Date.now() + runtime.env.SHUTDOWN_DEADLINE_MS;
       if (extra) {
-        const stopped = await settleBy(Promise.resolve().then(() => extra.stop()), deadlineAt);
+        const stopped = await settleBy(
+          Promise.resolve().then(() => extra.stop()),
+          deadlineAt,
+        );
         if (stopped.outcome === 'timeout')
           runtime.logger.warn({ service: definition.name }, 'did not stop by the shutdown deadline');
         else if (stopped.outcome === 'error')

@@ -27,6 +27,8 @@ export const TEST_TOOLS: readonly TestTool[] = [
   { command: 'openssl', aptPackage: 'openssl', neededBy: "the SFTP tests' password login" },
   { command: 'unshare', aptPackage: 'util-linux', neededBy: 'the SFTP and demo tests' },
   { command: 'ip', aptPackage: 'iproute2', neededBy: 'the demo test' },
+  // promtool comes with Debian's prometheus package (19 MiB download); only promtool is used.
+  { command: 'promtool', aptPackage: 'prometheus', neededBy: 'the alert rules and /metrics checks' },
 ];
 
 /** Folders searched besides PATH: sshd and ip live in sbin, which a user's PATH often lacks. */

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { parseTenantsFile } from './tenants';
+import { parseDurationSeconds, parseTenantsFile } from './tenants';
 
 const minimal = {
   id: 'acme',
@@ -114,5 +114,41 @@ describe('tenants file', () => {
     ]) {
       assert.ok(clashText.includes(expected), `missing "${expected}" in:\n${clashText}`);
     }
+  });
+
+  it('reads expectUploadsEvery as seconds (a duration or a number), absent when not given', () => {
+    const parsed = parseTenantsFile({
+      tenants: [
+        { ...minimal, id: 'a', expectUploadsEvery: '6h' },
+        { ...minimal, id: 'b', expectUploadsEvery: '1d12h' },
+        { ...minimal, id: 'c', expectUploadsEvery: 5400 },
+        { ...minimal, id: 'd' },
+      ],
+    });
+    assert.ok(parsed.ok, JSON.stringify(parsed));
+    assert.deepEqual(
+      parsed.value.tenants.map((t) => t.expectUploadsEvery),
+      [21_600, 129_600, 5_400, undefined],
+    );
+    assert.equal(parseDurationSeconds('90m'), 5_400);
+    assert.equal(parseDurationSeconds('45s'), 45);
+    assert.equal(parseDurationSeconds('6 hours'), undefined);
+    assert.equal(parseDurationSeconds(''), undefined);
+  });
+
+  it('names expectUploadsEvery when it is no duration or shorter than a minute', () => {
+    const bad = parseTenantsFile({
+      tenants: [
+        { ...minimal, id: 'a', expectUploadsEvery: 'six hours' },
+        { ...minimal, id: 'b', expectUploadsEvery: '30s' },
+        { ...minimal, id: 'c', expectUploadsEvery: '' },
+        { ...minimal, id: 'd', expectUploadsEvery: true },
+      ],
+    });
+    assert.equal(bad.ok, false);
+    const text = bad.ok ? '' : bad.errors.join('\n');
+    for (const index of [0, 1, 2, 3])
+      assert.match(text, new RegExp(`tenants\\[${index}\\]\\.expectUploadsEvery: `), text);
+    assert.match(text, /tenants\[0\]\.expectUploadsEvery: must be a duration like 6h/);
   });
 });

@@ -139,6 +139,32 @@ const userDirectory = z.array(directoryUser).superRefine((users, ctx) => {
 });
 export type DirectoryUser = z.infer<typeof directoryUser>;
 
+const DURATION = /^(?:(\d+)d)?(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?$/;
+const DURATION_HINT = 'must be a duration like 6h, 90m, 1d12h or a number of seconds, at least 60 s';
+
+/** Seconds from `6h`, `90m`, `1d12h`, `45s` or a plain number of seconds; undefined when malformed. */
+export function parseDurationSeconds(value: string | number): number | undefined {
+  if (typeof value === 'number') return Number.isFinite(value) ? value : undefined;
+  const match = DURATION.exec(value.trim());
+  if (!match || value.trim() === '') return undefined;
+  const [days = '0', hours = '0', minutes = '0', seconds = '0'] = match.slice(1).map((part) => part ?? '0');
+  return Number(days) * 86_400 + Number(hours) * 3_600 + Number(minutes) * 60 + Number(seconds);
+}
+
+/**
+ * How often a tenant is expected to upload (`expectUploadsEvery`): the status API exports it as
+ * callintake_tenant_expected_upload_interval_seconds, and an alert fires when the tenant's last
+ * upload is older. Absent: no expectation, no alert.
+ */
+const uploadInterval = z.union([z.number(), z.string()]).transform((value, ctx) => {
+  const seconds = parseDurationSeconds(value);
+  if (seconds === undefined || seconds < 60) {
+    ctx.addIssue({ code: 'custom', message: DURATION_HINT });
+    return z.NEVER;
+  }
+  return seconds;
+});
+
 const tenant = z.strictObject({
   id: z.string().regex(/^[a-z0-9-]+$/, 'must match [a-z0-9-]+'),
   source: sourceLocation,
@@ -149,6 +175,8 @@ const tenant = z.strictObject({
   settleSeconds: z.number().min(0).default(5),
   /** How often SFTP and S3 sources are listed; local sources also react to file events. */
   pollSeconds: z.number().positive().default(30),
+  /** Seconds (from `6h`, `1d`, ... or a number of seconds) between expected uploads; see uploadInterval. */
+  expectUploadsEvery: uploadInterval.optional(),
   directions: z.record(z.string(), z.string()).default(DEFAULT_DIRECTIONS),
   /** Optional user directory for fuzzy pairing; without it uid and userId are compared as text. */
   users: userDirectory.default([]),

@@ -35,6 +35,50 @@ describe('environment', () => {
   });
 });
 
+describe('job and Redis safety variables', () => {
+  it('default to 8 attempts, a 1 s backoff, a 60 s lock and no eviction', () => {
+    const env = loadEnv(commonEnv, {});
+    assert.equal(env.JOB_ATTEMPTS, 8);
+    assert.equal(env.JOB_BACKOFF_MS, 1_000);
+    assert.equal(env.JOB_LOCK_MS, 60_000);
+    assert.equal(env.REDIS_ALLOW_EVICTION, false);
+    const set = loadEnv(commonEnv, {
+      JOB_ATTEMPTS: '3',
+      JOB_BACKOFF_MS: '250',
+      JOB_LOCK_MS: '5000',
+      REDIS_ALLOW_EVICTION: '1',
+    });
+    assert.deepEqual(
+      [set.JOB_ATTEMPTS, set.JOB_BACKOFF_MS, set.JOB_LOCK_MS, set.REDIS_ALLOW_EVICTION],
+      [3, 250, 5_000, true],
+    );
+  });
+
+  it('reports every bad one at once, with its bounds', () => {
+    assert.throws(
+      () =>
+        loadEnv(commonEnv, {
+          JOB_ATTEMPTS: '0',
+          JOB_BACKOFF_MS: '1.5',
+          JOB_LOCK_MS: '100',
+          REDIS_ALLOW_EVICTION: 'maybe',
+          SHUTDOWN_DEADLINE_MS: '-1',
+        }),
+      (error: unknown) => {
+        assert.ok(error instanceof ConfigError);
+        assert.equal(error.problems.length, 5);
+        assert.match(error.message, /JOB_ATTEMPTS="0": expected a whole number from 1 to 25/);
+        assert.match(error.message, /JOB_BACKOFF_MS="1.5": expected a whole number from 1 to 600000/);
+        assert.match(error.message, /JOB_LOCK_MS="100": expected a whole number from 1000 to 3600000/);
+        assert.match(error.message, /REDIS_ALLOW_EVICTION="maybe": expected 1 or 0/);
+        assert.match(error.message, /SHUTDOWN_DEADLINE_MS="-1"/);
+        return true;
+      },
+    );
+    assert.throws(() => loadEnv(commonEnv, { JOB_ATTEMPTS: '26' }), /JOB_ATTEMPTS="26"/);
+  });
+});
+
 describe('OTEL_* variables', () => {
   it('accepts what the bundled OTLP/HTTP export supports and refuses the rest at start', () => {
     const env = loadEnv(commonEnv, {

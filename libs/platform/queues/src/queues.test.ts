@@ -157,3 +157,72 @@ describe('trace context', () => {
     assert.equal(traceCarrierOf({ opts: { telemetry: { metadata: 'not json' } } }), undefined);
   });
 });
+
+describe('worker failure reports', () => {
+  it('tells the stage of every failed attempt, final only on the last or a permanent error', async () => {
+    const quick = new JobProducer(redis, bullPrefix({ namespace }), { attempts: 3, backoffDelayMs: 5 });
+    const reports: Array<{
+      payload: unknown;
+      attempt: number;
+      attempts: number;
+      final: boolean;
+      message: string;
+    }> = [];
+    const worker = startWorker({
+      queue: 'metadata-parse',
+      connection: redis,
+      prefix: bullPrefix({ namespace }),
+      logger: silentLogger(),
+      attempts: 3,
+      handlers: {
+        'parse-metadata': async (payload) => {
+          if (payload.fileName === 'permanent.json') throw new PermanentJobError('unknown tenant');
+          throw new Error(`disk on fire at /srv/archive/${payload.tenantId}`);
+        },
+      },
+      onFailure: async (failure) => {
+        reports.push({
+          payload: failure.payload,
+          attempt: failure.attempt,
+          attempts: failure.attempts,
+          final: failure.final,
+          message: failure.error instanceof Error ? failure.error.message : String(failure.error),
+        });
+      },
+    });
+    try {
+      const transient = { tenantId: 'acme', fileName: 'transient.json', versionId: '1-1' };
+      const permanent = { tenantId: 'acme', fileName: 'permanent.json', versionId: '1-1' };
+      await quick.add('parse-metadata', transient, { jobId: 'reports-transient', priority: 2 });
+      await quick.add('parse-metadata', permanent, { jobId: 'reports-permanent', priority: 2 });
+      await waitFor(
+        async () => {
+          const finals = reports.filter((report) => report.final);
+          return (
+            new Set(finals.map((report) => (report.payload as { fileName: string }).fileName)).size === 2
+          );
+        },
+        { what: 'both jobs to fail for good', timeoutMs: 15_000 },
+      );
+      const of = (fileName: string) =>
+        reports
+          .filter((report) => (report.payload as { fileName: string }).fileName === fileName)
+          .map(({ attempt, attempts, final }) => ({ attempt, attempts, final }));
+      // The processor reports each attempt; BullMQ's failed event repeats the final one.
+      assert.deepEqual(of('transient.json').slice(0, 3), [
+        { attempt: 1, attempts: 3, final: false },
+        { attempt: 2, attempts: 3, final: false },
+        { attempt: 3, attempts: 3, final: true },
+      ]);
+      assert.ok(
+        of('transient.json')
+          .slice(3)
+          .every((report) => report.final && report.attempt === 3),
+      );
+      assert.deepEqual(of('permanent.json')[0], { attempt: 1, attempts: 3, final: true });
+    } finally {
+      await worker.close();
+      await quick.close();
+    }
+  });
+});

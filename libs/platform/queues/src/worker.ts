@@ -5,7 +5,14 @@
 import { DelayedError, Worker, UnrecoverableError, type Job } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { withSpan, type Logger } from '@callintake/telemetry';
-import { failureOfRun, maxStalledCountFor, outOfAttempts } from './attempts';
+import {
+  attemptNumber,
+  attemptsOf,
+  attemptsUsed,
+  failureOfRun,
+  maxStalledCountFor,
+  outOfAttempts,
+} from './attempts';
 import { isLegacyEnvelope, traceCarrierOf } from './job-trace';
 import {
   jobNamesOf,
@@ -134,7 +141,7 @@ export function startWorker<Q extends QueueName>(options: WorkerOptions<Q>): Run
     const payload = (legacy ? legacy.payload : job.data) as JobData<JobName> | undefined | null;
     if (payload === undefined || payload === null)
       throw new UnrecoverableError(`job ${job.id} has no payload`);
-    const jobLogger = logger.child({ queue, job: job.name, jobId: job.id, attempt: job.attemptsMade + 1 });
+    const jobLogger = logger.child({ queue, job: job.name, jobId: job.id, attempt: attemptNumber(job) });
     return withSpan(
       `${queue} ${job.name}`,
       {
@@ -144,7 +151,7 @@ export function startWorker<Q extends QueueName>(options: WorkerOptions<Q>): Run
       },
       async () => {
         try {
-          await handler(payload, { jobId: job.id ?? '', attempt: job.attemptsMade + 1, logger: jobLogger });
+          await handler(payload, { jobId: job.id ?? '', attempt: attemptNumber(job), logger: jobLogger });
         } catch (error) {
           if (error instanceof RetryLaterError) {
             jobLogger.debug({ delayMs: error.delayMs, why: error.message }, 'job waits');
@@ -156,9 +163,10 @@ export function startWorker<Q extends QueueName>(options: WorkerOptions<Q>): Run
           await report({
             name: job.name as JobName,
             payload,
-            attempt: job.attemptsMade + 1,
+            attempt: attemptNumber(job),
             attempts,
-            final: permanent || job.attemptsMade + 1 >= attempts,
+            // Stalls count as attempts (attempts.ts): the last run left fails for good.
+            final: permanent || attemptNumber(job) >= attempts,
             error,
           });
           if (error instanceof PermanentJobError) throw new UnrecoverableError(error.message);
@@ -200,27 +208,27 @@ export function startWorker<Q extends QueueName>(options: WorkerOptions<Q>): Run
   worker.on('completed', () => (lastProgress = Date.now()));
   worker.on('failed', (job, error) => {
     lastProgress = Date.now();
-    if (job && job.attemptsMade >= (job.opts.attempts ?? 1)) {
-      logger.error(
-        { queue, job: job.name, jobId: job.id, err: error },
-        'job failed for good; kept in the failed set',
-      );
-    }
-    // Final failures again, for the ones no processor saw (stalled too often); the hook is
-    // idempotent. An unrecoverable error fails at once whatever attemptsMade says.
-    const attempts = job?.opts.attempts ?? 1;
+    if (!job) return;
+    // BullMQ emits this for every failed run; final ones are those it will not retry: out of
+    // attempts, unrecoverable (our permanent errors, and stalls that used the attempts up), or
+    // stalled more often than maxStalledCount allows (which no processor ever saw).
+    const attempts = attemptsOf(job);
     const stalledOut = /stalled more than allowable limit/i.test(error.message);
-    if (job && (job.attemptsMade >= attempts || stalledOut || error.name === 'UnrecoverableError')) {
-      const legacy = isLegacyEnvelope(job.data) ? job.data : undefined;
-      void report({
-        name: job.name as JobName,
-        payload: legacy ? legacy.payload : job.data,
-        attempt: Math.max(job.attemptsMade, job.attemptsStarted, 1),
-        attempts,
-        final: true,
-        error,
-      });
-    }
+    if (!(job.attemptsMade >= attempts || stalledOut || error.name === 'UnrecoverableError')) return;
+    logger.error(
+      { queue, job: job.name, jobId: job.id, err: error },
+      'job failed for good; kept in the failed set',
+    );
+    // The stage records it again (idempotent) for the failures no processor reported.
+    const legacy = isLegacyEnvelope(job.data) ? job.data : undefined;
+    void report({
+      name: job.name as JobName,
+      payload: legacy ? legacy.payload : job.data,
+      attempt: Math.max(attemptsUsed(job), 1),
+      attempts,
+      final: true,
+      error,
+    });
   });
   worker.on('drained', () => (lastProgress = Date.now()));
   // A worker without an error listener crashes the process on connection blips.

@@ -10,7 +10,14 @@ import type {
 import { getJson, mutateJson, type IndexOp } from './cas';
 import type { Clock } from './clock';
 import type { Keys } from './keys';
-import { failureOps, rejectedRowOps, rejectionOps, stageOps } from './metrics-repository';
+import {
+  failureOps,
+  rejectedRowOps,
+  rejectionOps,
+  stageOps,
+  tenantOutcomeOps,
+  tenantUploadOps,
+} from './metrics-repository';
 import { pageOf, type Page, type PageRequest } from './pagination';
 
 export interface SeenVersion {
@@ -186,14 +193,21 @@ export class AssetRepository {
       if (latest.reason) next.reason = latest.reason;
       else delete next.reason;
       const ops = this.indexOps(current, next);
-      ops.push(...this.transitionMetricOps(current.kind, before, transition.to, update, now));
+      ops.push(
+        ...this.transitionMetricOps(current.tenantId, current.kind, before, transition.to, update, now),
+      );
       return { next, ops };
     });
     return after as Asset;
   }
 
-  /** Counted in the same script as the transition, so a repeated update never counts twice. */
+  /**
+   * Counted in the same script as the transition, so a repeated update never counts twice: the
+   * pipeline-wide counters by kind and reason, and per tenant its file outcomes and its newest
+   * upload (noted when a version first leaves `pending`; a retried version was noted already).
+   */
   private transitionMetricOps(
+    tenantId: string,
     kind: AssetKind,
     previous: AssetVersion,
     to: AssetState,
@@ -201,16 +215,26 @@ export class AssetRepository {
     now: string,
   ): IndexOp[] {
     if (previous.state === to) return [];
-    if (to === 'rejected' && update.reason) return rejectionOps(this.keys, kind, update.reason.code);
-    if (to === 'failed') return failureOps(this.keys, kind);
-    if (to === 'processed' && previous.state !== 'purged') {
+    const ops: IndexOp[] =
+      previous.state === 'pending' && previous.retries === undefined
+        ? tenantUploadOps(this.keys, tenantId, Date.parse(previous.seenAt))
+        : [];
+    if (to === 'rejected' && update.reason)
+      ops.push(
+        ...rejectionOps(this.keys, kind, update.reason.code),
+        ...tenantOutcomeOps(this.keys, tenantId, 'rejected'),
+      );
+    else if (to === 'failed')
+      ops.push(...failureOps(this.keys, kind), ...tenantOutcomeOps(this.keys, tenantId, 'failed'));
+    else if (to === 'processed' && previous.state !== 'purged') {
       const seconds = (Date.parse(now) - Date.parse(previous.seenAt)) / 1000;
-      return [
+      ops.push(
         ...stageOps(this.keys, 'seen_to_captured', kind, seconds),
         ...(update.rejectedRows ? rejectedRowOps(this.keys, kind, update.rejectedRows) : []),
-      ];
+        ...tenantOutcomeOps(this.keys, tenantId, 'processed'),
+      );
     }
-    return [];
+    return ops;
   }
 
   /**

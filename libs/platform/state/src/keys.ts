@@ -88,6 +88,17 @@ export class Keys {
   metricsStages(): string {
     return `${this.namespace}:metrics:stages`;
   }
+  /**
+   * Per-tenant metrics: a tenant's file outcomes (`<tenant>|<outcome>` -> count) and the newest
+   * upload each tenant's versions came from (sorted set: tenant scored by seen time, ms). Outside
+   * every tenant's keys too, so one read serves all tenants.
+   */
+  metricsTenantFiles(): string {
+    return `${this.namespace}:metrics:tenant-files`;
+  }
+  metricsTenantLastUpload(): string {
+    return `${this.namespace}:metrics:tenant-last-upload`;
+  }
   lock(tenantId: string, scope: string): string {
     return `${this.t(tenantId)}:lock:${scope}`;
   }

@@ -3,8 +3,9 @@
 // incremented inside the same Lua script that makes the state transition they count (an asset
 // version becoming rejected or processed, a call first becoming ready). A transition happens
 // once, so a retried or redelivered job never counts twice, and no count is lost to a crash
-// between "done" and "counted". Tenant-agnostic by design: labels are reason codes, asset kinds
-// and stages, never tenant ids or file names, so the series stay few.
+// between "done" and "counted". Labels are reason codes, asset kinds, stages and, for the few
+// per-tenant series the alerts need (file outcomes, last upload), tenant ids: tenants are tens,
+// not thousands. Never file names, so the series stay few.
 import type { Redis } from 'ioredis';
 import type { IndexOp } from './cas';
 import type { Keys } from './keys';
@@ -38,8 +39,14 @@ export interface PipelineMetrics {
   rejectedRows: Array<{ kind: string; reason: string; count: number }>;
   /** Asset versions that ended `failed`, by kind. */
   failures: Array<{ kind: string; count: number }>;
+  /** File versions per tenant by how they ended (processed, rejected, failed). */
+  tenantFiles: Array<{ tenant: string; outcome: TenantOutcome; count: number }>;
   stages: StageHistogram[];
 }
+
+/** How a file version ended, counted per tenant: the rejection rate and failures per tenant. */
+export const TENANT_OUTCOMES = ['processed', 'rejected', 'failed'] as const;
+export type TenantOutcome = (typeof TENANT_OUTCOMES)[number];
 
 const SEPARATOR = '|';
 
@@ -51,6 +58,22 @@ export function rejectionOps(keys: Keys, kind: string, reason: string): IndexOp[
 /** An increment of the failed-files counter (by kind, i.e. by the stage that failed). */
 export function failureOps(keys: Keys, kind: string): IndexOp[] {
   return [{ op: 'HINCRBY', key: keys.metricsFailures(), field: kind, by: 1 }];
+}
+
+/** One more version of the tenant's that ended `outcome` (inside the transition's script). */
+export function tenantOutcomeOps(keys: Keys, tenantId: string, outcome: TenantOutcome): IndexOp[] {
+  return [{ op: 'HINCRBY', key: keys.metricsTenantFiles(), field: `${tenantId}${SEPARATOR}${outcome}`, by: 1 }];
+}
+
+/**
+ * Notes an upload of the tenant's, seen at `seenAtMs`: written when a version first leaves
+ * `pending`, which every version does once, shortly after it was seen (taken, rejected at
+ * intake, superseded or vanished). A version that leaves `pending` late (a long backlog) can set
+ * the time back by its wait; the reader also takes the newest asset's first-seen time.
+ */
+export function tenantUploadOps(keys: Keys, tenantId: string, seenAtMs: number): IndexOp[] {
+  if (!Number.isFinite(seenAtMs)) return [];
+  return [{ op: 'ZADD', key: keys.metricsTenantLastUpload(), score: seenAtMs, member: tenantId }];
 }
 
 export function rejectedRowOps(keys: Keys, kind: string, reasons: Record<string, number>): IndexOp[] {
@@ -94,11 +117,12 @@ export class MetricsRepository {
   ) {}
 
   async read(): Promise<PipelineMetrics> {
-    const [rejections, rejectedRows, stages, failures] = await Promise.all([
+    const [rejections, rejectedRows, stages, failures, tenantFiles] = await Promise.all([
       this.redis.hgetall(this.keys.metricsRejections()),
       this.redis.hgetall(this.keys.metricsRejectedRows()),
       this.redis.hgetall(this.keys.metricsStages()),
       this.redis.hgetall(this.keys.metricsFailures()),
+      this.redis.hgetall(this.keys.metricsTenantFiles()),
     ]);
     const histograms = new Map<string, StageHistogram>();
     for (const [field, raw] of Object.entries(stages)) {
@@ -132,9 +156,50 @@ export class MetricsRepository {
       failures: Object.entries(failures)
         .map(([kind, count]) => ({ kind, count: Number(count) }))
         .sort((a, b) => a.kind.localeCompare(b.kind)),
+      tenantFiles: counters(tenantFiles).flatMap(({ kind: tenant, reason: outcome, count }) =>
+        (TENANT_OUTCOMES as readonly string[]).includes(outcome)
+          ? [{ tenant, outcome: outcome as TenantOutcome, count }]
+          : [],
+      ),
       stages: [...histograms.values()].sort(
         (a, b) => STAGES.indexOf(a.stage) - STAGES.indexOf(b.stage) || a.kind.localeCompare(b.kind),
       ),
     };
+  }
+  /**
+   * Each tenant's newest upload (epoch seconds): the later of the newest version noted by
+   * tenantUploadOps and the first-seen time of its newest asset (the per-tenant asset index is
+   * scored by it). `tenantIds`: these tenants only (the configured ones); else every tenant noted.
+   * A tenant with no upload yet is left out.
+   */
+  async lastUploads(tenantIds?: readonly string[]): Promise<Array<{ tenant: string; seconds: number }>> {
+    const noted = new Map<string, number>();
+    const flat = await this.redis.zrange(this.keys.metricsTenantLastUpload(), 0, -1, 'WITHSCORES');
+    for (let i = 0; i + 1 < flat.length; i += 2) noted.set(flat[i] as string, Number(flat[i + 1]));
+    const tenants = tenantIds ? [...tenantIds] : [...noted.keys()];
+    const newestAssets = await Promise.all(
+      tenants.map((tenant) => this.redis.zrange(this.keys.assetIndex(tenant), -1, -1, 'WITHSCORES')),
+    );
+    return tenants
+      .map((tenant, index) => {
+        const asset = Number(newestAssets[index]?.[1] ?? Number.NaN);
+        const newest = Math.max(noted.get(tenant) ?? -Infinity, Number.isFinite(asset) ? asset : -Infinity);
+        return { tenant, seconds: newest / 1000 };
+      })
+      .filter(({ seconds }) => Number.isFinite(seconds))
+      .sort((a, b) => a.tenant.localeCompare(b.tenant));
+  }
+
+  /**
+   * Redis's maxmemory-policy from `INFO memory` (answered where CONFIG is disabled, as on
+   * managed Redis); undefined when refused. Anything but noeviction loses jobs under pressure.
+   */
+  async evictionPolicy(): Promise<string | undefined> {
+    try {
+      const info = await this.redis.info('memory');
+      return /^maxmemory_policy:(\S+)/m.exec(info)?.[1];
+    } catch {
+      return undefined;
+    }
   }
 }

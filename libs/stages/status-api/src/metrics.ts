@@ -3,8 +3,14 @@
 // oldest waiting job (the signal of a silent stall), rejections by reason, and stage latencies.
 // The status API is its own process, so everything pipeline-wide is read from Redis: queue
 // counts from BullMQ, counters and histograms from what the workers record (MetricsRepository).
+// Per tenant (for the alerts in README "Runbook"): file outcomes, the newest upload and the
+// upload interval the tenants file expects; and whether Redis would evict keys.
+//
+// Every series is the same whichever status-api replica serves it (all read one Redis), so
+// queries aggregate replicas with max(), never sum().
 import { QUEUE_NAMES, type JobProducer } from '@callintake/queues';
-import { STAGE_BUCKETS_SECONDS, type MetricsRepository } from '@callintake/state';
+import type { TenantConfig } from '@callintake/schemas';
+import { STAGE_BUCKETS_SECONDS, TENANT_OUTCOMES, type MetricsRepository } from '@callintake/state';
 
 const STATES = ['waiting', 'prioritized', 'active', 'delayed', 'failed', 'completed'] as const;
 /** Jobs looked at per list for the oldest one; prioritized jobs are ordered by priority, not age. */
@@ -22,7 +28,11 @@ function labels(values: Labels): string {
 
 class Family {
   readonly lines: string[];
-  constructor(name: string, type: 'gauge' | 'counter' | 'histogram', help: string) {
+  constructor(
+    readonly name: string,
+    type: 'gauge' | 'counter' | 'histogram',
+    help: string,
+  ) {
     this.lines = [`# HELP ${name} ${help}`, `# TYPE ${name} ${type}`];
   }
   sample(name: string, values: Labels, value: number | string): void {
@@ -30,11 +40,22 @@ class Family {
   }
 }
 
+export interface RenderOptions {
+  /**
+   * The configured tenants: each gets its outcome counters from 0 (so a first failure is an
+   * increase), its last upload and, with `expectUploadsEvery`, its expected interval. Without
+   * them, per-tenant series cover the tenants that have uploaded, and no interval is exported.
+   */
+  tenants?: Iterable<TenantConfig>;
+  now?: number;
+}
+
 export async function renderMetrics(
   producer: JobProducer,
   metrics: MetricsRepository,
-  now = Date.now(),
+  { tenants: configured, now = Date.now() }: RenderOptions = {},
 ): Promise<string> {
+  const tenants = configured ? [...configured] : undefined;
   const jobs = new Family('callintake_queue_jobs', 'gauge', 'Jobs per queue and state.');
   const backlog = new Family(
     'callintake_queue_backlog',
@@ -95,6 +116,49 @@ export async function renderMetrics(
   for (const { kind, reason, count } of pipeline.rejectedRows)
     rejectedRows.sample('callintake_rejected_rows_total', { kind, reason }, count);
 
+  const tenantFiles = new Family(
+    'callintake_tenant_files_total',
+    'counter',
+    'File versions per tenant by how they ended: processed, rejected or failed (after all attempts).',
+  );
+  const counted = new Map(pipeline.tenantFiles.map((row) => [`${row.tenant}\n${row.outcome}`, row.count]));
+  const fileTenants = new Set([
+    ...(tenants ?? []).map((tenant) => tenant.id),
+    ...pipeline.tenantFiles.map((row) => row.tenant),
+  ]);
+  for (const tenant of [...fileTenants].sort())
+    for (const outcome of TENANT_OUTCOMES) {
+      const count = counted.get(`${tenant}\n${outcome}`);
+      if (count !== undefined || tenants)
+        tenantFiles.sample(tenantFiles.name, { tenant, outcome }, count ?? 0);
+    }
+
+  const [lastUploads, policy] = await Promise.all([
+    metrics.lastUploads(tenants?.map((tenant) => tenant.id)),
+    metrics.evictionPolicy(),
+  ]);
+  const lastUpload = new Family(
+    'callintake_tenant_last_upload_timestamp_seconds',
+    'gauge',
+    'When the newest file version of the tenant was first seen (Unix time); absent before its first upload.',
+  );
+  for (const { tenant, seconds } of lastUploads)
+    lastUpload.sample(lastUpload.name, { tenant }, Number(seconds.toFixed(3)));
+  const expected = new Family(
+    'callintake_tenant_expected_upload_interval_seconds',
+    'gauge',
+    'The upload interval the tenants file expects of the tenant (expectUploadsEvery); absent when it expects none.',
+  );
+  for (const tenant of tenants ?? [])
+    if (tenant.expectUploadsEvery !== undefined)
+      expected.sample(expected.name, { tenant: tenant.id }, tenant.expectUploadsEvery);
+  const evictionSafe = new Family(
+    'callintake_redis_maxmemory_policy_ok',
+    'gauge',
+    'Redis never evicts keys (maxmemory-policy noeviction): 1, else 0; the label says which policy (unknown: INFO refused).',
+  );
+  evictionSafe.sample(evictionSafe.name, { policy: policy ?? 'unknown' }, policy === 'noeviction' ? 1 : 0);
+
   const name = 'callintake_stage_duration_seconds';
   const stages = new Family(
     name,
@@ -112,7 +176,19 @@ export async function renderMetrics(
   }
 
   return (
-    [jobs, backlog, oldest, rejections, failures, rejectedRows, stages]
+    [
+      jobs,
+      backlog,
+      oldest,
+      rejections,
+      failures,
+      rejectedRows,
+      tenantFiles,
+      lastUpload,
+      expected,
+      evictionSafe,
+      stages,
+    ]
       .flatMap((family) => family.lines)
       .join('\n') + '\n'
   );
