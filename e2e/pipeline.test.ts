@@ -12,7 +12,7 @@ import { buildStatusApi } from '@callintake/status-api';
 import type { Job } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { handleIngestCrmBatch } from '@callintake/crm-ingester';
-import { type ErrorReport } from '@callintake/asset-lifecycle';
+import { retryFile, type ErrorReport } from '@callintake/asset-lifecycle';
 import { scanSource } from '@callintake/intake-watcher';
 import { handleMatchMetadata, handleMatchRecording } from '@callintake/matcher';
 import { encodeWav } from '@callintake/media';
@@ -1206,5 +1206,36 @@ describe('one file that cannot be taken', () => {
     await w.settle();
     assert.equal((await w.state.assets.get(w.id, blocked))?.state, 'rejected');
     assert.equal((await w.errorReport(blocked)).error.code, 'empty-file');
+  });
+});
+
+describe('retrying a rejected file after the fix', () => {
+  it('re-judges it from rejected/, captures it, and removes the stale report', async () => {
+    const w = await world();
+    await w.put(RECORDING, wav);
+    await w.put(`${STEM}.json`, metadataJson({ datetime: 'after lunch' }));
+    await w.settle();
+    assert.equal((await w.state.assets.get(w.id, `${STEM}.json`))?.reason?.code, 'invalid-value');
+    assert.equal((await w.errorReport(`${STEM}.json`)).error.code, 'invalid-value');
+
+    // The tenant's mapping is fixed: this customer's "datetime" is free text, kept as a field
+    // (the call time then comes from the recording's name).
+    const fields = {
+      ...w.tenant.metadata.fields,
+      datetime: { ...w.tenant.metadata.fields['datetime'], to: 'dialerTime', type: 'string' },
+    };
+    w.tenant.metadata = { ...w.tenant.metadata, fields } as typeof w.tenant.metadata;
+    const retried = await retryFile(w.deps, w.id, `${STEM}.json`);
+    assert.equal(retried.status, 'queued');
+    await w.settle();
+
+    const asset = await w.state.assets.get(w.id, `${STEM}.json`);
+    assert.equal(asset?.state, 'processed');
+    assert.equal(asset?.versions[0]?.retries, 1);
+    assert.deepEqual(await w.dataFiles('data/rejected'), [], 'file and report left rejected/');
+    assert.ok((await w.dataFiles('data/processed')).includes(`${STEM}.json`));
+    const [call] = await w.calls();
+    assert.equal(call?.status, 'ready');
+    assert.equal(call?.metadata?.fields['dialerTime'], 'after lunch');
   });
 });

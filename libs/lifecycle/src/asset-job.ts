@@ -94,6 +94,10 @@ export async function runAssetJob(
     return;
   }
   for (const next of captured.next ?? []) await addFollowUp(deps.producer, next);
+  // Taken on a retry after a rejection: the old report no longer says anything true (a new one
+  // for this run's refused rows is written next).
+  if (work.location === rejectedPath(work.asset.name))
+    await work.area.remove(errorReportPath(work.asset.name)).catch(() => undefined);
   if (captured.rejectedRows?.length) {
     await work.area.writeFile(
       errorReportPath(work.asset.name),
@@ -233,9 +237,6 @@ async function completeAssetJob(
 ): Promise<void> {
   const target = processedPath(work.asset.name);
   if (work.location !== target) await work.area.move(work.location, target);
-  // Taken on a retry after a rejection: the old report no longer says anything true.
-  if (work.location === rejectedPath(work.asset.name))
-    await work.area.remove(errorReportPath(work.asset.name)).catch(() => undefined);
   await transitionVersion(deps.state, refOf(work), 'capture', {
     sha256: outcome.sha256,
     location: target,
