@@ -1,126 +1,313 @@
-// CI check of k8s/base and k8s/overlays/dev: the manifests parse, are what tools/gen-k8s.ts
-// generates, run an app that exists, set only environment variables the services read, and
-// every worker queue has a scaler (or is a single-replica scheduler). The dev overlay's tenants
-// file validates, its Secret has every key the base reads, its REDIS_URL names its own Redis
-// Service, and (where kubectl is installed) both build with kustomize. Run by .ci/run.
-import { execFileSync } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+// CI check of everything under k8s/ (run by .ci/run; no cluster needed):
+// - the files are exactly what tools/gen-k8s.ts generates (it writes to a temporary folder here);
+// - every Deployment runs an existing app and sets only environment variables a service reads
+//   (in the base and in every overlay patch), waits longer than its shutdown deadline, and has
+//   requests and limits;
+// - every pod passes Pod Security "restricted" (and has a read-only root filesystem);
+// - every worker queue has a KEDA ScaledObject (or a single-replica scheduler), whose Deployment
+//   sets no replicas and whose query reads one series (max) in our namespace;
+// - the dev overlay: tenants file validates, Secret has every key the base reads, REDIS_URL names
+//   its own Redis, which persists on a volume claim with noeviction and a maxmemory;
+// - the prod overlay: a namespace enforcing "restricted", a tagged image, no Secret from git,
+//   NetworkPolicies (default deny, egress per service, status-api ingress), PDBs;
+// - alert rules: the PrometheusRule holds the plain rules file's groups, each alert has a
+//   severity and a runbook section in the README, reads only metrics the status API exports, and
+//   `promtool check rules` passes (where promtool is installed; npm test installs it);
+// - where kubectl is installed, base and overlays build with `kubectl kustomize`, and the
+//   rendered output passes the pod, image and per-overlay checks again.
+// K8S_DIR=dir checks another copy (e2e/k8s.test.ts breaks copies on purpose).
+import { execFileSync, spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, relative } from 'node:path';
+import { isDeepStrictEqual } from 'node:util';
 import { parse as parseYaml, parseAllDocuments } from 'yaml';
 import { commonEnv, parseApiTokens, statusApiEnv } from '@callintake/config';
 import { JOB_QUEUE } from '@callintake/queues';
 import { ALL_STAGES } from '@callintake/services';
 import { parseTenantsFile } from '@callintake/schemas';
 
-const GENERATED = [
-  'k8s/base/services.yaml',
-  'k8s/base/kustomization.yaml',
-  'k8s/overlays/dev/kustomization.yaml',
-  'k8s/overlays/dev/redis.yaml',
-  'k8s/overlays/dev/tenants.yaml',
-  'k8s/overlays/dev/secret.env',
-];
+const K8S = process.env['K8S_DIR'] || 'k8s';
+const BASE = `${K8S}/base`;
+const DEV = `${K8S}/overlays/dev`;
+const PROD = `${K8S}/overlays/prod`;
+const RULES = `${K8S}/prometheus/callintake.rules.yaml`;
+const PROMETHEUS_RULE = `${K8S}/components/prometheus-operator/prometheus-rule.yaml`;
 
-const problems: string[] = [];
-const text = readFileSync('k8s/base/services.yaml', 'utf8');
-const docs = parseAllDocuments(text).map((doc) => {
-  if (doc.errors.length) problems.push(`services.yaml: ${doc.errors.map((e) => e.message).join('; ')}`);
-  return doc.toJS() as {
-    kind: string;
-    metadata: { name: string; labels?: Record<string, string> };
-    spec: Record<string, unknown>;
-  };
-});
+/* eslint-disable @typescript-eslint/no-explicit-any -- manifests are untyped YAML */
+type Doc = Record<string, any>;
+const problems = new Set<string>();
+const problem = (message: string) => void problems.add(message);
 
-const committed = new Map(
-  GENERATED.map((path) => [path, existsSync(path) ? readFileSync(path, 'utf8') : undefined]),
-);
-execFileSync(process.execPath, ['--import', 'tsx', 'tools/gen-k8s.ts']);
-for (const [path, before] of committed)
-  if (readFileSync(path, 'utf8') !== before)
-    problems.push(`${path} is not what tools/gen-k8s.ts generates: run it and commit`);
+function loadDocs(path: string): Doc[] {
+  if (!existsSync(path)) {
+    problem(`${path} is missing`);
+    return [];
+  }
+  return parseAllDocuments(readFileSync(path, 'utf8')).flatMap((doc) => {
+    if (doc.errors.length) problem(`${path}: ${doc.errors.map((e) => e.message).join('; ')}`);
+    const value = doc.toJS() as Doc | null;
+    return value ? [value] : [];
+  });
+}
+const loadYaml = (path: string): Doc =>
+  existsSync(path) ? (parseYaml(readFileSync(path, 'utf8')) as Doc) : {};
 
-const knownEnv = new Set([
-  ...Object.keys(commonEnv),
-  ...Object.keys(statusApiEnv),
-  'APP',
-  'HEALTH_PORT',
-  'NODE_ENV',
+// --- 1. The files are what the generator writes ------------------------------------------------
+function filesUnder(dir: string): string[] {
+  if (!existsSync(dir)) return [];
+  return readdirSync(dir).flatMap((entry) => {
+    const path = join(dir, entry);
+    return statSync(path).isDirectory() ? filesUnder(path) : [path];
+  });
+}
+const fresh = mkdtempSync(join(tmpdir(), 'callintake-k8s-'));
+try {
+  execFileSync(process.execPath, ['--import', 'tsx', 'tools/gen-k8s.ts'], {
+    env: { ...process.env, K8S_OUT: fresh },
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  const generated = new Set(filesUnder(fresh).map((path) => relative(fresh, path)));
+  const committed = new Set(filesUnder(K8S).map((path) => relative(K8S, path)));
+  for (const path of generated)
+    if (!committed.has(path)) problem(`k8s/${path} is missing: run node --import tsx tools/gen-k8s.ts`);
+    else if (readFileSync(join(K8S, path), 'utf8') !== readFileSync(join(fresh, path), 'utf8'))
+      problem(`k8s/${path} is not what tools/gen-k8s.ts generates: run it and commit`);
+  for (const path of committed)
+    if (!generated.has(path))
+      problem(`k8s/${path} is not generated by tools/gen-k8s.ts: remove it or generate it`);
+} catch (error) {
+  problem(`tools/gen-k8s.ts failed: ${(error as { stderr?: Buffer }).stderr?.toString() ?? String(error)}`);
+} finally {
+  rmSync(fresh, { recursive: true, force: true });
+}
+
+// --- Pod Security Standards, "restricted" profile (kubernetes.io/docs/concepts/security/pod-security-standards)
+const RESTRICTED_VOLUMES = new Set([
+  'configMap',
+  'csi',
+  'downwardAPI',
+  'emptyDir',
+  'ephemeral',
+  'persistentVolumeClaim',
+  'projected',
+  'secret',
 ]);
-const deployments = docs.filter((d) => d.kind === 'Deployment');
+const SAFE_SYSCTLS = new Set([
+  'kernel.shm_rmid_forced',
+  'net.ipv4.ip_local_port_range',
+  'net.ipv4.ip_unprivileged_port_start',
+  'net.ipv4.tcp_syncookies',
+  'net.ipv4.ping_group_range',
+  'net.ipv4.ip_local_reserved_ports',
+  'net.ipv4.tcp_keepalive_time',
+  'net.ipv4.tcp_fin_timeout',
+  'net.ipv4.tcp_keepalive_intvl',
+  'net.ipv4.tcp_keepalive_probes',
+]);
+const SECCOMP_OK = new Set(['RuntimeDefault', 'Localhost']);
+
+/** What keeps a pod out of a namespace enforcing Pod Security "restricted", plus a writable root. */
+function podSecurityProblems(pod: Doc, where: string): string[] {
+  const found: string[] = [];
+  const bad = (message: string) => found.push(`${where}: ${message}`);
+  const podContext = pod['securityContext'] ?? {};
+  for (const field of ['hostNetwork', 'hostPID', 'hostIPC']) if (pod[field]) bad(`${field} is not allowed`);
+  if (podContext.windowsOptions?.hostProcess) bad('hostProcess is not allowed');
+  for (const { name: sysctl } of podContext.sysctls ?? [])
+    if (!SAFE_SYSCTLS.has(sysctl)) bad(`sysctl ${sysctl} is not allowed`);
+  for (const volume of pod['volumes'] ?? []) {
+    const type = Object.keys(volume).find((key) => key !== 'name');
+    if (!type || !RESTRICTED_VOLUMES.has(type)) bad(`volume ${volume.name} of type ${type} is not allowed`);
+  }
+  if (podContext.runAsUser === 0) bad('runAsUser 0 (root)');
+  if (podContext.seccompProfile && !SECCOMP_OK.has(podContext.seccompProfile.type))
+    bad(`pod seccompProfile ${podContext.seccompProfile.type} is not allowed`);
+  if (podContext.seLinuxOptions?.user || podContext.seLinuxOptions?.role) bad('seLinuxOptions user/role set');
+  const containers: Doc[] = [
+    ...(pod['initContainers'] ?? []),
+    ...(pod['containers'] ?? []),
+    ...(pod['ephemeralContainers'] ?? []),
+  ];
+  if (!pod['containers']?.length) bad('no containers');
+  for (const container of containers) {
+    const c = `container ${container.name}`;
+    const context = container.securityContext ?? {};
+    if (context.privileged) bad(`${c}: privileged`);
+    if (context.allowPrivilegeEscalation !== false) bad(`${c}: allowPrivilegeEscalation must be false`);
+    const drop: string[] = context.capabilities?.drop ?? [];
+    if (!drop.includes('ALL')) bad(`${c}: capabilities must drop ALL`);
+    for (const added of context.capabilities?.add ?? [])
+      if (added !== 'NET_BIND_SERVICE') bad(`${c}: capability ${added} may not be added`);
+    const nonRoot = context.runAsNonRoot ?? podContext.runAsNonRoot;
+    if (nonRoot !== true) bad(`${c}: runAsNonRoot must be true (pod or container)`);
+    if (context.runAsUser === 0) bad(`${c}: runAsUser 0 (root)`);
+    const seccomp = context.seccompProfile?.type ?? podContext.seccompProfile?.type;
+    if (!SECCOMP_OK.has(seccomp))
+      bad(`${c}: seccompProfile must be RuntimeDefault or Localhost (pod or container)`);
+    if (context.procMount && context.procMount !== 'Default') bad(`${c}: procMount ${context.procMount}`);
+    if (context.seLinuxOptions?.user || context.seLinuxOptions?.role)
+      bad(`${c}: seLinuxOptions user/role set`);
+    for (const port of container.ports ?? []) if (port.hostPort) bad(`${c}: hostPort ${port.hostPort}`);
+    // Not in the standard; ours: nothing writes to the image.
+    if (context.readOnlyRootFilesystem !== true) bad(`${c}: readOnlyRootFilesystem must be true`);
+  }
+  return found;
+}
+
+/** Every pod template a document holds, with a name for messages. */
+function podsOf(doc: Doc): Array<{ pod: Doc; where: string }> {
+  const where = `${doc['kind']} ${doc['metadata']?.name}`;
+  switch (doc['kind']) {
+    case 'Pod':
+      return [{ pod: doc['spec'] ?? {}, where }];
+    case 'Deployment':
+    case 'StatefulSet':
+    case 'DaemonSet':
+    case 'ReplicaSet':
+    case 'ReplicationController':
+    case 'Job':
+      return [{ pod: doc['spec']?.template?.spec ?? {}, where }];
+    case 'CronJob':
+      return [{ pod: doc['spec']?.jobTemplate?.spec?.template?.spec ?? {}, where }];
+    default:
+      return [];
+  }
+}
+const checkPods = (docs: Doc[], label: string) => {
+  for (const doc of docs)
+    for (const { pod, where } of podsOf(doc)) podSecurityProblems(pod, `${label}: ${where}`).forEach(problem);
+};
+
+// --- 2. The base ---------------------------------------------------------------------------------
+const knownEnv = new Set([...Object.keys(commonEnv), ...Object.keys(statusApiEnv), 'APP', 'NODE_ENV']);
+const checkEnv = (names: string[], where: string) => {
+  for (const name of names) if (!knownEnv.has(name)) problem(`${where}: env ${name} is read by no service`);
+};
+const base = loadDocs(`${BASE}/services.yaml`);
+const deployments = base.filter((d) => d['kind'] === 'Deployment');
+const scaledObjects = base.filter((d) => d['kind'] === 'ScaledObject');
+const scaledQueues = new Set(scaledObjects.map((d) => d['metadata']?.labels?.['callintake.io/queue']));
 const workerQueues = new Set(
   Object.values(JOB_QUEUE).filter((q) => q !== 'calls-ready' && q !== 'calls-updated'),
-);
-const scaled = new Set(
-  docs.filter((d) => d.kind === 'ScaledObject').map((d) => d.metadata.labels?.['callintake.io/queue']),
 );
 const singleReplica = new Set(
   ALL_STAGES.filter((stage) => stage.replicas.max === 1).flatMap((stage) => stage.consumes),
 );
+const podSpecOf = (d: Doc): Doc => d['spec']?.template?.spec ?? {};
+const MEMORY_UNITS: Record<string, number> = { Ki: 2 ** 10, Mi: 2 ** 20, Gi: 2 ** 30, '': 1 };
+const bytes = (quantity: string) => {
+  const match = /^(\d+)(Ki|Mi|Gi)?$/.exec(String(quantity));
+  return match ? Number(match[1]) * (MEMORY_UNITS[match[2] ?? ''] as number) : Number.NaN;
+};
 
+checkPods(base, 'base');
 for (const deployment of deployments) {
-  const containers = (
-    deployment.spec as {
-      template: { spec: { containers: Array<{ env: Array<{ name: string; value?: string }> }> } };
-    }
-  ).template.spec.containers;
-  for (const container of containers) {
-    const app = container.env.find((e) => e.name === 'APP')?.value;
-    if (!app || !existsSync(`apps/${app}/src/main.ts`))
-      problems.push(`${deployment.metadata.name}: APP=${app} is not an app in apps/`);
-    for (const variable of container.env)
-      if (!knownEnv.has(variable.name))
-        problems.push(`${deployment.metadata.name}: env ${variable.name} is read by no service`);
+  const name = deployment['metadata'].name as string;
+  const spec = podSpecOf(deployment);
+  for (const container of spec['containers'] ?? []) {
+    const env: Array<{ name: string; value?: string }> = container.env ?? [];
+    const app = env.find((e) => e.name === 'APP')?.value;
+    if (!app || !existsSync(`apps/${app}/src/main.ts`)) problem(`${name}: APP=${app} is not an app in apps/`);
+    checkEnv(
+      env.map((e) => e.name),
+      `base: ${name}`,
+    );
+    if (container.image !== 'callintake')
+      problem(
+        `${name}: the base image must be the bare name callintake (overlays tag it), not ${container.image}`,
+      );
+    const deadlineMs = Number(
+      env.find((e) => e.name === 'SHUTDOWN_DEADLINE_MS')?.value ?? commonEnv.SHUTDOWN_DEADLINE_MS.default,
+    );
+    // The process exits at most 1 s after the deadline; 2 s more for SIGKILL's sake.
+    if (!(spec['terminationGracePeriodSeconds'] >= deadlineMs / 1000 + 3))
+      problem(
+        `${name}: terminationGracePeriodSeconds ${spec['terminationGracePeriodSeconds']} must be at least SHUTDOWN_DEADLINE_MS (${deadlineMs} ms) + 3 s`,
+      );
+    const { requests = {}, limits = {} } = container.resources ?? {};
+    if (!requests.cpu || !requests.memory || !limits.memory)
+      problem(`${name}: needs cpu and memory requests and a memory limit`);
+    else if (bytes(limits.memory) < bytes(requests.memory))
+      problem(`${name}: memory limit ${limits.memory} is below its request ${requests.memory}`);
+  }
+  if (!base.some((d) => d['kind'] === 'PodDisruptionBudget' && d['metadata'].name === name))
+    problem(`${name}: no PodDisruptionBudget`);
+}
+for (const { name: app } of ALL_STAGES)
+  if (!deployments.some((d) => d['metadata'].name === app)) problem(`no Deployment for ${app}`);
+for (const queue of workerQueues)
+  if (!scaledQueues.has(queue) && !singleReplica.has(queue)) problem(`queue ${queue} has no ScaledObject`);
+
+const prodKustomization = loadYaml(`${PROD}/kustomization.yaml`);
+const namespace = prodKustomization['namespace'] as string | undefined;
+for (const scaled of scaledObjects) {
+  const name = scaled['metadata'].name as string;
+  const queue = scaled['metadata'].labels?.['callintake.io/queue'] as string;
+  const stage = ALL_STAGES.find((s) => s.name === name);
+  const target = deployments.find((d) => d['metadata'].name === scaled['spec']?.scaleTargetRef?.name);
+  if (!stage || !target) {
+    problem(`ScaledObject ${name} scales no Deployment of a stage`);
+    continue;
+  }
+  if (target['spec'].replicas !== undefined)
+    problem(`Deployment ${name} sets replicas, which resets KEDA's count on every apply: omit it`);
+  if (
+    scaled['spec'].minReplicaCount !== stage.replicas.min ||
+    scaled['spec'].maxReplicaCount !== stage.replicas.max
+  )
+    problem(
+      `ScaledObject ${name}: replicas differ from the stage's ${stage.replicas.min}..${stage.replicas.max}`,
+    );
+  if (
+    !scaled['spec'].advanced?.horizontalPodAutoscalerConfig?.behavior?.scaleDown?.stabilizationWindowSeconds
+  )
+    problem(
+      `ScaledObject ${name}: no scale-down stabilization window (KEDA's cooldownPeriod only applies to 0)`,
+    );
+  for (const trigger of scaled['spec'].triggers ?? []) {
+    const query = String(trigger.metadata?.query ?? '');
+    // Every status-api replica reports the global backlog: sum() would count it once per replica.
+    const expected = `max(callintake_queue_backlog{namespace="${namespace}",queue="${queue}"})`;
+    if (trigger.type !== 'prometheus' || query !== expected)
+      problem(`ScaledObject ${name}: query must be ${expected}, not ${query}`);
+    if (trigger.metadata?.ignoreNullValues !== 'false')
+      problem(`ScaledObject ${name}: ignoreNullValues must be "false" (an empty answer is no zero)`);
   }
 }
-for (const { name: app } of ALL_STAGES) {
-  if (!deployments.some((d) => d.metadata.name === app)) problems.push(`no Deployment for ${app}`);
-}
-for (const queue of workerQueues) {
-  if (!scaled.has(queue) && !singleReplica.has(queue)) problems.push(`queue ${queue} has no ScaledObject`);
+for (const deployment of deployments) {
+  const name = deployment['metadata'].name;
+  const scaled = scaledObjects.some((s) => s['spec']?.scaleTargetRef?.name === name);
+  if (!scaled && deployment['spec'].replicas === undefined)
+    problem(`Deployment ${name}: no replicas and no scaler`);
 }
 
-// The dev overlay.
-const DEV = 'k8s/overlays/dev';
-const kustomization = parseYaml(readFileSync(`${DEV}/kustomization.yaml`, 'utf8')) as {
-  resources: string[];
-  configMapGenerator: Array<{ name: string; files: string[] }>;
-  secretGenerator: Array<{ name: string; envs: string[] }>;
+// --- 3. The dev overlay --------------------------------------------------------------------------
+const devKustomization = loadYaml(`${DEV}/kustomization.yaml`) as {
+  resources?: string[];
+  configMapGenerator?: Array<{ name: string; files: string[] }>;
+  secretGenerator?: Array<{ name: string; envs: string[] }>;
 };
-for (const resource of kustomization.resources)
-  if (!existsSync(`${DEV}/${resource}`)) problems.push(`dev overlay: resource ${resource} does not exist`);
-const devDocs = parseAllDocuments(readFileSync(`${DEV}/redis.yaml`, 'utf8')).map((doc) => {
-  if (doc.errors.length) problems.push(`redis.yaml: ${doc.errors.map((e) => e.message).join('; ')}`);
-  return doc.toJS() as { kind: string; metadata: { name: string } };
-});
-const podSpecs = deployments.map(
-  (d) =>
-    (
-      d.spec as {
-        template: {
-          spec: {
-            volumes: Array<{ configMap?: { name: string } }>;
-            containers: Array<{
-              env: Array<{ name: string; valueFrom?: { secretKeyRef?: { name: string; key: string } } }>;
-            }>;
-          };
-        };
-      }
-    ).template.spec,
-);
+for (const resource of devKustomization.resources ?? [])
+  if (!existsSync(`${DEV}/${resource}`)) problem(`dev overlay: resource ${resource} does not exist`);
+const devDocs = loadDocs(`${DEV}/redis.yaml`);
+checkPods(devDocs, 'dev overlay');
 const configMaps = new Set(
-  podSpecs.flatMap((spec) => spec.volumes.flatMap((v) => (v.configMap ? [v.configMap.name] : []))),
+  deployments.flatMap((d) =>
+    (podSpecOf(d)['volumes'] ?? []).flatMap((v: Doc) => (v['configMap'] ? [v['configMap'].name] : [])),
+  ),
 );
 for (const name of configMaps) {
-  const generator = kustomization.configMapGenerator.find((g) => g.name === name);
-  if (!generator) problems.push(`dev overlay: no ConfigMap ${name}, which the base mounts`);
+  const generator = devKustomization.configMapGenerator?.find((g) => g.name === name);
+  if (!generator) problem(`dev overlay: no ConfigMap ${name}, which the base mounts`);
   for (const file of generator?.files ?? []) {
     const tenants = parseTenantsFile(parseYaml(readFileSync(`${DEV}/${file}`, 'utf8')));
     if (!tenants.ok)
-      problems.push(`dev overlay: ${file} is not a valid tenants file: ${tenants.errors.join('; ')}`);
+      problem(`dev overlay: ${file} is not a valid tenants file: ${tenants.errors.join('; ')}`);
   }
 }
 const secretKeys = new Map<string, Set<string>>();
-for (const generator of kustomization.secretGenerator) {
+for (const generator of devKustomization.secretGenerator ?? []) {
   const keys = new Map<string, string>();
   for (const file of generator.envs)
     for (const line of readFileSync(`${DEV}/${file}`, 'utf8').split('\n')) {
@@ -131,55 +318,231 @@ for (const generator of kustomization.secretGenerator) {
   const redisUrl = keys.get('REDIS_URL');
   if (redisUrl) {
     const host = new URL(redisUrl).hostname;
-    if (!devDocs.some((d) => d.kind === 'Service' && d.metadata.name === host))
-      problems.push(`dev overlay: REDIS_URL names host ${host}, which is no Service of the overlay`);
+    if (!devDocs.some((d) => d['kind'] === 'Service' && d['metadata'].name === host))
+      problem(`dev overlay: REDIS_URL names host ${host}, which is no Service of the overlay`);
   }
   const tokens = keys.get('STATUS_API_TOKENS');
   if (tokens !== undefined && parseApiTokens(tokens).size === 0)
-    problems.push('dev overlay: STATUS_API_TOKENS holds no token');
+    problem('dev overlay: STATUS_API_TOKENS holds no token');
 }
-for (const spec of podSpecs)
-  for (const container of spec.containers)
-    for (const variable of container.env) {
+for (const deployment of deployments)
+  for (const container of podSpecOf(deployment)['containers'] ?? [])
+    for (const variable of container.env ?? []) {
       const ref = variable.valueFrom?.secretKeyRef;
       if (ref && !secretKeys.get(ref.name)?.has(ref.key))
-        problems.push(`dev overlay: Secret ${ref.name} has no key ${ref.key} (env ${variable.name})`);
+        problem(`dev overlay: Secret ${ref.name} has no key ${ref.key} (env ${variable.name})`);
     }
-if (!devDocs.some((d) => d.kind === 'Deployment' && d.metadata.name === 'redis'))
-  problems.push('dev overlay: no Redis Deployment');
-
-// kustomize itself, where it is installed (kubectl bundles it).
-let built = 'kubectl not on PATH: kustomize build not run';
-try {
-  execFileSync('kubectl', ['version', '--client'], { stdio: 'ignore' });
-  for (const dir of ['k8s/base', DEV]) {
-    try {
-      const rendered = execFileSync('kubectl', ['kustomize', dir], {
-        encoding: 'utf8',
-        stdio: ['ignore', 'pipe', 'pipe'],
-      });
-      const kinds = parseAllDocuments(rendered).map((doc) => (doc.toJS() as { kind: string }).kind);
-      if (dir === DEV && kinds.includes('ScaledObject')) problems.push('dev overlay still has ScaledObjects');
-      if (
-        dir === DEV &&
-        !['ConfigMap', 'Secret', 'PersistentVolumeClaim'].every((kind) => kinds.includes(kind))
-      )
-        problems.push('dev overlay: kustomize output lacks its ConfigMap, Secret or volume claim');
-    } catch (error) {
-      problems.push(
-        `kubectl kustomize ${dir} failed: ${(error as { stderr?: string }).stderr ?? String(error)}`,
-      );
-    }
-  }
-  built = 'base and dev overlay build with kustomize';
-} catch {
-  // kubectl absent: the checks above still ran.
+const redis = devDocs.find((d) => d['kind'] === 'Deployment' && d['metadata'].name === 'redis');
+if (!redis) problem('dev overlay: no Redis Deployment');
+else {
+  const container = podSpecOf(redis)['containers']?.[0] ?? {};
+  const args: string[] = container.args ?? [];
+  const arg = (flag: string) => args[args.indexOf(flag) + 1];
+  if (!args.includes('--maxmemory-policy') || arg('--maxmemory-policy') !== 'noeviction')
+    problem('dev overlay: Redis must run with --maxmemory-policy noeviction');
+  if (!args.includes('--maxmemory'))
+    problem('dev overlay: Redis has no --maxmemory (it would grow until killed)');
+  if (arg('--appendonly') !== 'yes') problem('dev overlay: Redis must persist with --appendonly yes');
+  const dataMount = (container.volumeMounts ?? []).find((m: Doc) => m['mountPath'] === arg('--dir'));
+  const volume = (podSpecOf(redis)['volumes'] ?? []).find((v: Doc) => v['name'] === dataMount?.name);
+  if (!volume?.persistentVolumeClaim)
+    problem('dev overlay: Redis keeps its AOF on no volume claim (lost on restart)');
+  if (!/@sha256:[0-9a-f]{64}$/.test(String(container.image)))
+    problem('dev overlay: the Redis image is not pinned by digest');
 }
 
-if (problems.length) {
-  console.error(`k8s check failed:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+// --- 4. The prod overlay -------------------------------------------------------------------------
+const imageOk = (image: Doc | undefined) =>
+  Boolean(image && ((image['newTag'] && image['newTag'] !== 'latest') || image['digest']));
+for (const [label, kustomization] of [
+  ['dev overlay', devKustomization as Doc],
+  ['prod overlay', prodKustomization],
+] as const)
+  if (!imageOk((kustomization['images'] ?? []).find((i: Doc) => i['name'] === 'callintake')))
+    problem(`${label}: images: must give callintake a tag other than latest, or a digest`);
+if (!namespace) problem('prod overlay: no namespace');
+if (prodKustomization['secretGenerator'])
+  problem('prod overlay: Secrets come from the secret store, never from git');
+const prodDocs = (prodKustomization['resources'] ?? [])
+  .filter((r: string) => r.endsWith('.yaml'))
+  .flatMap((r: string) => loadDocs(`${PROD}/${r}`));
+checkPods(prodDocs, 'prod overlay');
+const nsDoc = prodDocs.find((d: Doc) => d['kind'] === 'Namespace');
+if (
+  nsDoc?.['metadata']?.name !== namespace ||
+  nsDoc?.['metadata']?.labels?.['pod-security.kubernetes.io/enforce'] !== 'restricted'
+)
+  problem(`prod overlay: namespace ${namespace} must enforce Pod Security "restricted"`);
+const policies: Doc[] = prodDocs.filter((d: Doc) => d['kind'] === 'NetworkPolicy');
+const defaultDeny = policies.find(
+  (p) =>
+    isDeepStrictEqual(p['spec']?.podSelector, {}) &&
+    ['Ingress', 'Egress'].every((t) => p['spec']?.policyTypes?.includes(t)) &&
+    !p['spec']?.ingress &&
+    !p['spec']?.egress,
+);
+if (!defaultDeny) problem('prod overlay: no default-deny NetworkPolicy (ingress and egress)');
+/** Does a NetworkPolicy podSelector select pods with these labels? */
+const selects = (selector: Doc, labels: Record<string, string>) =>
+  Object.entries(selector['matchLabels'] ?? {}).every(([k, v]) => labels[k] === v) &&
+  (selector['matchExpressions'] ?? []).every((e: Doc) =>
+    e['operator'] === 'In'
+      ? e['values'].includes(labels[e['key']])
+      : e['operator'] === 'Exists'
+        ? e['key'] in labels
+        : false,
+  );
+for (const deployment of deployments) {
+  const labels = deployment['spec'].template.metadata.labels as Record<string, string>;
+  const egress = policies.filter((p) => p['spec']?.egress && selects(p['spec'].podSelector, labels));
+  const ports = new Set(
+    egress.flatMap((p) =>
+      p['spec'].egress.flatMap((rule: Doc) => (rule['ports'] ?? []).map((port: Doc) => port['port'])),
+    ),
+  );
+  for (const port of [53, 6379])
+    if (!ports.has(port))
+      problem(`prod overlay: ${labels['app.kubernetes.io/name']} may not reach port ${port}`);
+}
+const statusIngress = policies.find(
+  (p) => p['spec']?.ingress && selects(p['spec'].podSelector, { 'app.kubernetes.io/name': 'status-api' }),
+);
+if (!statusIngress) problem('prod overlay: no ingress NetworkPolicy for status-api (callers and Prometheus)');
+for (const patch of prodKustomization['patches'] ?? []) {
+  const docs = patch.path ? loadDocs(`${PROD}/${patch.path}`) : [];
+  for (const doc of docs) {
+    const ops: Doc[] = Array.isArray(doc) ? doc : [];
+    checkEnv(
+      ops.filter((op) => String(op['path']).endsWith('/env/-')).map((op) => op['value']?.name),
+      `prod overlay patch ${patch.path}`,
+    );
+    for (const container of (doc as Doc)['spec']?.template?.spec?.containers ?? [])
+      checkEnv(
+        (container.env ?? []).map((e: Doc) => e['name']),
+        `prod overlay patch ${patch.path}`,
+      );
+    if (JSON.stringify(doc).includes('securityContext'))
+      problem(`prod overlay patch ${patch.path} touches a securityContext`);
+  }
+}
+
+// --- 5. Alert rules ------------------------------------------------------------------------------
+const rules = loadYaml(RULES) as { groups?: Array<{ name: string; rules: Doc[] }> };
+const operatorRule = loadDocs(PROMETHEUS_RULE)[0];
+if (!isDeepStrictEqual(operatorRule?.['spec']?.groups, rules.groups))
+  problem(`${PROMETHEUS_RULE}: spec.groups differ from ${RULES}`);
+const readme = readFileSync('README.md', 'utf8');
+const anchors = new Set(
+  [...readme.matchAll(/^#{1,6} (.+)$/gm)].map((m) =>
+    (m[1] as string)
+      .toLowerCase()
+      .replace(/[^\w\- ]/g, '')
+      .replace(/ /g, '-'),
+  ),
+);
+const exported = new Set(
+  [
+    ...readFileSync('libs/stages/status-api/src/metrics.ts', 'utf8').matchAll(/'(callintake_[a-z0-9_]+)'/g),
+  ].map((m) => m[1]),
+);
+const KUBE_STATE_METRICS = new Set([
+  'kube_deployment_status_replicas_unavailable',
+  'kube_deployment_status_replicas_available',
+]);
+let alertCount = 0;
+for (const group of rules.groups ?? [])
+  for (const rule of group.rules) {
+    const name = rule['alert'] ?? rule['record'];
+    for (const [, metric] of String(rule['expr']).matchAll(/\b((?:callintake|kube)_[a-z0-9_]+)\b/g))
+      if (!exported.has(metric) && !KUBE_STATE_METRICS.has(metric as string))
+        problem(`rule ${name}: reads ${metric}, which the status API does not export`);
+    if (!rule['alert']) continue;
+    alertCount++;
+    if (!['critical', 'warning'].includes(rule['labels']?.severity))
+      problem(`alert ${name}: severity must be critical or warning`);
+    const anchor = String(rule['annotations']?.runbook_url ?? '').split('#')[1];
+    if (!anchor || !anchors.has(anchor))
+      problem(`alert ${name}: runbook_url #${anchor} is no README heading`);
+    if (!rule['annotations']?.summary) problem(`alert ${name}: no summary`);
+  }
+let promtool = 'promtool not on PATH: rules not checked by promtool';
+const promtoolRun = spawnSync('promtool', ['check', 'rules', RULES], { encoding: 'utf8' });
+if (!promtoolRun.error) {
+  if (promtoolRun.status !== 0)
+    problem(`promtool check rules ${RULES}:\n${promtoolRun.stdout}${promtoolRun.stderr}`);
+  promtool = 'promtool check rules passed';
+}
+
+// --- 6. kustomize itself, where it is installed (kubectl bundles it) ---------------------------------
+let built = 'kubectl not on PATH: overlays not rendered';
+if (!spawnSync('kubectl', ['version', '--client'], { stdio: 'ignore' }).error) {
+  for (const dir of [BASE, DEV, PROD]) {
+    const label = relative(K8S, dir);
+    const run = spawnSync('kubectl', ['kustomize', dir], { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
+    if (run.status !== 0) {
+      problem(`kubectl kustomize ${dir} failed: ${run.stderr}`);
+      continue;
+    }
+    const rendered = parseAllDocuments(run.stdout).map((doc) => doc.toJS() as Doc);
+    const kinds = rendered.map((d) => d['kind']);
+    checkPods(rendered, `rendered ${label}`);
+    if (dir !== BASE)
+      for (const doc of rendered)
+        for (const { pod, where } of podsOf(doc))
+          for (const container of pod['containers'] ?? [])
+            if (!/(:[\w.-]+|@sha256:[0-9a-f]{64})$/.test(container.image) || /:latest$/.test(container.image))
+              problem(`rendered ${label}: ${where} runs image ${container.image} (no tag, or :latest)`);
+    if (dir === DEV) {
+      if (kinds.includes('ScaledObject')) problem('dev overlay still has ScaledObjects');
+      if (!['ConfigMap', 'Secret', 'PersistentVolumeClaim'].every((kind) => kinds.includes(kind)))
+        problem('dev overlay: kustomize output lacks its ConfigMap, Secret or volume claim');
+    }
+    if (dir === PROD) {
+      for (const kind of [
+        'Namespace',
+        'NetworkPolicy',
+        'ScaledObject',
+        'PodDisruptionBudget',
+        'ServiceMonitor',
+        'PrometheusRule',
+      ])
+        if (!kinds.includes(kind)) problem(`prod overlay: kustomize output has no ${kind}`);
+      for (const doc of rendered)
+        if (doc['kind'] !== 'Namespace' && doc['metadata']?.namespace !== namespace)
+          problem(`prod overlay: ${doc['kind']} ${doc['metadata']?.name} is outside namespace ${namespace}`);
+      const api = rendered.find((d) => d['kind'] === 'Deployment' && d['metadata'].name === 'status-api');
+      for (const container of podSpecOf(api ?? {})['containers'] ?? [])
+        checkEnv(
+          (container.env ?? []).map((e: Doc) => e['name']),
+          'rendered prod overlay: status-api',
+        );
+      for (const doc of rendered.filter((d) => d['kind'] === 'Deployment'))
+        for (const container of podSpecOf(doc)['containers'] ?? [])
+          checkEnv(
+            (container.env ?? []).map((e: Doc) => e['name']),
+            `rendered prod overlay: ${doc['metadata'].name}`,
+          );
+      const monitor = rendered.find((d) => d['kind'] === 'ServiceMonitor');
+      const service = rendered.find((d) => d['kind'] === 'Service' && d['metadata'].name === 'status-api');
+      const port = monitor?.['spec']?.endpoints?.[0]?.port;
+      if (
+        !service ||
+        !selects(
+          monitor?.['spec']?.selector ?? { matchLabels: { none: 'x' } },
+          service['metadata'].labels ?? {},
+        ) ||
+        !service['spec'].ports.some((p: Doc) => p['name'] === port)
+      )
+        problem('prod overlay: the ServiceMonitor does not select the status-api Service and its port');
+    }
+  }
+  built = 'base, dev and prod build with kubectl kustomize and pass again rendered';
+}
+
+if (problems.size) {
+  console.error(`k8s check failed:\n${[...problems].map((p) => `  - ${p}`).join('\n')}`);
   process.exit(1);
 }
 console.log(
-  `k8s check: ${docs.length} manifests, ${deployments.length} deployments, ${scaled.size} scaled queues, dev overlay with Redis; ${built}: ok`,
+  `k8s check: ${deployments.length} deployments (Pod Security restricted), ${scaledQueues.size} scaled queues, dev and prod overlays, ${alertCount} alerts (${promtool}); ${built}: ok`,
 );

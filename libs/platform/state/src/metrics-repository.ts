@@ -62,7 +62,9 @@ export function failureOps(keys: Keys, kind: string): IndexOp[] {
 
 /** One more version of the tenant's that ended `outcome` (inside the transition's script). */
 export function tenantOutcomeOps(keys: Keys, tenantId: string, outcome: TenantOutcome): IndexOp[] {
-  return [{ op: 'HINCRBY', key: keys.metricsTenantFiles(), field: `${tenantId}${SEPARATOR}${outcome}`, by: 1 }];
+  return [
+    { op: 'HINCRBY', key: keys.metricsTenantFiles(), field: `${tenantId}${SEPARATOR}${outcome}`, by: 1 },
+  ];
 }
 
 /**

@@ -24,7 +24,7 @@ export function buildStatusApi(deps: StatusApiDeps): FastifyInstance {
   const { state, producer, tokens, tenants } = deps;
   // Plugins load on ready() or listen(), which report any registration error.
   void app.register(docsRoutes);
-  void app.register(probeRoutes, { state, producer });
+  void app.register(probeRoutes, { state, producer, tenants });
   void app.register(queueRoutes, { prefix: '/v1', producer, tokens });
   void app.register(tenantRoutes, { prefix: TENANT_PREFIX, state, producer, tokens, tenants });
   return app;

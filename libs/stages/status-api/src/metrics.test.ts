@@ -105,15 +105,11 @@ describe('per-tenant metrics', () => {
   it('exports each tenant’s newest upload, unmoved by a retry, and none before a first upload', () => {
     const lines = text.split('\n');
     assert.ok(
-      lines.includes(
-        `callintake_tenant_last_upload_timestamp_seconds{tenant="acme"} ${seconds(START, 2)}`,
-      ),
+      lines.includes(`callintake_tenant_last_upload_timestamp_seconds{tenant="acme"} ${seconds(START, 2)}`),
       text,
     );
     assert.ok(
-      lines.includes(
-        `callintake_tenant_last_upload_timestamp_seconds{tenant="globex"} ${seconds(START, 3)}`,
-      ),
+      lines.includes(`callintake_tenant_last_upload_timestamp_seconds{tenant="globex"} ${seconds(START, 3)}`),
       text,
     );
     assert.ok(!text.includes('callintake_tenant_last_upload_timestamp_seconds{tenant="quiet"}'));
@@ -140,7 +136,9 @@ describe('per-tenant metrics', () => {
     assert.ok(
       text
         .split('\n')
-        .includes(`callintake_redis_maxmemory_policy_ok{policy="${policy}"} ${policy === 'noeviction' ? 1 : 0}`),
+        .includes(
+          `callintake_redis_maxmemory_policy_ok{policy="${policy}"} ${policy === 'noeviction' ? 1 : 0}`,
+        ),
       text,
     );
   });

@@ -5,9 +5,9 @@ import type { StatusApiDeps } from '../deps';
 import { errorBody } from '../errors';
 import { renderMetrics } from '../metrics';
 
-export const probeRoutes: FastifyPluginAsync<Pick<StatusApiDeps, 'state' | 'producer'>> = async (
+export const probeRoutes: FastifyPluginAsync<Pick<StatusApiDeps, 'state' | 'producer' | 'tenants'>> = async (
   probes,
-  { state, producer },
+  { state, producer, tenants },
 ) => {
   probes.get('/healthz', async () => ({ status: 'ok' }));
   probes.get('/readyz', async (_request, reply) => {
@@ -20,6 +20,7 @@ export const probeRoutes: FastifyPluginAsync<Pick<StatusApiDeps, 'state' | 'prod
   });
   probes.get('/metrics', async (_request, reply) => {
     reply.type('text/plain; version=0.0.4');
-    return renderMetrics(producer, state.metrics);
+    // Every configured tenant, so one that never uploaded still has its expected interval.
+    return renderMetrics(producer, state.metrics, { tenants: tenants.values() });
   });
 };
