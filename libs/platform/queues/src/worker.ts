@@ -2,7 +2,7 @@
 // startup refuses a queue whose job names lack a handler or have unknown ones. Handlers throw
 // to fail: transient faults retry with exponential backoff and jitter; input that can never
 // succeed is marked unrecoverable so it fails at once and stays visible in the failed set.
-import { DelayedError, Worker, UnrecoverableError, type Job } from 'bullmq';
+import { DelayedError, Job, Worker, UnrecoverableError } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { withSpan, type Logger } from '@callintake/telemetry';
 import {
@@ -229,6 +229,26 @@ export function startWorker<Q extends QueueName>(options: WorkerOptions<Q>): Run
       final: true,
       error,
     });
+  });
+  // A run whose worker died never reaches the processor: the stall is its only trace. Reported
+  // as a failed attempt (not final: BullMQ runs it again, or fails it once stalls used the
+  // attempts up, which the failed event above reports), so the file shows it was tried.
+  worker.on('stalled', (stalledId) => {
+    void (async () => {
+      const job = await Job.fromId<JobData<JobName>>(worker, stalledId);
+      if (!job) return;
+      const legacy = isLegacyEnvelope(job.data) ? job.data : undefined;
+      await report({
+        name: job.name as JobName,
+        payload: legacy ? legacy.payload : job.data,
+        attempt: Math.max(attemptsUsed(job), 1),
+        attempts: attemptsOf(job),
+        final: false,
+        error: new Error('its worker stopped or died mid-job (stalled); it runs again'),
+      });
+    })().catch((error: unknown) =>
+      logger.warn({ queue, jobId: stalledId, err: error }, 'could not read a stalled job'),
+    );
   });
   worker.on('drained', () => (lastProgress = Date.now()));
   // A worker without an error listener crashes the process on connection blips.
