@@ -119,6 +119,12 @@ export function assertHandlers(queue: QueueName, handlers: Record<string, unknow
   }
 }
 
+/** Jobs queued before an upgrade may still hold the old { payload, trace } layout. */
+function payloadOf(job: Job<JobData<JobName>>): JobData<JobName> | undefined | null {
+  const data: unknown = job.data;
+  return (isLegacyEnvelope(data) ? data.payload : data) as JobData<JobName> | undefined | null;
+}
+
 export function startWorker<Q extends QueueName>(options: WorkerOptions<Q>): RunningWorker {
   const { queue, handlers, logger } = options;
   assertHandlers(queue, handlers as Record<string, unknown>);
@@ -133,12 +139,21 @@ export function startWorker<Q extends QueueName>(options: WorkerOptions<Q>): Run
     }
   };
 
+  /** The report of a failed run of `job`: the processor's, or an event's after BullMQ counted it. */
+  const failureOf = (job: Job<JobData<JobName>>, attempt: number, final: boolean, error: unknown) => ({
+    name: job.name as JobName,
+    payload: payloadOf(job),
+    attempt,
+    attempts: attemptsOf(job),
+    final,
+    error,
+  });
+
   const processor = async (job: Job<JobData<JobName>>, token?: string) => {
     const handler = (handlers as unknown as Record<string, JobHandler<JobName> | undefined>)[job.name];
     if (!handler) throw new UnrecoverableError(`no handler for job ${job.name} on ${queue}`);
-    // Jobs queued before an upgrade may still hold the old { payload, trace } layout.
     const legacy = isLegacyEnvelope(job.data) ? job.data : undefined;
-    const payload = (legacy ? legacy.payload : job.data) as JobData<JobName> | undefined | null;
+    const payload = payloadOf(job);
     if (payload === undefined || payload === null)
       throw new UnrecoverableError(`job ${job.id} has no payload`);
     const jobLogger = logger.child({ queue, job: job.name, jobId: job.id, attempt: attemptNumber(job) });
@@ -159,16 +174,9 @@ export function startWorker<Q extends QueueName>(options: WorkerOptions<Q>): Run
             throw new DelayedError();
           }
           const permanent = error instanceof PermanentJobError || error instanceof UnrecoverableError;
-          const attempts = job.opts.attempts ?? 1;
-          await report({
-            name: job.name as JobName,
-            payload,
-            attempt: attemptNumber(job),
-            attempts,
-            // Stalls count as attempts (attempts.ts): the last run left fails for good.
-            final: permanent || attemptNumber(job) >= attempts,
-            error,
-          });
+          // Stalls count as attempts (attempts.ts): the last run left fails for good.
+          const final = permanent || attemptNumber(job) >= attemptsOf(job);
+          await report(failureOf(job, attemptNumber(job), final, error));
           if (error instanceof PermanentJobError) throw new UnrecoverableError(error.message);
           jobLogger.warn({ err: error }, 'job failed; it will be retried if attempts remain');
           throw error;
@@ -220,15 +228,7 @@ export function startWorker<Q extends QueueName>(options: WorkerOptions<Q>): Run
       'job failed for good; kept in the failed set',
     );
     // The stage records it again (idempotent) for the failures no processor reported.
-    const legacy = isLegacyEnvelope(job.data) ? job.data : undefined;
-    void report({
-      name: job.name as JobName,
-      payload: legacy ? legacy.payload : job.data,
-      attempt: Math.max(attemptsUsed(job), 1),
-      attempts,
-      final: true,
-      error,
-    });
+    void report(failureOf(job, Math.max(attemptsUsed(job), 1), true, error));
   });
   // A run whose worker died never reaches the processor: the stall is its only trace. Reported
   // as a failed attempt (not final: BullMQ runs it again, or fails it once stalls used the
@@ -237,15 +237,8 @@ export function startWorker<Q extends QueueName>(options: WorkerOptions<Q>): Run
     void (async () => {
       const job = await Job.fromId<JobData<JobName>>(worker, stalledId);
       if (!job) return;
-      const legacy = isLegacyEnvelope(job.data) ? job.data : undefined;
-      await report({
-        name: job.name as JobName,
-        payload: legacy ? legacy.payload : job.data,
-        attempt: Math.max(attemptsUsed(job), 1),
-        attempts: attemptsOf(job),
-        final: false,
-        error: new Error('its worker stopped or died mid-job (stalled); it runs again'),
-      });
+      const stalled = new Error('its worker stopped or died mid-job (stalled); it runs again');
+      await report(failureOf(job, Math.max(attemptsUsed(job), 1), false, stalled));
     })().catch((error: unknown) =>
       logger.warn({ queue, jobId: stalledId, err: error }, 'could not read a stalled job'),
     );

@@ -3,13 +3,14 @@
 // twice, or two watcher replicas scanning at once, adds nothing twice (deterministic job ids,
 // versions keyed by size+mtime or ETag).
 import { classifyFileName } from '@callintake/naming';
-import { jobOptions, type JobName, type JobProducer } from '@callintake/queues';
+import { jobOptions, type JobProducer } from '@callintake/queues';
 import type { TenantConfig } from '@callintake/schemas';
 import type { Observation, StateStore } from '@callintake/state';
 import type { StoredEntry, UploadArea } from '@callintake/storage';
 import { withSpan, type Logger } from '@callintake/telemetry';
 import {
   fingerprintOf,
+  JOB_FOR_KIND,
   moveUnlessGone,
   processedPath,
   rejectedPath,
@@ -17,13 +18,7 @@ import {
   rejectFile,
   rejectInPlace,
 } from '@callintake/asset-lifecycle';
-import {
-  intakeCandidates,
-  isIgnoredAtIntake,
-  judgeAtIntake,
-  type IntakeCandidate,
-  type TakenKind,
-} from './intake-rules';
+import { intakeCandidates, isIgnoredAtIntake, judgeAtIntake, type IntakeCandidate } from './intake-rules';
 
 export interface ScanDeps {
   tenant: TenantConfig;
@@ -43,12 +38,6 @@ export interface ScanSummary {
   /** Files that could not be taken this time (logged; the next scan tries again). */
   errors: number;
 }
-
-const JOB_FOR_KIND = {
-  recording: 'probe-recording',
-  'call-metadata': 'parse-metadata',
-  'crm-batch': 'ingest-crm-batch',
-} as const satisfies Record<TakenKind, JobName>;
 
 interface Candidate extends IntakeCandidate {
   entry: StoredEntry;

@@ -94,11 +94,6 @@ function externalIdScope(externalId: string | undefined): string | undefined {
   return externalId ? `pair-external-id:${stemKey(externalId)}` : undefined;
 }
 
-/** Where a recording meets its metadata by name. */
-function recordingStem(recording: RecordingRecord): string {
-  return recordingPairingKey(recording);
-}
-
 export async function handleMatchRecording(
   deps: MatchDeps,
   payload: { tenantId: string; fileName: string },
@@ -107,7 +102,7 @@ export async function handleMatchRecording(
   const tenant = tenantOf(deps, payload.tenantId);
   const captured = await deps.state.recordings.get(tenant.id, payload.fileName);
   if (!captured) throw new PermanentJobError(`no captured recording ${payload.fileName}`);
-  const stem = recordingStem(captured);
+  const stem = recordingPairingKey(captured);
   const externalId = recordingExternalId(captured);
   const unpaired = await deps.state.lock(tenant.id, `pair:${stem}`, async () => {
     const recording = (await deps.state.recordings.get(tenant.id, payload.fileName)) ?? captured;
@@ -292,7 +287,7 @@ async function pairFuzzy(
 ): Promise<boolean> {
   const captured = await deps.state.recordings.get(tenant.id, fileName);
   if (!captured) return false;
-  return deps.state.lock(tenant.id, `pair:${recordingStem(captured)}`, async () => {
+  return deps.state.lock(tenant.id, `pair:${recordingPairingKey(captured)}`, async () => {
     const recording = (await deps.state.recordings.get(tenant.id, fileName)) ?? captured;
     const metadata = await deps.state.metadata.get(tenant.id, recordId);
     // Nothing left to pair (taken meanwhile): the recording is a candidate again.

@@ -4,6 +4,7 @@
 // still pending is never purged. Recordings that waited too long for metadata expire.
 import {
   DATA_DIR,
+  ERROR_REPORT_SUFFIX,
   NESTED_SCAN_DEPTH,
   PROCESSED_DIR,
   REJECTED_DIR,
@@ -29,7 +30,6 @@ export interface SweepSummary {
 }
 
 const DAY_MS = 24 * 3600_000;
-const ERROR_REPORT = '.error.json';
 
 export async function handleSweepTenant(
   deps: RetentionDeps,
@@ -45,8 +45,8 @@ export async function handleSweepTenant(
   for (const dir of [PROCESSED_DIR, REJECTED_DIR]) {
     for await (const entry of area.list(dir)) {
       if (entry.type !== 'file') continue;
-      const isReport = entry.name.endsWith(ERROR_REPORT);
-      const assetName = isReport ? entry.name.slice(0, -ERROR_REPORT.length) : entry.name;
+      const isReport = entry.name.endsWith(ERROR_REPORT_SUFFIX);
+      const assetName = isReport ? entry.name.slice(0, -ERROR_REPORT_SUFFIX.length) : entry.name;
       if (await purgeIfDue(deps, tenant, area, entry, assetName, cutoff)) summary.purged++;
       else summary.kept++;
     }
@@ -95,7 +95,7 @@ async function purgeIfDue(
   assetName: string,
   cutoff: number,
 ): Promise<boolean> {
-  const isReport = entry.name.endsWith(ERROR_REPORT) && entry.path.startsWith(REJECTED_DIR);
+  const isReport = entry.name.endsWith(ERROR_REPORT_SUFFIX) && entry.path.startsWith(REJECTED_DIR);
   const asset = await deps.state.assets.get(tenant.id, assetName);
   // Unknown to us (written by hand): judge by its own age.
   const firstSeen = asset ? Date.parse(asset.firstSeenAt) : entry.modifiedAt.getTime();
