@@ -1,193 +1,25 @@
-// The intake pipeline end to end without workers: scan, then every handler called directly on
-// the jobs it finds in the queues, in the order the workers would take them. Real Redis, real
-// folders, synthetic WAVs. Each test has its own tenant and clock. It lives in e2e/, with the
-// wiring of every handler, because no stage's own tests may import another stage.
+// The intake pipeline end to end without workers (e2e/support/world.ts): scan, then every
+// handler called directly on the jobs it finds in the queues, in the order the workers would
+// take them. Real Redis, real folders, synthetic WAVs. Each test has its own tenant and clock.
+// It lives in e2e/, with the wiring of every handler, because no stage's own tests may import
+// another stage.
 import assert from 'node:assert/strict';
-import { mkdir, readdir, readFile, rm, stat, utimes, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { parseApiTokens } from '@callintake/config';
 import { buildStatusApi } from '@callintake/status-api';
-import type { Job } from 'bullmq';
-import type { Redis } from 'ioredis';
-import { handleIngestCrmBatch } from '@callintake/crm-ingester';
 import { retryFile, type ErrorReport } from '@callintake/asset-lifecycle';
-import { scanSource } from '@callintake/intake-watcher';
 import { handleMatchMetadata, handleMatchRecording } from '@callintake/matcher';
-import { encodeWav } from '@callintake/media';
-import { handleProbeRecording, type ProbeDeps } from '@callintake/media-prober';
-import { handleParseMetadata } from '@callintake/metadata-parser';
-import {
-  bullPrefix,
-  jobId,
-  JobProducer,
-  workerConnection,
-  type JobData,
-  type JobContext,
-  type JobName,
-  type JobPayloads,
-  type QueueName,
-} from '@callintake/queues';
-import type { Call, TenantConfig } from '@callintake/schemas';
-import { manualClock, StateStore } from '@callintake/state';
-import { LocalArchiveStore, LocalUploadArea, type UploadArea } from '@callintake/storage';
+import { jobId, type JobData } from '@callintake/queues';
+import type { Call } from '@callintake/schemas';
+import { LocalUploadArea } from '@callintake/storage';
 import { silentLogger } from '@callintake/telemetry';
-import { localTenant, removeNamespace, tempDir, TEST_REDIS_URL, uniqueNamespace } from '@callintake/testing';
+import { HOUR, MAPPING, metadataJson, pipelineHarness, RECORDING, STEM, wav } from './support/world';
 
-const namespace = uniqueNamespace('intake-pipeline');
-let redis: Redis;
-let producer: JobProducer;
-let folder: { path: string; remove(): Promise<void> };
-let tenantCount = 0;
-
-before(async () => {
-  redis = workerConnection({ url: TEST_REDIS_URL, namespace });
-  producer = new JobProducer(redis, bullPrefix({ namespace }));
-  folder = await tempDir('intake-pipeline');
-});
-
-after(async () => {
-  await producer.close();
-  await redis.quit();
-  await removeNamespace(namespace);
-  await folder.remove();
-});
-
-const START = new Date('2024-03-12T10:00:00Z');
-const HOUR = 3600_000;
-const MAPPING = {
-  datetime: { to: 'callTime', type: 'datetime' },
-  email: { to: 'userId' },
-  filename: { to: 'recordingFile' },
-  direction: { to: 'direction' },
-};
-/** Stage order of the workers: CRM first (priority lane), then media and metadata, then matching. */
-const STAGES: QueueName[] = ['crm-ingest', 'media-probe', 'metadata-parse', 'call-match'];
-
-type Handlers = { [J in JobName]?: (payload: JobPayloads[J], context: JobContext) => Promise<unknown> };
-
-async function world(overrides: Record<string, unknown> = {}) {
-  tenantCount += 1;
-  const id = `pipe-${tenantCount}`;
-  const base = join(folder.path, id);
-  const tenant: TenantConfig = localTenant(base, { id, ...overrides });
-  const root = join(base, 'upload');
-  await mkdir(join(root, 'data'), { recursive: true });
-  const clock = manualClock(START);
-  const state = new StateStore(redis, namespace, clock);
-  const archive = new LocalArchiveStore(join(base, 'archive'));
-  /** What the workers read the upload area through; a test may swap in a failing one. */
-  let area: UploadArea = new LocalUploadArea(root);
-  const deps: ProbeDeps = {
-    state,
-    producer,
-    tenant: (tenantId) => (tenantId === id ? tenant : undefined),
-    uploadArea: () => area,
-    archive: () => archive,
-  };
-  const handlers: Handlers = {
-    'probe-recording': (payload, context) => handleProbeRecording(deps, payload, context),
-    'parse-metadata': (payload, context) => handleParseMetadata(deps, payload, context),
-    'ingest-crm-batch': (payload, context) => handleIngestCrmBatch(deps, payload, context),
-    'match-recording': (payload, context) => handleMatchRecording(deps, payload, context),
-    'match-metadata': (payload, context) => handleMatchMetadata(deps, payload, context),
-  };
-  // BullMQ keeps completed jobs (and ignores adds of their ids) for a day; so do we.
-  const done = new Set<string>();
-
-  const context = (job: Job): JobContext => ({ jobId: job.id ?? '', attempt: 1, logger: silentLogger() });
-
-  /** Jobs of this tenant waiting on a queue, oldest first. */
-  const waiting = async (queue: QueueName): Promise<Job[]> => {
-    const jobs = await producer.queue(queue).getJobs(['waiting', 'prioritized', 'delayed']);
-    return jobs
-      .filter((job) => tenantOf(job) === id && !done.has(`${queue}:${job.id}`))
-      .sort((a, b) => a.timestamp - b.timestamp || String(a.id).localeCompare(String(b.id)));
-  };
-
-  const runJob = async (queue: QueueName, job: Job) => {
-    const handler = handlers[job.name as JobName] as
-      ((payload: unknown, context: JobContext) => Promise<unknown>) | undefined;
-    if (!handler) throw new Error(`no handler for ${job.name}`);
-    await handler(job.data as JobData<JobName>, context(job));
-    done.add(`${queue}:${job.id}`);
-  };
-
-  /** Runs what waits on one queue, like that queue's worker would. */
-  const run = async (queue: QueueName): Promise<number> => {
-    const jobs = await waiting(queue);
-    for (const job of jobs) await runJob(queue, job);
-    return jobs.length;
-  };
-
-  return {
-    id,
-    tenant,
-    root,
-    clock,
-    state,
-    deps,
-    context,
-    waiting,
-    runJob,
-    run,
-    setArea(next: UploadArea) {
-      area = next;
-    },
-    scan: () =>
-      scanSource({ tenant, area: new LocalUploadArea(root), state, producer, logger: silentLogger() }),
-    /** Scans, then runs every stage in order until nothing is left. */
-    async settle() {
-      await this.scan();
-      let ran = 0;
-      do {
-        ran = 0;
-        for (const queue of STAGES) ran += await run(queue);
-      } while (ran > 0);
-    },
-    async put(name: string, content: string | Buffer, mtime = new Date(clock.now().getTime() - 60_000)) {
-      const path = join(root, 'data', name);
-      await writeFile(path, content);
-      await utimes(path, mtime, mtime);
-    },
-    async calls(): Promise<Call[]> {
-      return (await state.calls.list(id, { limit: 100 })).items;
-    },
-    async dataFiles(dir = 'data'): Promise<string[]> {
-      const entries = await readdir(join(root, dir), { withFileTypes: true }).catch(() => []);
-      return entries
-        .filter((entry) => entry.isFile())
-        .map((entry) => entry.name)
-        .sort();
-    },
-    async errorReport(name: string): Promise<ErrorReport> {
-      return JSON.parse(
-        await readFile(join(root, 'data', 'rejected', `${name}.error.json`), 'utf8'),
-      ) as ErrorReport;
-    },
-  };
-}
-
-function tenantOf(job: Job): string | undefined {
-  const payload = job.data as { tenantId?: string };
-  return payload.tenantId;
-}
-
-const RECORDING = '20240312-093000_out_jdoe.wav';
-const STEM = '20240312-093000_out_jdoe';
-const wav = encodeWav({ sampleRateHz: 8000, channels: 2, durationSec: 1.5 });
-
-function metadataJson(fields: Record<string, unknown> = {}): string {
-  return JSON.stringify({
-    datetime: '2024-03-12T09:30:00Z',
-    email: 'jdoe@acme.test',
-    filename: RECORDING,
-    direction: 'outbound',
-    campaign: 'spring',
-    ...fields,
-  });
-}
+const harness = pipelineHarness('intake-pipeline');
+const world = harness.world;
 
 async function exists(path: string): Promise<boolean> {
   return stat(path).then(
@@ -242,7 +74,7 @@ describe('a recording and its metadata', () => {
       assert.equal(asset?.versions[0]?.location, `data/processed/${name}`);
       assert.match(asset?.versions[0]?.sha256 ?? '', /^[0-9a-f]{64}$/);
     }
-    const ready = await producer.queue('calls-ready').getJob(jobId(w.id, STEM));
+    const ready = await harness.producer.queue('calls-ready').getJob(jobId(w.id, STEM));
     assert.equal((ready?.data as JobData<'call-ready'>).id, STEM);
   });
 
@@ -319,7 +151,7 @@ describe('a recording and its metadata', () => {
     );
     assert.equal(calls[0]?.callTime, '2024-03-12T09:30:00.000Z', 'the time comes from the name');
     assert.equal(calls[0]?.userId, 'jdoe');
-    assert.equal(await producer.queue('calls-ready').getJob(jobId(w.id, STEM)), undefined);
+    assert.equal(await harness.producer.queue('calls-ready').getJob(jobId(w.id, STEM)), undefined);
     assert.deepEqual(await w.dataFiles('data/processed'), [RECORDING]);
   });
 });
@@ -329,7 +161,7 @@ describe('a recording registered by another connector', () => {
     const w = await world();
     const api = buildStatusApi({
       state: w.state,
-      producer,
+      producer: harness.producer,
       tokens: parseApiTokens('t:*'),
       tenants: new Map([[w.id, w.tenant]]),
     });
@@ -364,7 +196,7 @@ describe('pairing by external id', () => {
   const register = async (w: Awaited<ReturnType<typeof world>>, externalId: string) => {
     const api = buildStatusApi({
       state: w.state,
-      producer,
+      producer: harness.producer,
       tokens: parseApiTokens('t:*'),
       tenants: new Map([[w.id, w.tenant]]),
     });
@@ -847,7 +679,7 @@ describe('uploads again under the same name', () => {
     }
     assert.deepEqual(await w.dataFiles(), []);
     assert.deepEqual(await w.dataFiles('data/processed'), [`${STEM}.json`, RECORDING].sort());
-    assert.equal(await producer.queue('calls-updated').getJob(jobId(w.id, STEM, 'v2')), undefined);
+    assert.equal(await harness.producer.queue('calls-updated').getJob(jobId(w.id, STEM, 'v2')), undefined);
   });
 
   it('applies a metadata version 2 within 48 hours and emits calls-updated', async () => {
@@ -877,7 +709,7 @@ describe('uploads again under the same name', () => {
       outcome: 'sale',
     });
     assert.equal(call.readyVersion, 1);
-    const updated = await producer.queue('calls-updated').getJob(`${w.id}/${STEM}/v2`);
+    const updated = await harness.producer.queue('calls-updated').getJob(`${w.id}/${STEM}/v2`);
     assert.ok(updated, 'calls-updated carries the new version');
     assert.deepEqual(updated.data as JobData<'call-updated'>, call);
     assert.equal((await w.state.assets.get(w.id, `${STEM}.json`))?.state, 'processed');
@@ -901,7 +733,7 @@ describe('uploads again under the same name', () => {
     assert.equal(call.userId, 'jdoe@acme.test', 'the correction back to version 1 applies');
     assert.equal(call.metadata?.version, 3);
     assert.equal(call.version, 3);
-    assert.ok(await producer.queue('calls-updated').getJob(jobId(w.id, STEM, 'v3')));
+    assert.ok(await harness.producer.queue('calls-updated').getJob(jobId(w.id, STEM, 'v3')));
   });
 
   it('rejects a metadata version 2 after 48 hours as update-window-closed; version 1 stands', async () => {
@@ -927,7 +759,7 @@ describe('uploads again under the same name', () => {
     const call = (await w.state.calls.get(w.id, STEM)) as Call;
     assert.deepEqual(call, before, 'the earlier fields stand');
     assert.equal(call.userId, 'jdoe@acme.test');
-    assert.equal(await producer.queue('calls-updated').getJob(jobId(w.id, STEM, 'v2')), undefined);
+    assert.equal(await harness.producer.queue('calls-updated').getJob(jobId(w.id, STEM, 'v2')), undefined);
   });
 });
 
@@ -1004,7 +836,7 @@ describe('CRM references', () => {
       id: 'C-1',
       record: { id: 'C-1', name: 'Jane Merged', phone: '555' },
     });
-    const job = await producer.queue('calls-updated').getJob(`${w.id}/${STEM}/v2`);
+    const job = await harness.producer.queue('calls-updated').getJob(`${w.id}/${STEM}/v2`);
     assert.deepEqual((job?.data as JobData<'call-updated'> | undefined)?.crm, updated.crm);
   });
 
@@ -1095,7 +927,7 @@ describe('a new version of metadata that is already in a call', () => {
       [[STEM, 'ready', 'fuzzy', 2]],
     );
     assert.equal(calls[0]?.metadata?.fields['outcome'], 'sale');
-    assert.ok(await producer.queue('calls-updated').getJob(`${w.id}/${STEM}/v${calls[0]?.version}`));
+    assert.ok(await harness.producer.queue('calls-updated').getJob(`${w.id}/${STEM}/v${calls[0]?.version}`));
   });
 
   it('leaves no waiting call behind when version 2 names the recording version 1 lacked', async () => {
