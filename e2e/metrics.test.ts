@@ -10,7 +10,7 @@ import type { Redis } from 'ioredis';
 import { parseApiTokens } from '@callintake/config';
 import { handleIngestCrmBatch } from '@callintake/crm-ingester';
 import { scanSource } from '@callintake/intake-watcher';
-import { handleMatchMetadata, handleMatchRecording } from '@callintake/matcher';
+import { handleMatchMetadata, handleMatchRecording, handleNoteRejection } from '@callintake/matcher';
 import { encodeWav } from '@callintake/media';
 import { handleProbeRecording, type ProbeDeps } from '@callintake/media-prober';
 import { handleParseMetadata } from '@callintake/metadata-parser';
@@ -71,6 +71,7 @@ async function world() {
     'ingest-crm-batch': (payload, context) => handleIngestCrmBatch(deps, payload, context),
     'match-recording': (payload, context) => handleMatchRecording(deps, payload, context),
     'match-metadata': (payload, context) => handleMatchMetadata(deps, payload, context),
+    'note-rejection': (payload, context) => handleNoteRejection(deps, payload, context),
   };
   const context = (job: Job): JobContext => ({ jobId: job.id ?? '', attempt: 1, logger: silentLogger() });
   const ran: Array<{ queue: QueueName; job: Job }> = [];

@@ -16,7 +16,7 @@ import { jobId, type JobData } from '@callintake/queues';
 import type { Call } from '@callintake/schemas';
 import { LocalUploadArea } from '@callintake/storage';
 import { silentLogger } from '@callintake/telemetry';
-import { HOUR, MAPPING, metadataJson, pipelineHarness, RECORDING, STEM, wav } from './support/world';
+import { HOUR, MAPPING, metadataJson, pipelineHarness, RECORDING, STEM, wav, wavFor } from './support/world';
 
 const harness = pipelineHarness('intake-pipeline');
 const world = harness.world;
@@ -63,7 +63,11 @@ describe('a recording and its metadata', () => {
       speakerSeparation: 'channels',
       probed: true,
     });
-    assert.deepEqual(await readFile(fileURLToPath(archiveUri)), wav, 'the archive holds the same bytes');
+    assert.deepEqual(
+      await readFile(fileURLToPath(archiveUri)),
+      wavFor(RECORDING),
+      'the archive holds the same bytes',
+    );
 
     assert.deepEqual(await w.dataFiles(), []);
     assert.deepEqual(await w.dataFiles('data/processed'), [`${STEM}.json`, RECORDING].sort());
@@ -284,33 +288,57 @@ describe('pairing by external id', () => {
     });
   }
 
-  it('pairs one metadata record only when two claim the same external id; the second waits', async () => {
+  it('takes a second file claiming the same external id as an update of that call, flagged metadata-replaced', async () => {
     const w = await world(EXTERNAL_MAPPING);
     await w.put('first.json', metadataJson({ filename: undefined, call_id: ID }));
     await w.settle();
-    await w.put('second.json', metadataJson({ filename: undefined, call_id: ID }));
+    await w.put('second.json', metadataJson({ filename: undefined, call_id: ID, campaign: 'autumn' }));
     await w.settle();
+    assert.deepEqual(
+      (await w.calls()).map((c) => [c.id, c.status, c.metadata?.fileName]),
+      [[ID, 'awaiting_recording', 'second.json']],
+      'one waiting call, now with the second file',
+    );
     await w.put(`ringcentral_${ID}.mp3`, mp3);
     await w.settle();
     const calls = await w.calls();
-    assert.deepEqual(calls.map((c) => [c.id, c.status, c.metadata?.fileName]).sort(), [
-      [`ringcentral_${ID}`, 'ready', 'first.json'],
-      ['second', 'awaiting_recording', 'second.json'],
-    ]);
+    assert.deepEqual(
+      calls.map((c) => [c.id, c.status, c.metadata?.fileName, c.metadata?.fields['campaign']]),
+      [[`ringcentral_${ID}`, 'ready', 'second.json', 'autumn']],
+    );
+    assert.deepEqual(
+      calls[0]?.lineage?.map((source) => [source.kind, source.fileName, source.current]),
+      [
+        ['metadata', 'first.json', false],
+        ['recording', `ringcentral_${ID}.mp3`, true],
+        ['metadata', 'second.json', true],
+      ],
+    );
+    const second = await w.state.assets.get(w.id, 'second.json');
+    assert.deepEqual(
+      second?.warnings.map((warning) => [warning.code, warning.file]),
+      [['metadata-replaced', 'first.json']],
+    );
   });
 
-  it('keeps a registered recording paired with the first claimant when a second arrives later', async () => {
+  it('updates the call of a registered recording when a second claimant arrives later', async () => {
     const w = await world(EXTERNAL_MAPPING);
     await register(w, 'CA.7');
     await w.put('first.json', metadataJson({ filename: undefined, call_id: 'CA.7' }));
     await w.settle();
-    await w.put('second.json', metadataJson({ filename: undefined, call_id: 'CA.7' }));
+    const before = (await w.calls())[0];
+    await w.put('second.json', metadataJson({ filename: undefined, call_id: 'CA.7', campaign: 'autumn' }));
     await w.settle();
     const calls = await w.calls();
-    assert.deepEqual(calls.map((c) => [c.id, c.status, c.metadata?.fileName]).sort(), [
-      ['CA.7', 'ready', 'first.json'],
-      ['second', 'awaiting_recording', 'second.json'],
-    ]);
+    assert.deepEqual(
+      calls.map((c) => [c.id, c.status, c.metadata?.fileName]),
+      [['CA.7', 'ready', 'second.json']],
+    );
+    assert.equal(calls[0]?.version, (before?.version ?? 0) + 1);
+    const job = await harness.producer
+      .queue('calls-updated')
+      .getJob(jobId(w.id, 'CA.7', `v${calls[0]?.version}`));
+    assert.equal((job?.data as JobData<'call-updated'>).metadata?.fileName, 'second.json');
   });
 
   it('pairs 1:1 when the recording and two claimants are matched concurrently', async () => {
@@ -325,10 +353,15 @@ describe('pairing by external id', () => {
     assert.equal(jobs.length, 3);
     await Promise.all(jobs.map((job) => w.runJob('call-match', job)));
     const calls = await w.calls();
-    assert.deepEqual(calls.map((c) => c.status).sort(), ['awaiting_recording', 'ready']);
-    const ready = calls.find((c) => c.status === 'ready');
+    assert.deepEqual(
+      calls.map((c) => c.status),
+      ['ready'],
+      'the later file replaced the first: one call',
+    );
+    const ready = calls[0];
     assert.equal(ready?.id, `ringcentral_${ID}`);
     assert.equal(ready?.match?.method, 'external-id');
+    assert.equal(ready?.metadata?.fileName, 'second.json');
   });
 });
 

@@ -62,7 +62,8 @@ async function world() {
   /** Drops a recording in data/ and records it as a pending version, as a scan would. */
   async function upload(
     name: string,
-    content: string | Buffer = encodeWav({ sampleRateHz: 8000, channels: 1, durationSec: 0.5 }),
+    // Each name its own bytes: the same bytes under a second name are a duplicate-content.
+    content: string | Buffer = encodeWav({ sampleRateHz: 8000, channels: 1, durationSec: 0.5, uniqueTag: name }),
   ) {
     await writeFile(path(`data/${name}`), content);
     const mtime = new Date(clock.now().getTime() - 60_000);

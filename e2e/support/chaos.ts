@@ -415,6 +415,8 @@ function wavOf(index: number): Buffer {
     channels: 1 + (index % 2),
     durationSec: 0.2 + (index % 8) * 0.05,
     frequencyHz: 300 + (index % 400),
+    // Recordings with the same bytes are one recording (duplicate-content): each pair its own.
+    uniqueTag: index,
   });
 }
 

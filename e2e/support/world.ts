@@ -10,8 +10,14 @@ import type { Redis } from 'ioredis';
 import { handleIngestCrmBatch } from '@callintake/crm-ingester';
 import { type ErrorReport } from '@callintake/asset-lifecycle';
 import { scanSource } from '@callintake/intake-watcher';
-import { handleMatchMetadata, handleMatchRecording } from '@callintake/matcher';
-import { encodeWav } from '@callintake/media';
+import {
+  handleMatchMetadata,
+  handleMatchRecording,
+  handleNoteRejection,
+  handlePairByHand,
+  handleRefreshCallCrm,
+} from '@callintake/matcher';
+import { encodeWav, stampTag } from '@callintake/media';
 import { handleProbeRecording, type ProbeDeps } from '@callintake/media-prober';
 import { handleParseMetadata } from '@callintake/metadata-parser';
 import {
@@ -118,6 +124,9 @@ async function makeWorld(shared: Shared, overrides: Record<string, unknown>) {
     'ingest-crm-batch': (payload, context) => handleIngestCrmBatch(deps, payload, context),
     'match-recording': (payload, context) => handleMatchRecording(deps, payload, context),
     'match-metadata': (payload, context) => handleMatchMetadata(deps, payload, context),
+    'pair-by-hand': (payload, context) => handlePairByHand(deps, payload, context),
+    'refresh-call-crm': (payload, context) => handleRefreshCallCrm(deps, payload, context),
+    'note-rejection': (payload, context) => handleNoteRejection(deps, payload, context),
   };
   // BullMQ keeps completed jobs (and ignores adds of their ids) for a day; so do we.
   const done = new Set<string>();
@@ -174,7 +183,7 @@ async function makeWorld(shared: Shared, overrides: Record<string, unknown>) {
     },
     async put(name: string, content: string | Buffer, mtime = new Date(clock.now().getTime() - 60_000)) {
       const path = join(root, 'data', name);
-      await writeFile(path, content);
+      await writeFile(path, content === wav ? wavFor(name) : content);
       await utimes(path, mtime, mtime);
     },
     async calls(): Promise<Call[]> {
@@ -202,7 +211,17 @@ function tenantOf(job: Job): string | undefined {
 
 export const RECORDING = '20240312-093000_out_jdoe.wav';
 export const STEM = '20240312-093000_out_jdoe';
+/**
+ * The tests' stereo recording. `put()` writes it with the file's name stamped into its first
+ * audio bytes (wavFor), so two recordings are never the same bytes: the service rejects the same
+ * bytes under a second name as duplicate-content. Pass other buffers for exact bytes.
+ */
 export const wav = encodeWav({ sampleRateHz: 8000, channels: 2, durationSec: 1.5 });
+
+/** `wav` as `put()` writes it under `name`. */
+export function wavFor(name: string): Buffer {
+  return stampTag(Buffer.from(wav), name);
+}
 
 export function metadataJson(fields: Record<string, unknown> = {}): string {
   return JSON.stringify({

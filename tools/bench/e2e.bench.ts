@@ -10,7 +10,7 @@ import { mkdir, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Queue, QueueEvents, Worker, type Job } from 'bullmq';
 import type { Redis } from 'ioredis';
-import { encodeWav } from '@callintake/media';
+import { encodeWav, stampTag } from '@callintake/media';
 import { bullPrefix, jobId, workerConnection } from '@callintake/queues';
 import type { Call } from '@callintake/schemas';
 import { spawnService, type ServiceProcess } from '@callintake/testing';
@@ -58,7 +58,8 @@ async function upload(dataDir: string, name: string, content: string | Buffer): 
 }
 
 async function dropPair(dataDir: string, stem: string): Promise<number> {
-  await upload(dataDir, `${stem}.wav`, WAV);
+  // Each its own bytes: the same bytes under a second name are rejected duplicate-content.
+  await upload(dataDir, `${stem}.wav`, stampTag(Buffer.from(WAV), stem));
   await upload(
     dataDir,
     `${stem}.json`,

@@ -124,7 +124,13 @@ export async function dropSampleFiles(sample: SampleTenant): Promise<void> {
       ...(call.contactId ? { contact_id: call.contactId } : {}),
       disposition: index % 2 ? 'left voicemail' : 'connected',
     };
-    const wav = encodeWav({ sampleRateHz: 8000, channels: call.channels, durationSec: call.durationSec });
+    const wav = encodeWav({
+      sampleRateHz: 8000,
+      channels: call.channels,
+      durationSec: call.durationSec,
+      // The same bytes under two names would be one recording (duplicate-content).
+      uniqueTag: call.stem,
+    });
     // Half the calls send the recording first, half the metadata first: order must not matter.
     if (index % 2) {
       await put(`${call.stem}.wav`, wav);

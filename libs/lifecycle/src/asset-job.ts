@@ -5,6 +5,7 @@
 // safe to repeat, so BullMQ's at-least-once delivery and a crash at any point end in the same
 // result; a handler only says how to capture.
 import {
+  jobOptions,
   PermanentJobError,
   type AddOptions,
   type AssetVersionJob,
@@ -86,6 +87,7 @@ export async function runAssetJob(
     captured = await capture(work);
   } catch (error) {
     if (!(error instanceof RejectionError)) throw error;
+    await noteRejection(deps, work, error.reason);
     await guarded(rejectAssetJob(deps, work, error.reason));
     context.logger.info(
       { tenant: work.tenant.id, file: work.asset.name, reason: error.reason.code },
@@ -250,6 +252,25 @@ function countByCode(reasons: Reason[]): Record<string, number> {
   const counts: Record<string, number> = {};
   for (const reason of reasons) counts[reason.code] = (counts[reason.code] ?? 0) + 1;
   return counts;
+}
+
+/**
+ * The call a rejected recording or metadata file would have completed says why it waits: the
+ * matcher is told before the file is rejected, so a crash in between tells it again.
+ */
+async function noteRejection(deps: RunAssetJobDeps, work: AssetWork, reason: Reason): Promise<void> {
+  const kind =
+    work.asset.kind === 'recording'
+      ? 'recording'
+      : work.asset.kind === 'call-metadata'
+        ? 'metadata'
+        : undefined;
+  if (!kind || !deps.producer) return;
+  await deps.producer.add(
+    'note-rejection',
+    { tenantId: work.tenant.id, fileName: work.asset.name, kind, reason },
+    jobOptions.noteRejection(work.tenant.id, work.asset.name, work.version.versionId),
+  );
 }
 
 async function rejectAssetJob(deps: AssetJobDeps, work: AssetWork, reason: Reason): Promise<void> {

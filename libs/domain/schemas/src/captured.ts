@@ -1,6 +1,6 @@
 // What the pipeline stores between stages. Calls and assets are public shapes (schemas);
 // these are our internal records of captured recordings and metadata.
-import type { FieldValue, MediaFacts } from './call';
+import type { AgentChannel, FieldValue, MediaFacts } from './call';
 import type { Reason } from './reasons';
 
 export interface ParsedNameFacts {
@@ -45,6 +45,8 @@ export interface CanonicalValues {
   opportunityId?: string;
   caseId?: string;
   accountId?: string;
+  /** Lower-cased; `none` says the channel is not known for this call, whatever the tenant says. */
+  agentChannel?: AgentChannel;
 }
 
 export interface MetadataRecord {
@@ -64,4 +66,13 @@ export interface MetadataRecord {
   /** When its file was first seen, in the tenant's order (see AssetVersion.seq). */
   seenSeq?: number;
   callId?: string;
+  /**
+   * Set when `canonical.callTime` came from the file's name, not its content: which moment of the
+   * call the name gave (tenant `filenameTime`). The recording's own time is preferred then.
+   */
+  callTimeFromName?: 'start' | 'end';
+  /** The record of another file this one replaced as its call's metadata (a second source). */
+  replaces?: string;
+  /** Set on the replaced record: it no longer pairs (the replacing record's id). */
+  replacedBy?: string;
 }

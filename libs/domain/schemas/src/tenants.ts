@@ -1,7 +1,7 @@
 // The tenants file (CONTRACT.md "Tenants file"): schema, defaults and validation that names
 // every bad key at once. Secrets are never values here, only names of files or env variables.
 import { z } from 'zod';
-import { CRM_OBJECT_TYPES } from './call';
+import { AGENT_CHANNELS, CRM_OBJECT_TYPES } from './call';
 
 const CANONICAL_FIELDS = [
   'callTime',
@@ -15,6 +15,7 @@ const CANONICAL_FIELDS = [
   'opportunityId',
   'caseId',
   'accountId',
+  'agentChannel',
 ] as const;
 export type CanonicalField = (typeof CANONICAL_FIELDS)[number];
 export const canonicalFields: readonly CanonicalField[] = CANONICAL_FIELDS;
@@ -95,8 +96,30 @@ const fieldMapping = z
   .refine((mapping) => mapping.type !== 'enum' || mapping.values !== undefined, {
     message: 'an enum field needs values',
     path: ['values'],
-  });
+  })
+  .superRefine(agentChannelValues);
 export type FieldMapping = z.infer<typeof fieldMapping>;
+
+const AGENT_CHANNEL_HINT = `must be ${AGENT_CHANNELS.slice(0, -1).join(', ')} or ${AGENT_CHANNELS.at(-1)}`;
+
+/**
+ * An enum mapped to `agentChannel` may only give left, right or none: a typo in the tenants
+ * file is named at start rather than rejecting every row that uses it.
+ */
+function agentChannelValues(
+  mapping: { to: string; values?: Record<string, string> | undefined },
+  ctx: z.RefinementCtx,
+): void {
+  if (mapping.to !== 'agentChannel') return;
+  for (const [source, value] of Object.entries(mapping.values ?? {})) {
+    if (!(AGENT_CHANNELS as readonly string[]).includes(value.trim().toLowerCase()))
+      ctx.addIssue({
+        code: 'custom',
+        message: `${AGENT_CHANNEL_HINT} (agentChannel)`,
+        path: ['values', source],
+      });
+  }
+}
 
 const DEFAULT_DIRECTIONS: Record<string, string> = {
   inbound: 'inbound',
@@ -189,11 +212,44 @@ const tenant = z.strictObject({
       updateWindowHours: z.number().positive().default(48),
     })
     .prefault({}),
-  crm: z.strictObject({ idColumn: z.string().min(1).default('id') }).prefault({}),
+  crm: z
+    .strictObject({
+      idColumn: z.string().min(1).default('id'),
+      /**
+       * How long a call waits for a CRM object it names that is not stored yet, from when it was
+       * assembled without it: an object arriving within this many days updates the call.
+       */
+      lateResolveDays: z.number().positive().default(30),
+      /**
+       * The record columns that name a linked object, tried in order, each exactly and then
+       * ignoring case; the first non-empty value is the link. An empty list turns a link off.
+       */
+      links: z
+        .strictObject({
+          accountId: z.array(z.string().min(1)).default(['accountId', 'account_id']),
+          contactId: z.array(z.string().min(1)).default(['contactId', 'contact_id']),
+        })
+        .prefault({}),
+    })
+    .prefault({}),
+  recording: z
+    .strictObject({
+      /**
+       * Which channel of a two-channel recording is the rep; a call's metadata field
+       * `agentChannel` wins over it. `none`: not known (no `speakers` on the call).
+       */
+      agentChannel: z.enum(AGENT_CHANNELS, { error: AGENT_CHANNEL_HINT }).default('none'),
+    })
+    .prefault({}),
   retention: z
     .strictObject({
       purgeAfterDays: z.number().positive().default(7),
       awaitingMetadataDays: z.number().positive().default(30),
+      /**
+       * A call left `ambiguous` by fuzzy pairing expires this many days after it was created
+       * (reason `ambiguous-expired`) unless a recording or a person (status API `…/pair`) decides.
+       */
+      ambiguousDays: z.number().positive().default(30),
     })
     .prefault({}),
 });

@@ -7,6 +7,11 @@ export interface EncodeWavOptions {
   bitsPerSample?: 8 | 16;
   /** Tone of the first channel; default 440 Hz. */
   frequencyHz?: number;
+  /**
+   * Makes the bytes unique to this tag (the first bytes of audio carry its hash; inaudible):
+   * the service takes the same bytes under a second name as a duplicate of the first.
+   */
+  uniqueTag?: string | number;
 }
 
 const HEADER_BYTES = 44;
@@ -57,5 +62,15 @@ export function encodeWav(opts: EncodeWavOptions): Buffer {
       else wav.writeInt16LE(Math.round(32767 * level), offset);
     }
   }
+  if (opts.uniqueTag !== undefined) stampTag(wav, String(opts.uniqueTag), HEADER_BYTES);
+  return wav;
+}
+
+/** Writes a 32-bit FNV-1a hash of `tag` over the first audio bytes there are (up to 4). */
+export function stampTag(wav: Buffer, tag: string, dataOffset = HEADER_BYTES): Buffer {
+  let hash = 0x811c9dc5;
+  for (const char of Buffer.from(tag, 'utf8')) hash = Math.imul(hash ^ char, 0x01000193) >>> 0;
+  const room = Math.min(4, wav.length - dataOffset);
+  for (let index = 0; index < room; index += 1) wav[dataOffset + index] = (hash >>> (8 * index)) & 0xff;
   return wav;
 }

@@ -26,9 +26,19 @@ function fileOf(fileName: string, forTenant: TenantConfig = tenant): MetadataFil
   return { tenant: forTenant, fileName, version: 3, receivedAt: '2024-03-12T10:00:00.000Z', seenSeq: 7 };
 }
 
+/** The rows as a batch reads them (the first row's per-call reading left out: see perCallRow). */
 async function records(text: string, file: MetadataFile, chunkBytes?: number): Promise<BatchRecord[]> {
   const batches = await collect(readBatchRecords(byteStream(text, chunkBytes), file));
-  return batches.flat();
+  return batches.flat().map((row) => {
+    const { perCall: _perCall, ...rest } = row;
+    return rest;
+  });
+}
+
+/** How the first row reads if the file turns out to be a per-call CSV (one row only). */
+async function perCallRow(text: string, file: MetadataFile): Promise<BatchRecord['perCall']> {
+  const [first] = (await collect(readBatchRecords(byteStream(text), file))).flat();
+  return first?.perCall;
 }
 
 /** What the handler made of each row before readBatchRecords: readCsvRows, then mapRecord per row. */
@@ -173,12 +183,8 @@ describe('readBatchRecords', () => {
     ]) {
       for (const fileName of ['batch.csv', '20240312-080000_out_7.csv']) {
         const file = fileOf(fileName, requiring(required));
-        const fromName = fileName === 'batch.csv' ? undefined : '2024-03-12T08:00:00.000Z';
-        assert.deepEqual(
-          await records(text, file),
-          await expected(text, file, fromName),
-          `${required} ${fileName}`,
-        );
+        // A batch's name gives its rows no call time, whatever it looks like.
+        assert.deepEqual(await records(text, file), await expected(text, file), `${required} ${fileName}`);
       }
     }
   });
@@ -209,16 +215,42 @@ describe('readBatchRecords', () => {
     assert.equal(got.filter((row) => 'reason' in row).length, 3);
   });
 
-  it('counts callTime as sent when the file is named like a recording, and fills it from the name', async () => {
+  it('gives batch rows no call time from the file name, even one named like a recording', async () => {
     const named = tenantWith({
       metadata: { fields: { email: { to: 'userId' } }, required: ['callTime', 'userId'] },
     });
+    for (const name of ['20240312-080000_out_7.csv', '20240312-080000.csv']) {
+      const file = fileOf(name, named);
+      const text = 'email,callTime\na@x.com,\nb@x.com,2024-03-12T09:00:00Z\n';
+      const got = await records(text, file);
+      assert.deepEqual(got, await expected(text, file));
+      assert.equal('reason' in got[0]! && got[0].reason.code, 'missing-field', name);
+      assert.ok('record' in got[1]! && got[1].record.canonical.callTime === '2024-03-12T09:00:00.000Z');
+    }
+  });
+
+  it('reads the first row as a per-call file would: its call time from a recording-shaped name', async () => {
+    const named = tenantWith({
+      metadata: { fields: { email: { to: 'userId' } }, required: ['callTime', 'userId'] },
+    });
+    const text = 'email,callTime\na@x.com,\n';
     const file = fileOf('20240312-080000_out_7.csv', named);
-    const text = 'email,callTime\na@x.com,\nb@x.com,2024-03-12T09:00:00Z\n';
-    const got = await records(text, file);
-    assert.deepEqual(got, await expected(text, file, '2024-03-12T08:00:00.000Z'));
-    assert.ok('record' in got[0]! && got[0].record.canonical.callTime === '2024-03-12T08:00:00.000Z');
-    assert.ok('record' in got[1]! && got[1].record.canonical.callTime === '2024-03-12T09:00:00.000Z');
+    const row = await perCallRow(text, file);
+    assert.ok(row && 'record' in row, 'the per-call reading is accepted');
+    assert.equal(row.record.canonical.callTime, '2024-03-12T08:00:00.000Z');
+    assert.equal(row.record.callTimeFromName, 'start');
+    assert.equal(row.record.recordId, '20240312-080000_out_7.csv');
+    // A bare timestamp names a batch (the guide's advice): never a per-call file.
+    assert.equal(await perCallRow(text, fileOf('20240312-080000.csv', named)), undefined);
+    // At the call's end (tenant setting), less the record's duration when it has one.
+    const atEnd = tenantWith({
+      filenameTime: 'end',
+      metadata: { fields: { email: { to: 'userId' }, secs: { to: 'durationSec', type: 'integer' } } },
+    });
+    const ended = await perCallRow('email,secs\na@x.com,90\n', fileOf('20240312-080000_out_7.csv', atEnd));
+    assert.ok(ended && 'record' in ended);
+    assert.equal(ended.record.canonical.callTime, '2024-03-12T07:58:30.000Z');
+    assert.equal(ended.record.callTimeFromName, 'end');
   });
 
   it('keeps field order as mapRecord writes it', async () => {

@@ -1,7 +1,8 @@
 // Converts one mapped field: by the mapping's type, then, for canonical fields, to the form
 // every later stage relies on (callTime an instant, durationSec a number, references as text,
-// recordingFile a safe base name, direction through the tenant's direction names).
-import type { CanonicalField, FieldValue } from '@callintake/schemas';
+// recordingFile a safe base name, direction through the tenant's direction names, agentChannel
+// one of left, right, none).
+import { AGENT_CHANNELS, type CanonicalField, type FieldValue } from '@callintake/schemas';
 import { lowerCased, toBoolean, toDecimal, toEnumValue, toInteger, toText } from './convert-value';
 import { toUtcIso } from './datetime';
 import type { FieldRule } from './mapping-plan';
@@ -10,6 +11,11 @@ import { recordingBaseName } from './recording-file';
 import { ValueProblem } from './value-problem';
 
 type Scalar = Exclude<RawValue, null>;
+
+/** agentChannel's own values, read case-insensitively like an enum mapping's source values. */
+const AGENT_CHANNEL_VALUES: ReadonlyMap<string, string> = new Map(
+  AGENT_CHANNELS.map((value) => [value, value]),
+);
 
 export interface ConversionContext {
   /** The tenant's zone, for datetimes without an offset when the mapping names none. */
@@ -41,6 +47,9 @@ export function convertField(
       const direction = asText(byType(rule, value, zone));
       return context.directions.get(lowerCased(direction)) ?? direction;
     }
+    case 'agentChannel':
+      // After the tenant's own enum mapping, if any: its result must still be one of ours.
+      return toEnumValue(byType(rule, value, zone), AGENT_CHANNEL_VALUES, AGENT_CHANNELS);
     case 'userId':
     case 'externalCallId':
     case 'contactId':

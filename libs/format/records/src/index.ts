@@ -10,6 +10,9 @@ export {
   pairingStemOf,
   readBatchRecords,
   recordingNameTime,
+  csvMayBePerCall,
+  type NameTime,
+  type PerCallRow,
   type BatchRecord,
   type MetadataFile,
 } from './batch-records';

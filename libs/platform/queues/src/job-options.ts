@@ -1,7 +1,7 @@
 // Every job's id and options, by job name, in one place (immich's getJobOptions, typed). Ids are
 // deterministic so every add is idempotent: BullMQ ignores an add whose id exists. Keep the id
 // shapes: they are documented (README "Queues") and dashboards and consumers rely on them.
-import type { Call } from '@callintake/schemas';
+import type { Call, CrmObjectType } from '@callintake/schemas';
 import type { AddOptions } from './producer';
 import { jobId, type AssetVersionJob, type JobName } from './registry';
 
@@ -63,6 +63,26 @@ export const jobOptions = {
     pairedRecordId: string,
   ) => ({
     jobId: jobId(tenantId, recordId, 'after-pair', recordingFile, pairedRecordId),
+  }),
+  /**
+   * A call's CRM links resolved again because an object it waited for arrived in one version of
+   * a CRM batch: a retried batch re-queues the same ids, a later upload of the object new ones.
+   */
+  refreshCallCrm: (
+    tenantId: string,
+    callId: string,
+    object: { type: CrmObjectType; id: string },
+    batchVersionId: string,
+  ): AddOptions => ({
+    jobId: jobId(tenantId, callId, 'crm', object.type, object.id, batchVersionId),
+  }),
+  /** One pair a person asked for: asking again for the same pair queues nothing new. */
+  pairByHand: (tenantId: string, recordingFile: string, recordId: string): AddOptions => ({
+    jobId: jobId(tenantId, 'pair-by-hand', recordingFile, recordId),
+  }),
+  /** One per rejected version: a redelivered rejection queues nothing new. */
+  noteRejection: (tenantId: string, fileName: string, versionId: string): AddOptions => ({
+    jobId: jobId(tenantId, fileName, versionId, 'rejected'),
   }),
   callReady: (call: Pick<Call, 'tenantId' | 'id'>): AddOptions => ({ jobId: jobId(call.tenantId, call.id) }),
   callUpdated: (call: Pick<Call, 'tenantId' | 'id' | 'version'>): AddOptions => ({

@@ -73,6 +73,7 @@ describe('worker', () => {
         'match-metadata': async () => {
           throw new PermanentJobError('never works');
         },
+        ...otherMatchJobs,
       },
     });
     try {
@@ -120,6 +121,7 @@ describe('trace context', () => {
       handlers: {
         'match-recording': async (payload) => void handled.push(payload.fileName),
         'match-metadata': async () => undefined,
+        ...otherMatchJobs,
       },
     });
     try {
@@ -226,3 +228,10 @@ describe('worker failure reports', () => {
     }
   });
 });
+
+/** The call-match jobs these tests never queue. */
+const otherMatchJobs = {
+  'pair-by-hand': async () => undefined,
+  'refresh-call-crm': async () => undefined,
+  'note-rejection': async () => undefined,
+};

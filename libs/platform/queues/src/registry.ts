@@ -1,7 +1,7 @@
 // The one place that declares every queue, every job name and every payload type.
 // A handler's payload type follows from its job name; queue names are public for SREs
 // (scaling on depth) and downstream consumers (`calls-ready`, `calls-updated`): never rename one.
-import type { Call } from '@callintake/schemas';
+import type { Call, CrmObjectType, Reason } from '@callintake/schemas';
 import type { TraceCarrier } from '@callintake/telemetry';
 
 export const QUEUE_NAMES = [
@@ -32,7 +32,27 @@ export interface JobPayloads {
   /** Pair one captured recording or metadata record with its counterpart. */
   'match-recording': { tenantId: string; fileName: string };
   'match-metadata': { tenantId: string; recordId: string };
-  /** Purge old upload-area files and expire recordings that waited too long. */
+  /**
+   * A CRM object the call waited for (record null) was stored: resolve the call's CRM links
+   * again (late CRM resolution). The object says which arrival queued it.
+   */
+  'refresh-call-crm': { tenantId: string; callId: string; objectType: CrmObjectType; objectId: string };
+  /**
+   * A person chose the pair (status API `POST …/calls/:callId/pair`): this recording with this
+   * metadata record, whatever fuzzy pairing found. `callId` is the call they named.
+   */
+  'pair-by-hand': { tenantId: string; callId: string; recordingFile: string; recordId: string };
+  /**
+   * A recording or metadata file was rejected: the call waiting for it says why
+   * (`statusReason`), now and whenever it is assembled later.
+   */
+  'note-rejection': {
+    tenantId: string;
+    fileName: string;
+    kind: 'recording' | 'metadata';
+    reason: Reason;
+  };
+  /** Purge old upload-area files; expire recordings and ambiguous calls that waited too long. */
   'sweep-tenant': { tenantId: string };
   /** Downstream: the full call document (CONTRACT.md). */
   'call-ready': Call;
@@ -47,6 +67,9 @@ export const JOB_QUEUE = {
   'ingest-crm-batch': 'crm-ingest',
   'match-recording': 'call-match',
   'match-metadata': 'call-match',
+  'pair-by-hand': 'call-match',
+  'note-rejection': 'call-match',
+  'refresh-call-crm': 'call-match',
   'sweep-tenant': 'retention',
   'call-ready': 'calls-ready',
   'call-updated': 'calls-updated',

@@ -3,7 +3,18 @@ import { splitExtension, stemKey } from '@callintake/naming';
 import type { ChainableCommander, Redis } from 'ioredis';
 import { getJson, mutateJson } from './cas';
 import type { Keys } from './keys';
-import type { MetadataRecord, RecordingRecord } from '@callintake/schemas';
+import type { MetadataRecord, Reason, RecordingRecord } from '@callintake/schemas';
+
+// Content first: the same bytes under another name are the same call whatever the names say.
+const CLAIM_RECORDING = `
+local byContent = redis.call('GET', KEYS[2])
+if byContent and byContent ~= ARGV[1] then return {'content', byContent} end
+local byName = redis.call('HGET', KEYS[1], 'recording')
+if byName and byName ~= ARGV[1] then return {'name', byName} end
+redis.call('HSET', KEYS[1], 'recording', ARGV[1])
+redis.call('SET', KEYS[2], ARGV[1])
+return {'ok', ARGV[1]}
+`;
 
 export class RecordingRepository {
   constructor(
@@ -26,7 +37,8 @@ export class RecordingRepository {
     const multi = this.redis
       .multi()
       .set(this.keys.recording(record.tenantId, record.fileName), JSON.stringify(record))
-      .hset(this.keys.nameKey(record.tenantId, pairingStem), 'recording', record.fileName);
+      .hset(this.keys.nameKey(record.tenantId, pairingStem), 'recording', record.fileName)
+      .hdel(this.keys.nameKey(record.tenantId, pairingStem), REJECTED.recording);
     claimExternalId(
       multi,
       this.keys,
@@ -36,6 +48,30 @@ export class RecordingRepository {
       record.fileName,
     );
     await multi.exec();
+  }
+
+  /**
+   * One recording per pairing key and per content (issue 14): claims both for `fileName`, or
+   * names the recording that holds one of them already. Atomic, so two probes of look-alike
+   * files at once cannot both win; claiming again as the holder (a redelivery, a new version
+   * of the same file) succeeds.
+   */
+  async claim(
+    tenantId: string,
+    fileName: string,
+    pairingStem: string,
+    sha256: string,
+  ): Promise<{ ok: true } | { ok: false; heldBy: 'name' | 'content'; fileName: string }> {
+    const [outcome, holder] = (await this.redis.eval(
+      CLAIM_RECORDING,
+      2,
+      this.keys.nameKey(tenantId, pairingStem),
+      this.keys.recordingContent(tenantId, sha256),
+      fileName,
+    )) as [string, string];
+    return outcome === 'ok'
+      ? { ok: true }
+      : { ok: false, heldBy: outcome as 'name' | 'content', fileName: holder };
   }
 
   async setCallId(tenantId: string, fileName: string, callId: string): Promise<void> {
@@ -78,29 +114,72 @@ export class MetadataRepository {
     return raws.map((raw) => (raw === null ? null : (JSON.parse(raw) as MetadataRecord)));
   }
 
-  /** Stores many records in one round trip; a stem registers the record for name pairing. */
-  async putMany(entries: Array<{ record: MetadataRecord; pairingStem?: string }>): Promise<void> {
+  /**
+   * Stores many records in one round trip; a stem registers the record for name pairing. A
+   * record that `replaces` another (a second metadata source for the same call) also takes over
+   * the external id the replaced record held; otherwise the first claimant keeps it.
+   */
+  async putMany(entries: Array<{ record: MetadataRecord; pairingStem?: string | undefined }>): Promise<void> {
     if (entries.length === 0) return;
     const pipeline = this.redis.pipeline();
     for (const { record, pairingStem } of entries) {
       pipeline.set(this.keys.metadata(record.tenantId, record.recordId), JSON.stringify(record));
       if (pairingStem)
-        pipeline.hset(this.keys.nameKey(record.tenantId, pairingStem), 'metadata', record.recordId);
-      claimExternalId(
-        pipeline,
-        this.keys,
-        record.tenantId,
-        metadataExternalId(record),
-        'metadata',
-        record.recordId,
-      );
+        pipeline
+          .hset(this.keys.nameKey(record.tenantId, pairingStem), 'metadata', record.recordId)
+          .hdel(this.keys.nameKey(record.tenantId, pairingStem), REJECTED.metadata);
+      const externalId = metadataExternalId(record);
+      if (externalId && record.replaces)
+        pipeline.hset(
+          this.keys.externalIdKey(record.tenantId, stemKey(externalId)),
+          'metadata',
+          record.recordId,
+        );
+      else claimExternalId(pipeline, this.keys, record.tenantId, externalId, 'metadata', record.recordId);
     }
     await pipeline.exec();
+  }
+
+  /**
+   * For each record about to be stored, the metadata record that already holds its pairing
+   * key or its external id (the call it would join), in one round trip; undefined where none.
+   */
+  async holdersOf(
+    tenantId: string,
+    entries: Array<{ record: MetadataRecord; pairingStem?: string | undefined }>,
+  ): Promise<Array<{ byName?: string; byExternalId?: string }>> {
+    if (entries.length === 0) return [];
+    const pipeline = this.redis.pipeline();
+    for (const { record, pairingStem } of entries) {
+      const externalId = metadataExternalId(record);
+      if (pairingStem) pipeline.hget(this.keys.nameKey(tenantId, pairingStem), 'metadata');
+      else pipeline.echo('');
+      if (externalId) pipeline.hget(this.keys.externalIdKey(tenantId, stemKey(externalId)), 'metadata');
+      else pipeline.echo('');
+    }
+    const replies = (await pipeline.exec()) ?? [];
+    return entries.map((_entry, index) => {
+      const byName = replies[index * 2]?.[1];
+      const byId = replies[index * 2 + 1]?.[1];
+      return {
+        ...(typeof byName === 'string' && byName !== '' ? { byName } : {}),
+        ...(typeof byId === 'string' && byId !== '' ? { byExternalId: byId } : {}),
+      };
+    });
   }
 
   async setCallId(tenantId: string, recordId: string, callId: string): Promise<void> {
     await mutateJson<MetadataRecord>(this.redis, this.keys.metadata(tenantId, recordId), (current) =>
       current && current.callId !== callId ? { next: { ...current, callId } } : { next: undefined },
+    );
+  }
+
+  /** Marks a record replaced by a second source for its call: it pairs no more. */
+  async setReplacedBy(tenantId: string, recordId: string, replacedBy: string): Promise<void> {
+    await mutateJson<MetadataRecord>(this.redis, this.keys.metadata(tenantId, recordId), (current) =>
+      current && current.replacedBy !== replacedBy
+        ? { next: { ...current, replacedBy } }
+        : { next: undefined },
     );
   }
 }
@@ -161,14 +240,42 @@ export class NameIndex {
     private readonly keys: Keys,
   ) {}
 
-  async lookup(tenantId: string, stem: string): Promise<{ recording?: string; metadata?: string }> {
+  async lookup(tenantId: string, stem: string): Promise<NameEntry> {
     const entry = await this.redis.hgetall(this.keys.nameKey(tenantId, stem));
+    const reason = (raw: string | undefined) => (raw ? (JSON.parse(raw) as Reason) : undefined);
+    const rejectedRecording = reason(entry[REJECTED.recording]);
+    const rejectedMetadata = reason(entry[REJECTED.metadata]);
     return {
       ...(entry['recording'] ? { recording: entry['recording'] } : {}),
       ...(entry['metadata'] ? { metadata: entry['metadata'] } : {}),
+      ...(rejectedRecording ? { rejectedRecording } : {}),
+      ...(rejectedMetadata ? { rejectedMetadata } : {}),
     };
   }
+
+  /**
+   * A file of this key was rejected: the call waiting for it can say why. A file of the same
+   * side captured later clears it (RecordingRepository.put, MetadataRepository.putMany).
+   */
+  async noteRejected(
+    tenantId: string,
+    stem: string,
+    side: 'recording' | 'metadata',
+    reason: Reason,
+  ): Promise<void> {
+    await this.redis.hset(this.keys.nameKey(tenantId, stem), REJECTED[side], JSON.stringify(reason));
+  }
 }
+
+/** What carries one pairing key: the recording, the metadata record, and rejected files' reasons. */
+export interface NameEntry {
+  recording?: string;
+  metadata?: string;
+  rejectedRecording?: Reason;
+  rejectedMetadata?: Reason;
+}
+
+const REJECTED = { recording: 'rejected-recording', metadata: 'rejected-metadata' } as const;
 
 export interface FuzzyPair {
   recordId: string;

@@ -13,6 +13,16 @@ export class CrmRepository {
     return raw === null ? null : (JSON.parse(raw) as Record<string, string>);
   }
 
+  /** Many objects in one round trip, in the order asked; null for each one not stored. */
+  async getMany(
+    tenantId: string,
+    objects: ReadonlyArray<{ type: CrmObjectType; id: string }>,
+  ): Promise<Array<Record<string, string> | null>> {
+    if (objects.length === 0) return [];
+    const raw = await this.redis.mget(objects.map(({ type, id }) => this.keys.crmObject(tenantId, type, id)));
+    return raw.map((value) => (value === null ? null : (JSON.parse(value) as Record<string, string>)));
+  }
+
   /** Upserts whole records (a later row replaces the record), pipelined. */
   async upsertMany(
     tenantId: string,

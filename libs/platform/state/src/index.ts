@@ -8,6 +8,7 @@ export * from './call-repository';
 export * from './capture-repositories';
 export * from './observation-repository';
 export * from './crm-repository';
+export * from './crm-waiting-index';
 export * from './lock';
 export * from './state-store';
 export * from './metrics-repository';

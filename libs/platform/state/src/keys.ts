@@ -44,6 +44,10 @@ export class Keys {
   nameKey(tenantId: string, stem: string): string {
     return `${this.t(tenantId)}:by-name:${stem}`;
   }
+  /** A recording's content (sha256) -> the recording first captured with it (duplicate-content). */
+  recordingContent(tenantId: string, sha256: string): string {
+    return `${this.t(tenantId)}:recording-content:${sha256}`;
+  }
   /** Pairing by external id: lower-cased id -> the one recording and one metadata record claiming it. */
   externalIdKey(tenantId: string, id: string): string {
     return `${this.t(tenantId)}:by-external-id:${id}`;
@@ -74,6 +78,13 @@ export class Keys {
   }
   crmObject(tenantId: string, type: string, id: string): string {
     return `${this.t(tenantId)}:crm:${type}:${id}`;
+  }
+  /**
+   * Calls waiting for a CRM object that is not stored yet (a reference or link with record
+   * null), scored by when each call first waited (ms): the late-resolution reverse index.
+   */
+  crmWaiting(tenantId: string, type: string, id: string): string {
+    return `${this.t(tenantId)}:crm-waiting:${type}:${id}`;
   }
   /** Pipeline metrics (metrics-repository.ts): tenant-agnostic, so outside every tenant's keys. */
   metricsRejections(): string {

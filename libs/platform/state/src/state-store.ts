@@ -10,6 +10,7 @@ import {
 } from './capture-repositories';
 import type { Clock } from './clock';
 import { CrmRepository } from './crm-repository';
+import { CrmWaitingIndex } from './crm-waiting-index';
 import { Keys } from './keys';
 import { withLock, type LockOptions } from './lock';
 import { MetricsRepository } from './metrics-repository';
@@ -27,6 +28,7 @@ export class StateStore {
   readonly fuzzy: FuzzyIndex;
   readonly calls: CallRepository;
   readonly crm: CrmRepository;
+  readonly crmWaiting: CrmWaitingIndex;
   readonly metrics: MetricsRepository;
 
   constructor(
@@ -44,6 +46,7 @@ export class StateStore {
     this.fuzzy = new FuzzyIndex(redis, this.keys);
     this.calls = new CallRepository(redis, this.keys);
     this.crm = new CrmRepository(redis, this.keys);
+    this.crmWaiting = new CrmWaitingIndex(redis, this.keys);
     this.metrics = new MetricsRepository(redis, this.keys);
   }
 

@@ -2,13 +2,16 @@
 // call time and field precedence are tested without Redis.
 import type {
   Call,
+  CallSource,
   CallStatus,
   CrmLink,
   CrmReferenceField,
   MatchMethod,
+  Reason,
   TenantConfig,
 } from '@callintake/schemas';
 import type { MetadataRecord, RecordingRecord } from '@callintake/state';
+import { speakersPart } from './speakers';
 
 export interface CallParts {
   id: string;
@@ -21,6 +24,10 @@ export interface CallParts {
   match?: { score: number; details?: Record<string, unknown> };
   /** Fuzzy pairing found candidates but no clear winner: the metadata waits as `ambiguous`. */
   ambiguous?: boolean;
+  /** Why a waiting call waits, when the file that would complete it was rejected. */
+  statusReason?: Reason | undefined;
+  /** The metadata record `metadata` replaced (another file for the same call), for the lineage. */
+  replaced?: MetadataRecord | null;
   now: Date;
 }
 
@@ -38,12 +45,26 @@ export function callTimeFromRecording(recording: RecordingRecord, tenant: Tenant
   return new Date(Date.parse(stamp) - Math.round(recording.facts.durationSec * 1000)).toISOString();
 }
 
+/**
+ * The metadata's own call time wins; one it only took from its file name (the same timestamp as
+ * the recording's name) gives way to the recording's, which for an end-of-call name is measured
+ * back by the probed duration.
+ */
+export function callTimeOf(
+  recording: RecordingRecord | null,
+  metadata: MetadataRecord | null,
+  tenant: TenantConfig,
+): string | undefined {
+  const fromRecording = recording ? callTimeFromRecording(recording, tenant) : undefined;
+  if (metadata?.callTimeFromName && fromRecording) return fromRecording;
+  return metadata?.canonical.callTime ?? fromRecording;
+}
+
 /** Returns the next call document, or undefined when nothing material changed. */
 export function buildCall(existing: Call | null, parts: CallParts): Call | undefined {
   const { recording, metadata, tenant } = parts;
   const status = parts.ambiguous && !recording ? 'ambiguous' : statusOf(parts);
-  const callTime =
-    metadata?.canonical.callTime ?? (recording ? callTimeFromRecording(recording, tenant) : undefined);
+  const callTime = callTimeOf(recording, metadata, tenant);
   const userId = metadata?.canonical.userId ?? recording?.name.uid;
   const direction = metadata?.canonical.direction ?? recording?.name.direction;
   const body: Omit<Call, 'version' | 'createdAt' | 'updatedAt' | 'readyAt' | 'readyVersion'> = {
@@ -56,6 +77,7 @@ export function buildCall(existing: Call | null, parts: CallParts): Call | undef
     ...(recording
       ? { recording: { fileName: recording.fileName, ...recording.facts, archiveUri: recording.archiveUri } }
       : {}),
+    ...speakersPart(recording, metadata, tenant),
     ...(metadata
       ? {
           metadata: {
@@ -74,6 +96,8 @@ export function buildCall(existing: Call | null, parts: CallParts): Call | undef
       ? { match: { method: 'fuzzy' as const, score: parts.match.score, ...detailsOf(parts) } }
       : {}),
     warnings: recording?.warnings ?? [],
+    ...(status !== 'ready' && parts.statusReason ? { statusReason: parts.statusReason } : {}),
+    lineage: lineageOf(existing, parts),
   };
   if (existing && sameBody(existing, body)) return undefined;
   const now = parts.now.toISOString();
@@ -88,6 +112,48 @@ export function buildCall(existing: Call | null, parts: CallParts): Call | undef
       ? { readyAt: existing.readyAt, readyVersion: existing.readyVersion ?? version }
       : {}),
     ...(becameReady ? { readyAt: now, readyVersion: version } : {}),
+  };
+}
+
+/**
+ * Every source the call ever had, oldest first: what it had before (no longer current unless it
+ * still is), the metadata just replaced, then its current recording and metadata.
+ */
+function lineageOf(existing: Call | null, parts: CallParts): CallSource[] {
+  const lineage = (existing?.lineage ?? []).map((source) => ({ ...source, current: false }));
+  const add = (source: CallSource) => {
+    const same = lineage.find(
+      (known) =>
+        known.kind === source.kind &&
+        known.fileName === source.fileName &&
+        known.line === source.line &&
+        known.version === source.version,
+    );
+    if (same) same.current = same.current || source.current;
+    else lineage.push(source);
+  };
+  const { recording, metadata, replaced } = parts;
+  if (replaced) add(metadataSource(replaced, false));
+  if (recording)
+    add({
+      kind: 'recording',
+      fileName: recording.fileName,
+      version: recording.version,
+      ...(recording.seenAt ? { receivedAt: recording.seenAt } : {}),
+      current: true,
+    });
+  if (metadata) add(metadataSource(metadata, true));
+  return lineage;
+}
+
+function metadataSource(record: MetadataRecord, current: boolean): CallSource {
+  return {
+    kind: 'metadata',
+    fileName: record.fileName,
+    ...(record.line !== undefined ? { line: record.line } : {}),
+    version: record.version,
+    receivedAt: record.receivedAt,
+    current,
   };
 }
 

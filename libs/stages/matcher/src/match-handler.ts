@@ -20,6 +20,7 @@ import {
   type Call,
   type CrmReferenceField,
   type MatchMethod,
+  type Reason,
   type TenantConfig,
 } from '@callintake/schemas';
 import {
@@ -39,7 +40,7 @@ import {
   metadataToReconsider,
   type FuzzyCandidateSource,
 } from './fuzzy';
-import { resolveCrmLinks } from './crm-links';
+import { keepResolvedCrm, resolveCrmLinks, settleCrmLinks } from './crm-links';
 
 export interface MatchDeps {
   state: StateStore;
@@ -67,7 +68,7 @@ export function meetingStem(record: MetadataRecord): { stem: string; method: Mat
 }
 
 /** Call id (CONTRACT): the recording's name without extension; metadata-only: its external id. */
-function callIdFor(
+export function callIdFor(
   recording: RecordingRecord | null,
   metadata: MetadataRecord | null,
   ownsExternalId = true,
@@ -107,7 +108,10 @@ export async function handleMatchRecording(
   const unpaired = await deps.state.lock(tenant.id, `pair:${stem}`, async () => {
     const recording = (await deps.state.recordings.get(tenant.id, payload.fileName)) ?? captured;
     const { metadata: recordId } = await deps.state.names.lookup(tenant.id, stem);
-    const metadata = recordId ? await deps.state.metadata.get(tenant.id, recordId) : null;
+    const held = recordId ? await deps.state.metadata.get(tenant.id, recordId) : null;
+    // The index can lag behind the record (a new version names another recording now): only a
+    // record whose current key is this one joins, so a record is never in two calls.
+    const metadata = held && !held.replacedBy && meetingStem(held)?.stem === stem ? held : null;
     if (metadata) {
       await assemble(deps, tenant, recording, metadata, context, { method: meetingStem(metadata)?.method });
       return undefined;
@@ -124,7 +128,7 @@ export async function handleMatchRecording(
       const fuzzyPartner = fuzzy ? await deps.state.metadata.get(tenant.id, fuzzy.recordId) : null;
       if (fuzzy && fuzzyPartner) {
         await assemble(deps, tenant, recording, fuzzyPartner, context, {
-          method: 'fuzzy',
+          method: claimedMethod(fuzzy),
           match: { score: fuzzy.score, ...detailsOf(fuzzy) },
         });
         return undefined;
@@ -167,6 +171,13 @@ type FuzzyMatch = { score: number; details?: Record<string, unknown> };
 
 function detailsOf(match: FuzzyMatch): Pick<FuzzyMatch, 'details'> {
   return match.details ? { details: match.details } : {};
+}
+
+/** Who chose a pair by hand (`details.by`, pair-by-hand.ts): its claim is replayed as `manual`. */
+export const PAIRED_BY_HAND = 'status-api';
+
+function claimedMethod(match: FuzzyMatch): MatchMethod {
+  return match.details?.['by'] === PAIRED_BY_HAND ? 'manual' : 'fuzzy';
 }
 
 export async function handleMatchMetadata(
@@ -213,6 +224,8 @@ async function matchMetadataByKeys(
 ): Promise<{ recording: string; match: FuzzyMatch; rejoin: boolean } | undefined> {
   const metadata = await deps.state.metadata.get(tenant.id, recordId);
   if (!metadata) throw new PermanentJobError(`no metadata record ${recordId}`);
+  // Another source replaced it as its call's metadata (call-updates.ts): that one pairs now.
+  if (metadata.replacedBy) return undefined;
   const meeting = meetingStem(metadata);
   const externalId = metadataExternalId(metadata);
   return underLock(deps, tenant.id, meeting ? `pair:${meeting.stem}` : undefined, async () => {
@@ -305,7 +318,11 @@ async function pairFuzzy(
     if (other) return false;
     if (await pairedElsewhere(deps, tenant.id, metadata, id)) return release();
     if (!(await deps.state.fuzzy.claimPair(tenant.id, fileName, { recordId, ...match }))) return false;
-    await assemble(deps, tenant, recording, metadata, context, { method: 'fuzzy', match, claimed: !rejoin });
+    await assemble(deps, tenant, recording, metadata, context, {
+      method: claimedMethod(match),
+      match,
+      claimed: !rejoin,
+    });
     return true;
   });
 }
@@ -368,7 +385,7 @@ async function awaitEarlierCrmBatches(
   );
 }
 
-async function assemble(
+export async function assemble(
   deps: MatchDeps,
   tenant: TenantConfig,
   recording: RecordingRecord | null,
@@ -386,11 +403,13 @@ async function assemble(
   const { method, match, ambiguous } = options;
   const id = callIdFor(recording, metadata, options.ownsExternalId ?? true);
   await awaitEarlierCrmBatches(deps, tenant, metadata);
-  const crm = await resolveCrmLinks(deps.state.crm, tenant.id, metadata);
+  const crm = await resolveCrmLinks(deps.state.crm, tenant, metadata);
   // Files name their call before the call can be seen (or emitted) as ready: a caller that finds
   // a ready call also finds it from each of its files.
   await linkAssets(deps, tenant.id, id, recording, metadata);
   const now = deps.state.clock.now();
+  const replaced = metadata?.replaces ? await deps.state.metadata.get(tenant.id, metadata.replaces) : null;
+  const statusReason = await rejectedCounterpart(deps, tenant.id, recording, metadata);
   const { after } = await deps.state.calls.mutate(
     tenant.id,
     id,
@@ -400,25 +419,24 @@ async function assemble(
         tenant,
         recording,
         metadata,
-        crm,
+        crm: keepResolvedCrm(crm, existing?.crm),
         ...(method ? { method } : {}),
         ...(match ? { match } : {}),
         ...(ambiguous ? { ambiguous } : {}),
+        replaced,
+        statusReason,
         now,
       }),
     callTiming(recording, metadata),
   );
-  const call = after as Call;
+  // References left without a record wait for their objects (late CRM resolution); one stored
+  // since they were read is filled in now.
+  const settled = await settleCrmLinks(deps.state, tenant, after as Call);
+  const call = settled.call;
 
-  // A metadata record that waited as its own call joins the recording's call now.
-  if (metadata?.callId && metadata.callId !== id) {
-    const stale = await deps.state.calls.mutate(tenant.id, metadata.callId, (waiting) =>
-      waiting && !waiting.recording ? null : undefined,
-    );
-    // Also when an earlier run deleted it and stopped before unlinking.
-    if (stale.after === null)
-      await deps.state.assets.removeCallIds(tenant.id, metadata.fileName, [metadata.callId]);
-  }
+  // The call the metadata record was in before: one it waited in alone is gone now; a
+  // recording's call it left (a new version names another recording) waits for metadata again.
+  if (metadata?.callId && metadata.callId !== id) await leaveCall(deps, tenant, metadata, metadata.callId);
   if (recording && recording.callId !== id)
     await deps.state.recordings.setCallId(tenant.id, recording.fileName, id);
   if (metadata && metadata.callId !== id)
@@ -431,7 +449,63 @@ async function assemble(
     await deps.state.fuzzy.takeWaiting(tenant.id, metadata.recordId);
   }
   await emit(deps, call);
+  await deps.state.crmWaiting.release(tenant.id, id, settled.resolved);
   context.logger.debug({ tenant: tenant.id, call: id, status: call.status }, 'call assembled');
+}
+
+/** For a call that waits: the reason its missing file was rejected, if it was (note-rejection.ts). */
+async function rejectedCounterpart(
+  deps: MatchDeps,
+  tenantId: string,
+  recording: RecordingRecord | null,
+  metadata: MetadataRecord | null,
+): Promise<Reason | undefined> {
+  if (recording && metadata) return undefined;
+  if (recording)
+    return (await deps.state.names.lookup(tenantId, recordingPairingKey(recording))).rejectedMetadata;
+  const stem = metadata ? meetingStem(metadata)?.stem : undefined;
+  return stem ? (await deps.state.names.lookup(tenantId, stem)).rejectedRecording : undefined;
+}
+
+/**
+ * Takes a metadata record out of the call it was in. A call of that record alone is deleted; a
+ * recording's call goes back to `awaiting_metadata` (and `calls-updated` says so when it had been
+ * ready), its recording a candidate again. Idempotent: a redelivery finds the record gone.
+ */
+async function leaveCall(
+  deps: MatchDeps,
+  tenant: TenantConfig,
+  metadata: MetadataRecord,
+  callId: string,
+): Promise<void> {
+  const before = await deps.state.calls.get(tenant.id, callId);
+  const recording = before?.recording
+    ? await deps.state.recordings.get(tenant.id, before.recording.fileName)
+    : null;
+  const left = await deps.state.calls.mutate(tenant.id, callId, (call) => {
+    if (!call) return undefined;
+    if (!call.recording) return null;
+    const ours = call.metadata?.fileName === metadata.fileName && call.metadata.line === metadata.line;
+    if (!ours || !recording) return undefined;
+    return buildCall(call, {
+      id: callId,
+      tenant,
+      recording,
+      metadata: null,
+      crm: {},
+      now: deps.state.clock.now(),
+    });
+  });
+  // Also when an earlier run changed the call and stopped before unlinking.
+  if (left.after === null || !left.after?.metadata)
+    await deps.state.assets.removeCallIds(tenant.id, metadata.fileName, [callId]);
+  if (!left.after || left.after.metadata) return;
+  if (recording) {
+    const callTime = callTimeFromRecording(recording, tenant);
+    if (callTime && !(await deps.state.fuzzy.pairOf(tenant.id, recording.fileName)))
+      await deps.state.fuzzy.addUnpaired(tenant.id, recording.fileName, Date.parse(callTime));
+  }
+  await emit(deps, left.after);
 }
 
 /**
@@ -504,9 +578,10 @@ async function linkAssets(
  * Downstream queues, idempotent by job id: `<tenant>/<call id>` for ready, plus `/v<version>`
  * for updates. Emitting again after a crash adds nothing while the job is retained.
  */
-async function emit(deps: MatchDeps, call: Call): Promise<void> {
-  if (call.status !== 'ready') return;
-  await deps.producer.add('call-ready', call, jobOptions.callReady(call));
+export async function emit(deps: MatchDeps, call: Call): Promise<void> {
+  // A call that was ready once reports every later change, also one that takes it back to
+  // waiting (its metadata moved to another recording's call).
+  if (call.status === 'ready') await deps.producer.add('call-ready', call, jobOptions.callReady(call));
   if (call.readyVersion !== undefined && call.version > call.readyVersion) {
     await deps.producer.add('call-updated', call, jobOptions.callUpdated(call));
   }

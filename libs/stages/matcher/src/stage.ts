@@ -1,6 +1,9 @@
 // The matcher service: pairs recordings with metadata and emits calls downstream.
 import { defineStage } from '@callintake/runtime';
 import { handleMatchMetadata, handleMatchRecording } from './match-handler';
+import { handleNoteRejection } from './note-rejection';
+import { handlePairByHand } from './pair-by-hand';
+import { handleRefreshCallCrm } from './refresh-crm';
 
 export const matcherStage = defineStage({
   name: 'matcher',
@@ -12,6 +15,9 @@ export const matcherStage = defineStage({
     'call-match': {
       'match-recording': (payload, context) => handleMatchRecording(deps, payload, context),
       'match-metadata': (payload, context) => handleMatchMetadata(deps, payload, context),
+      'pair-by-hand': (payload, context) => handlePairByHand(deps, payload, context),
+      'refresh-call-crm': (payload, context) => handleRefreshCallCrm(deps, payload, context),
+      'note-rejection': (payload, context) => handleNoteRejection(deps, payload, context),
     },
   }),
 });

@@ -10,7 +10,7 @@ import {
 } from '@callintake/asset-lifecycle';
 import { recordingPairingKey } from '@callintake/naming';
 import { jobOptions, type AssetVersionJob, type JobContext, type JobProducer } from '@callintake/queues';
-import type { TenantConfig } from '@callintake/schemas';
+import { RejectionError, type TenantConfig } from '@callintake/schemas';
 import type { ArchiveStore } from '@callintake/storage';
 import { judgeRecording, PROBE_TIME_LIMIT_MS } from './judge-recording';
 
@@ -55,6 +55,7 @@ async function captureRecording(deps: ProbeDeps, work: AssetWork): Promise<Captu
     );
   }
   if (isRepeatedContent(work, archived.sha256)) return { sha256: archived.sha256 };
+  await claimRecording(deps, work, archived.sha256);
 
   await deps.state.recordings.put(
     {
@@ -90,4 +91,30 @@ async function captureRecording(deps: ProbeDeps, work: AssetWork): Promise<Captu
       },
     ],
   };
+}
+
+/**
+ * One call has one recording: a second recording for the same pairing key (`X.mp3` after `X.wav`,
+ * names equal after case folding and Unicode normalisation) is rejected `duplicate-recording`,
+ * and the same bytes under another name `duplicate-content`, each naming the first. The first
+ * to be captured keeps the call; the rejected file stays in rejected/ (and its copy in the
+ * archive), so nothing is lost and a customer who meant it can rename and re-upload.
+ */
+async function claimRecording(deps: ProbeDeps, work: AssetWork, sha256: string): Promise<void> {
+  const stem = recordingPairingKey({ fileName: work.asset.name });
+  const claim = await deps.state.recordings.claim(work.tenant.id, work.asset.name, stem, sha256);
+  if (claim.ok) return;
+  throw new RejectionError(
+    claim.heldBy === 'content'
+      ? {
+          code: 'duplicate-content',
+          message: `the same bytes were captured as ${claim.fileName}; one recording makes one call`,
+          file: claim.fileName,
+        }
+      : {
+          code: 'duplicate-recording',
+          message: `${claim.fileName} is already this call's recording (names are compared without extension, case and Unicode normalisation); one call has one recording`,
+          file: claim.fileName,
+        },
+  );
 }

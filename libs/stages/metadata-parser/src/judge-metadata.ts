@@ -12,6 +12,8 @@ import {
   metadataRecord,
   METADATA_LIMITS,
   pairingStemOf,
+  csvMayBePerCall,
+  type BatchRecord,
   parseSingleRecord,
   readBatchRecords,
   recordingNameTime,
@@ -114,9 +116,9 @@ async function judgeBatch(
   const rejectedRows: Reason[] = [];
   let accepted = 0;
   let pending: StoredRecord[] = [];
-  // The first row waits until we know whether it is the only one: a one-row CSV is a
-  // per-call file and pairs by its own name.
-  let firstRow: StoredRecord | undefined;
+  // The first row waits until we know whether it is the only one: a one-row CSV is a per-call
+  // file, named and paired by its own name (which may also give it its call time).
+  let firstRow: BatchRecord | undefined;
   let rows = 0;
 
   const flush = async (records: StoredRecord[]) => {
@@ -125,20 +127,20 @@ async function judgeBatch(
     for (const reason of refused) rejectedRows.push(reason);
     accepted += records.length - refused.length;
   };
+  const take = (row: BatchRecord) => {
+    if ('reason' in row) rejectedRows.push(row.reason);
+    else pending.push({ record: row.record, pairingStem: row.pairingStem });
+  };
 
   for await (const batch of readBatchRecords(hashed.stream, file)) {
     for (const row of batch) {
-      if ('reason' in row) {
-        rejectedRows.push(row.reason);
-        continue;
-      }
       rows++;
       if (rows === 1) {
         firstRow = row;
         continue;
       }
-      if (rows === 2 && firstRow) pending.push(firstRow);
-      pending.push(row);
+      if (rows === 2 && firstRow) take(firstRow);
+      take(row);
       if (pending.length >= METADATA_STORE_CHUNK) {
         await flush(pending);
         pending = [];
@@ -146,14 +148,21 @@ async function judgeBatch(
     }
   }
   const sha256 = hashed.sha256();
-  // A per-call CSV is a file of exactly one data row. A batch whose other rows were all rejected
-  // stays a batch: its one good row must not take the file's name as its own.
-  const perCall = rows === 1 && firstRow !== undefined && rejectedRows.length === 0;
-  if (perCall && firstRow) {
+  // A per-call CSV is a file of exactly one data row (not one named like a batch: see
+  // csvMayBePerCall). A batch whose other rows were all rejected stays a batch: its one good
+  // row must not take the file's name as its own.
+  const only = rows === 1 && firstRow !== undefined ? firstRow : undefined;
+  const perCall = only !== undefined && csvMayBePerCall(file.fileName, file.tenant);
+  if (only && perCall) {
+    const row = only.perCall ?? only;
+    if ('reason' in row) throw new RejectionError(row.reason);
     if (hooks.isRepeated?.(sha256)) return { shape: 'repeated', sha256 };
-    const record = { ...firstRow.record, recordId: file.fileName };
+    const record = { ...row.record, recordId: file.fileName };
     await flush([{ record, pairingStem: pairingStemOf(record.canonical, file.fileName) }]);
-  } else await flush(rows === 1 && firstRow ? [firstRow] : pending);
+  } else {
+    if (only) take(only);
+    await flush(pending);
+  }
 
   if (rejectedRows.length > 0 && accepted === 0) {
     throw new RejectionError(rejectedRows[0] as Reason);

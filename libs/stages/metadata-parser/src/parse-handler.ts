@@ -10,9 +10,9 @@ import {
   type RunAssetJobDeps,
 } from '@callintake/asset-lifecycle';
 import { jobOptions, type AssetVersionJob, type JobContext, type JobProducer } from '@callintake/queues';
-import { RejectionError, type Reason } from '@callintake/schemas';
-import type { MetadataRecord } from '@callintake/state';
+import type { Reason } from '@callintake/schemas';
 import type { MetadataFile } from '@callintake/records';
+import { judgeCallUpdates, throwIfRefused } from './call-updates';
 import { judgeMetadataFile, type StoredRecord } from './judge-metadata';
 
 export interface ParseDeps extends RunAssetJobDeps {
@@ -33,14 +33,16 @@ export function handleParseMetadata(
  * file, so a crash leaves the file in data/ and a retry repeats the chunks idempotently.
  */
 async function captureMetadata(deps: ParseDeps, work: AssetWork): Promise<Captured> {
+  // Flags on what was stored (a second source replacing a call's metadata), by line for a batch.
+  const warnings: Reason[] = [];
   // Throws RejectionError for a file we cannot take: the template rejects it.
   const judged = await judgeMetadataFile(
     { sizeBytes: work.entry.sizeBytes, open: () => work.area.openRead(work.location) },
     metadataFile(work),
     {
       isRepeated: (sha256) => isRepeatedContent(work, sha256),
-      storeRecord: (stored) => storeRecord(deps, work, stored),
-      storeRows: (records) => storeRows(deps, work, records),
+      storeRecord: (stored) => storeRecord(deps, work, stored, warnings),
+      storeRows: (records) => storeRows(deps, work, records, warnings),
     },
   );
   switch (judged.shape) {
@@ -50,6 +52,7 @@ async function captureMetadata(deps: ParseDeps, work: AssetWork): Promise<Captur
       const { record } = judged.record;
       return {
         sha256: judged.sha256,
+        ...warningsOf(warnings),
         next: [
           {
             name: 'match-metadata',
@@ -60,8 +63,20 @@ async function captureMetadata(deps: ParseDeps, work: AssetWork): Promise<Captur
       };
     }
     case 'batch':
-      return { sha256: judged.sha256, rejectedRows: judged.rejectedRows, acceptedRows: judged.acceptedRows };
+      return {
+        sha256: judged.sha256,
+        ...warningsOf(warnings),
+        rejectedRows: judged.rejectedRows,
+        acceptedRows: judged.acceptedRows,
+      };
   }
+}
+
+/** Flags a file carries, at most this many (a batch may replace thousands of rows). */
+const MAX_FILE_WARNINGS = 100;
+
+function warningsOf(warnings: Reason[]): { warnings?: Reason[] } {
+  return warnings.length > 0 ? { warnings: warnings.slice(0, MAX_FILE_WARNINGS) } : {};
 }
 
 /** This version of the work's file, as its records name it. */
@@ -75,66 +90,46 @@ function metadataFile(work: AssetWork): MetadataFile {
   };
 }
 
-/**
- * SPEC "Updates": a new version replaces its call's fields only within the tenant's window
- * after the call time; later, the earlier version stands.
- */
-function checkUpdateWindow(
+/** A single-record file's record: stored unless it may not update its call (rejects the file). */
+async function storeRecord(
   deps: ParseDeps,
   work: AssetWork,
-  record: MetadataRecord,
-  previous: MetadataRecord | null,
-): void {
-  if (!previous || previous.version >= record.version) return;
-  const callTime = previous.canonical.callTime ?? record.canonical.callTime;
-  if (!callTime) return;
-  const windowMs = work.tenant.metadata.updateWindowHours * 3600_000;
-  const ageMs = deps.state.clock.now().getTime() - Date.parse(callTime);
-  if (ageMs > windowMs) {
-    throw new RejectionError({
-      code: 'update-window-closed',
-      message: `updates are accepted up to ${work.tenant.metadata.updateWindowHours} hours after the call time (${callTime}); version ${previous.version} stands`,
-    });
-  }
-}
-
-/**
- * A new version stays linked to the call the earlier one is in (the matcher sets the link): the
- * matcher then updates that call (a fuzzy pair is kept), or, when the new version pairs
- * elsewhere, removes the call the earlier version waited in.
- */
-function keepCallLink(record: MetadataRecord, previous: MetadataRecord | null): void {
-  if (previous?.callId !== undefined) record.callId = previous.callId;
-}
-
-/** A single-record file's record: stored unless its update window has closed (rejects the file). */
-async function storeRecord(deps: ParseDeps, work: AssetWork, stored: StoredRecord): Promise<void> {
-  const { record } = stored;
-  const previous = await deps.state.metadata.get(work.tenant.id, record.recordId);
-  checkUpdateWindow(deps, work, record, previous);
-  keepCallLink(record, previous);
-  record.capturedAt = deps.state.clock.now().toISOString();
+  stored: StoredRecord,
+  warnings: Reason[],
+): Promise<void> {
+  const [verdict] = await judgeCallUpdates(deps.state, work, [stored], warnings);
+  throwIfRefused(verdict);
+  stored.record.capturedAt = deps.state.clock.now().toISOString();
   await deps.state.metadata.putMany([stored]);
+  await markReplaced(deps, work, [stored]);
 }
 
-/** A chunk of a batch's records: those past their update window are refused (by line). */
-async function storeRows(deps: ParseDeps, work: AssetWork, records: StoredRecord[]): Promise<Reason[]> {
-  // One read for the whole batch: a round trip per row made 100k rows take minutes.
-  const previous = await deps.state.metadata.getMany(
-    work.tenant.id,
-    records.map(({ record }) => record.recordId),
-  );
+/** After the replacing records are stored (a crash between repeats both: idempotent). */
+async function markReplaced(deps: ParseDeps, work: AssetWork, stored: StoredRecord[]): Promise<void> {
+  for (const { record } of stored)
+    if (record.replaces)
+      await deps.state.metadata.setReplacedBy(work.tenant.id, record.replaces, record.recordId);
+}
+
+/** A chunk of a batch's records: those that may not update their call are refused (by line). */
+async function storeRows(
+  deps: ParseDeps,
+  work: AssetWork,
+  records: StoredRecord[],
+  warnings: Reason[],
+): Promise<Reason[]> {
+  const verdicts = await judgeCallUpdates(deps.state, work, records, warnings);
   const refused: Reason[] = [];
   const kept: StoredRecord[] = [];
-  for (const [index, stored] of records.entries()) {
-    const earlier = previous[index] ?? null;
-    if (!withinUpdateWindow(deps, work, stored.record, refused, earlier)) continue;
-    keepCallLink(stored.record, earlier);
-    kept.push(stored);
-  }
+  records.forEach((stored, index) => {
+    const reason = verdicts[index]?.refused;
+    if (reason) refused.push(reason);
+    else kept.push(stored);
+  });
   const capturedAt = deps.state.clock.now().toISOString();
   for (const { record } of kept) record.capturedAt = capturedAt;
   await deps.state.metadata.putMany(kept);
+  await markReplaced(deps, work, kept);
   await deps.producer.addMany(
     'match-metadata',
     kept.map(({ record }) => ({
@@ -143,21 +138,4 @@ async function storeRows(deps: ParseDeps, work: AssetWork, records: StoredRecord
     })),
   );
   return refused;
-}
-
-function withinUpdateWindow(
-  deps: ParseDeps,
-  work: AssetWork,
-  record: MetadataRecord,
-  rejectedRows: Reason[],
-  previous: MetadataRecord | null,
-): boolean {
-  try {
-    checkUpdateWindow(deps, work, record, previous);
-    return true;
-  } catch (error) {
-    if (!(error instanceof RejectionError)) throw error;
-    rejectedRows.push({ ...error.reason, ...(record.line !== undefined ? { line: record.line } : {}) });
-    return false;
-  }
 }

@@ -1,7 +1,8 @@
 // The `sweep-tenant` job (SPEC "Lifecycle and retention"). Files leave the upload area a set
 // number of days after they were first seen, but only once nothing more is owed on them:
 // captured (processed), or told to the customer (rejected, or in a folder they made). A file
-// still pending is never purged. Recordings that waited too long for metadata expire.
+// still pending is never purged. Recordings that waited too long for metadata expire, and so do
+// calls left `ambiguous` that no recording or person decided.
 import {
   DATA_DIR,
   ERROR_REPORT_SUFFIX,
@@ -13,8 +14,8 @@ import {
 } from '@callintake/asset-lifecycle';
 import { isTemporaryName } from '@callintake/naming';
 import { PermanentJobError, type JobContext } from '@callintake/queues';
-import type { TenantConfig } from '@callintake/schemas';
-import type { StateStore } from '@callintake/state';
+import type { Call, TenantConfig } from '@callintake/schemas';
+import type { MetadataRecord, StateStore } from '@callintake/state';
 import type { StoredEntry, UploadArea } from '@callintake/storage';
 
 export interface RetentionDeps {
@@ -56,7 +57,8 @@ export async function handleSweepTenant(
     if (await purgeIfDue(deps, tenant, area, entry, assetName, cutoff)) summary.purged++;
     else summary.kept++;
   }
-  summary.expired = await expireWaitingRecordings(deps, tenant);
+  summary.expired =
+    (await expireWaitingRecordings(deps, tenant)) + (await expireAmbiguousCalls(deps, tenant));
   if (summary.purged || summary.expired)
     context.logger.info({ tenant: tenant.id, ...summary }, 'retention sweep');
   return summary;
@@ -154,4 +156,75 @@ async function expireWaitingRecordings(deps: RetentionDeps, tenant: TenantConfig
     cursor = page.nextCursor ?? undefined;
   } while (cursor);
   return expired;
+}
+
+/**
+ * Calls left `ambiguous` by fuzzy pairing wait for a recording or a person to decide, but not
+ * forever: after `retention.ambiguousDays` they expire (`ambiguous-expired`) and their metadata
+ * leaves the fuzzy waiting set, so new recordings are no longer offered to it. Each is expired
+ * under its record's own lock (the one the matcher judges it under), and taken out of the set
+ * before its status changes: a sweep stopped between the two finds it ambiguous again next hour.
+ */
+async function expireAmbiguousCalls(deps: RetentionDeps, tenant: TenantConfig): Promise<number> {
+  const days = tenant.retention.ambiguousDays;
+  const cutoff = deps.state.clock.now().getTime() - days * DAY_MS;
+  const due = (call: Call | null): call is Call =>
+    call !== null && call.status === 'ambiguous' && Date.parse(call.createdAt) <= cutoff;
+  let expired = 0;
+  let cursor: string | undefined;
+  do {
+    const page = await deps.state.calls.list(tenant.id, {
+      status: 'ambiguous',
+      limit: 500,
+      ...(cursor ? { cursor } : {}),
+    });
+    for (const listed of page.items) {
+      if (!due(listed)) continue;
+      const record = await metadataRecordOf(deps, tenant.id, listed);
+      const expire = async () => {
+        if (!due(await deps.state.calls.get(tenant.id, listed.id))) return false;
+        if (record) await deps.state.fuzzy.takeWaiting(tenant.id, record.recordId);
+        const { changed } = await deps.state.calls.mutate(tenant.id, listed.id, (current) =>
+          due(current)
+            ? {
+                ...current,
+                status: 'expired',
+                statusReason: {
+                  code: 'ambiguous-expired',
+                  message: `no recording was chosen for this metadata within ${days} days; its fuzzy candidates were too close to choose between`,
+                },
+                version: current.version + 1,
+                updatedAt: deps.state.clock.now().toISOString(),
+              }
+            : undefined,
+        );
+        return changed;
+      };
+      const changed = record
+        ? await deps.state.lock(tenant.id, `fuzzy-metadata:${record.recordId}`, expire)
+        : await expire();
+      if (changed) expired++;
+    }
+    cursor = page.nextCursor ?? undefined;
+  } while (cursor);
+  return expired;
+}
+
+/**
+ * The metadata record an ambiguous call was built from: `<file>#<line>` for a batch row, the
+ * file name for a single-record file (a per-call CSV has a line but is named by its file).
+ */
+async function metadataRecordOf(
+  deps: RetentionDeps,
+  tenantId: string,
+  call: Call,
+): Promise<MetadataRecord | null> {
+  if (!call.metadata) return null;
+  const { fileName, line } = call.metadata;
+  const ids = line === undefined ? [fileName] : [`${fileName}#${line}`, fileName];
+  for (const recordId of ids) {
+    const record = await deps.state.metadata.get(tenantId, recordId);
+    if (record?.callId === call.id) return record;
+  }
+  return null;
 }

@@ -214,6 +214,7 @@ describe('documentation', () => {
         'get /metrics',
         'get /v1/tenants/{tenant}/calls',
         'get /v1/tenants/{tenant}/calls/{callId}',
+        'post /v1/tenants/{tenant}/calls/{callId}/pair',
         'get /v1/tenants/{tenant}/files',
         'get /v1/tenants/{tenant}/files/{fileName}',
         'post /v1/tenants/{tenant}/files/{fileName}/retry',

@@ -7,6 +7,12 @@ export const API_ERROR_CODES = {
   'unknown-tenant': 404,
   /** A retry of a file that is neither failed nor rejected (nor already queued for a retry). */
   'not-retryable': 409,
+  /** A pair by hand for a call that is ready or expired (`POST …/calls/:callId/pair`). */
+  'not-pairable': 409,
+  /** The recording or metadata a pair by hand names is not known for the tenant. */
+  'partner-not-found': 404,
+  /** It is already in another call with both sides (or replaced by a newer metadata source). */
+  'partner-taken': 409,
   'redis-unavailable': 503,
   internal: 500,
 } as const;

@@ -1,12 +1,33 @@
 // The OpenAPI document served at /openapi.json and the page at /docs (CONTRACT.md "Status API").
 // Written by hand: the routes are few, and list queries are checked in code, not by schemas.
 import { QUEUE_NAMES } from '@callintake/queues';
-import { ASSET_STATES, CALL_STATUSES, CRM_OBJECT_TYPES } from '@callintake/schemas';
+import {
+  ASSET_STATES,
+  CALL_STATUSES,
+  CRM_OBJECT_TYPES,
+  MATCH_METHODS,
+  REASON_CODES,
+  SPEAKER_ROLES,
+  SPEAKER_SOURCES,
+} from '@callintake/schemas';
 import { API_ERROR_CODES, type ApiErrorCode } from './errors';
 import { DEFAULT_LIMIT, MAX_LIMIT } from './query';
+import { pairAcceptedSchema, pairBodySchema } from './pair-body';
 import { registerRecordingSchema } from './recording-body';
 
 type Json = Record<string, unknown>;
+
+const crmObjectProperties = {
+  type: { type: 'string', enum: [...CRM_OBJECT_TYPES] },
+  id: { type: 'string' },
+  record: { type: ['object', 'null'], additionalProperties: { type: 'string' } },
+};
+/** A CRM object linked from a referenced one (CrmLink.links); its own links are not followed. */
+const crmLinkedObject = (type: string) => ({
+  type: 'object',
+  required: ['type', 'id', 'record'],
+  properties: { ...crmObjectProperties, type: { type: 'string', const: type } },
+});
 
 const ref = (name: string) => ({ $ref: `#/components/schemas/${name}` });
 const json = (schema: Json) => ({ 'application/json': { schema } });
@@ -45,6 +66,23 @@ export function openApiDocument(): Json {
     parameters: [tenantParam, ...parameters],
     responses: { [status]: { description: summary, content: json(ok) }, ...tenantErrors },
   });
+  const pairSummary =
+    'pairs a waiting call by hand: an ambiguous or awaiting_recording call with a recording, an awaiting_metadata call with metadata; queues a pair-by-hand job for the matcher';
+  const pairBase = tenantRoute(
+    pairSummary,
+    [{ name: 'callId', in: 'path', required: true, schema: { type: 'string' } }],
+    pairAcceptedSchema,
+    '202',
+  );
+  const pairRoute = {
+    ...pairBase,
+    requestBody: { required: true, content: json(ref('PairCall')) },
+    responses: {
+      ...pairBase.responses,
+      '404': errorResponse(['unknown-tenant', 'not-found', 'partner-not-found']),
+      '409': errorResponse(['not-pairable', 'partner-taken']),
+    },
+  };
   return {
     openapi: '3.1.0',
     info: { title: 'callintake status API', version: '1' },
@@ -73,15 +111,123 @@ export function openApiDocument(): Json {
             id: { type: 'string' },
             tenantId: { type: 'string' },
             status: { type: 'string', enum: [...CALL_STATUSES] },
+            crm: {
+              type: 'object',
+              description: 'the CRM objects its metadata names, by reference field (contactId, accountId...)',
+              additionalProperties: ref('CrmLink'),
+            },
+            match: {
+              type: 'object',
+              description:
+                'how the call was paired; manual: chosen by a person (details.by, and the candidates fuzzy pairing had listed)',
+              required: ['method', 'score'],
+              properties: {
+                method: { type: 'string', enum: [...MATCH_METHODS] },
+                score: { type: 'number' },
+                details: { type: 'object' },
+              },
+            },
+            callTime: {
+              type: 'string',
+              format: 'date-time',
+              description:
+                "the call's start: the metadata's own time, else the recording name's (an end-of-call name, " +
+                'tenant filenameTime end, less the probed duration)',
+            },
+            warnings: { type: 'array', items: ref('Reason') },
+            statusReason: {
+              ...ref('Reason'),
+              description:
+                'why a call is not ready, when known: expired, or the reason the file that would complete it ' +
+                'was rejected (file names that file)',
+            },
+            lineage: {
+              type: 'array',
+              description:
+                'every file that gave the call its recording or metadata, oldest first; current false: ' +
+                'replaced by a later version or another file for the same call (warning metadata-replaced)',
+              items: ref('CallSource'),
+            },
+            speakers: {
+              type: 'object',
+              description:
+                'who speaks on each channel; only for a two-channel recording whose agent channel is known ' +
+                "(the metadata field agentChannel, else the tenant's recording.agentChannel)",
+              required: ['left', 'right', 'source'],
+              properties: {
+                left: { type: 'string', enum: [...SPEAKER_ROLES] },
+                right: { type: 'string', enum: [...SPEAKER_ROLES] },
+                source: { type: 'string', enum: [...SPEAKER_SOURCES] },
+              },
+            },
+          },
+        },
+        Reason: {
+          type: 'object',
+          description: 'why a file, row or call was rejected or flagged (README "Reason codes")',
+          required: ['code', 'message'],
+          properties: {
+            code: { type: 'string', enum: [...REASON_CODES] },
+            message: { type: 'string' },
+            field: { type: 'string' },
+            line: { type: 'integer', description: 'row of a CSV (the header is line 1)' },
+            file: {
+              type: 'string',
+              description:
+                'another file the reason is about: the first of two duplicates, the metadata a newer source ' +
+                'replaced, or the rejected file a waiting call needs',
+            },
+          },
+        },
+        CallSource: {
+          type: 'object',
+          required: ['kind', 'fileName', 'version', 'current'],
+          properties: {
+            kind: { type: 'string', enum: ['recording', 'metadata'] },
+            fileName: { type: 'string' },
+            line: { type: 'integer' },
+            version: { type: 'integer' },
+            receivedAt: {
+              type: 'string',
+              format: 'date-time',
+              description: 'when that version was uploaded',
+            },
+            current: { type: 'boolean' },
+          },
+        },
+        CrmLink: {
+          type: 'object',
+          description:
+            'a CRM object a call names; record null: not stored yet (filled in if it arrives within ' +
+            "the tenant's crm.lateResolveDays)",
+          required: ['type', 'id', 'record'],
+          properties: {
+            ...crmObjectProperties,
+            links: {
+              type: 'object',
+              description:
+                "one level of links: an opportunity's or contact's account, a case's contact and account " +
+                "(record columns named in the tenant's crm.links); a linked object's own links are not followed",
+              properties: {
+                accountId: crmLinkedObject('accounts'),
+                contactId: crmLinkedObject('contacts'),
+              },
+            },
           },
         },
         Asset: {
           type: 'object',
           description: 'CONTRACT.md "Asset (file)"',
           required: ['name', 'kind', 'state', 'callIds', 'versions', 'firstSeenAt'],
-          properties: { name: { type: 'string' }, state: { type: 'string', enum: [...ASSET_STATES] } },
+          properties: {
+            name: { type: 'string' },
+            state: { type: 'string', enum: [...ASSET_STATES] },
+            reason: ref('Reason'),
+            warnings: { type: 'array', items: ref('Reason') },
+          },
         },
         RegisterRecording: registerRecordingSchema,
+        PairCall: pairBodySchema,
       },
     },
     paths: {
@@ -117,6 +263,7 @@ export function openApiDocument(): Json {
           ref('Call'),
         ),
       },
+      '/v1/tenants/{tenant}/calls/{callId}/pair': { post: pairRoute },
       '/v1/tenants/{tenant}/files': {
         get: tenantRoute(
           'assets and their states, newest first',

@@ -4,6 +4,7 @@
 import type { FastifyPluginAsync } from 'fastify';
 import type { StatusApiDeps } from '../deps';
 import { guardTenantRoutes } from '../tenant-access';
+import { callPairingRoutes } from './call-pairing';
 import { callRoutes } from './calls';
 import { crmRoutes } from './crm';
 import { fileRoutes } from './files';
@@ -14,6 +15,7 @@ export const TENANT_PREFIX = '/v1/tenants/:tenant';
 export const tenantRoutes: FastifyPluginAsync<Omit<StatusApiDeps, 'logger'>> = async (tenant, deps) => {
   guardTenantRoutes(tenant, deps.tokens, deps.tenants);
   await tenant.register(callRoutes, { state: deps.state });
+  await tenant.register(callPairingRoutes, { state: deps.state, producer: deps.producer });
   await tenant.register(fileRoutes, { state: deps.state, producer: deps.producer });
   await tenant.register(crmRoutes, { state: deps.state });
   await tenant.register(recordingRoutes, { state: deps.state, producer: deps.producer });
