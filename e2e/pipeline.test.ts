@@ -524,8 +524,15 @@ describe('fuzzy pairing', () => {
     assert.equal(jobs.length, 2);
     await Promise.all(jobs.map((job) => w.runJob('call-match', job)));
     const calls = await w.calls();
-    assert.deepEqual(calls.map((c) => c.status).sort(), ['awaiting_recording', 'ready']);
-    assert.equal(calls.find((c) => c.status === 'ready')?.id, '20240312-093000_out_jdoe');
+    assert.ok(calls.filter((c) => c.status === 'ready').length <= 1, 'never two calls for one recording');
+    // Look-alikes contest each other: once the follow-up jobs ran, neither has the recording,
+    // whichever was matched first (issue 14; it used to stay with the first).
+    await w.settle();
+    assert.deepEqual((await w.calls()).map((c) => [c.id, c.status]).sort(), [
+      ['20240312-093000_out_jdoe', 'awaiting_metadata'],
+      ['crmexport-a', 'ambiguous'],
+      ['crmexport-b', 'ambiguous'],
+    ]);
   });
 
   it('judges an ambiguous call again when its rival pairs elsewhere, and pairs it', async () => {

@@ -173,6 +173,40 @@ describe('one recording per call', () => {
     );
   });
 
+  it('decides look-alikes of one scan by name order, however their probes interleave', async () => {
+    for (const order of ['as queued', 'reversed'] as const) {
+      const w = await world();
+      await w.put(RECORDING, wav);
+      await w.put(`${STEM}.mp3`, mp3);
+      await w.scan();
+      const probes = await w.waiting('media-probe');
+      assert.equal(probes.length, 2);
+      if (order === 'reversed') probes.reverse();
+      // The second probe waits (RetryLater) while the first seen is still being captured.
+      const results = await Promise.allSettled(probes.map((job) => w.runJob('media-probe', job)));
+      await w.settle();
+      if (results.some((result) => result.status === 'rejected')) {
+        for (const job of probes) await w.runJob('media-probe', job).catch(() => undefined);
+        await w.settle();
+      }
+      const wavAsset = await w.state.assets.get(w.id, RECORDING);
+      assert.equal(wavAsset?.reason?.code, 'duplicate-recording', order);
+      assert.equal(wavAsset?.reason?.file, `${STEM}.mp3`, `${STEM}.mp3 sorts first (${order})`);
+      assert.equal((await w.state.assets.get(w.id, `${STEM}.mp3`))?.state, 'processed');
+    }
+  });
+
+  it('gives the key to the next look-alike when the first seen is rejected', async () => {
+    const w = await world();
+    await w.put(`${STEM}.mp3`, 'not audio at all');
+    await w.put(RECORDING, wav);
+    await w.put(`${STEM}.json`, metadataJson());
+    await w.settle();
+    assert.equal((await w.state.assets.get(w.id, `${STEM}.mp3`))?.reason?.code, 'format-mismatch');
+    const [call] = await w.calls();
+    assert.deepEqual([call?.status, call?.recording?.fileName], ['ready', RECORDING]);
+  });
+
   it('rejects a name that differs only in case or Unicode normalisation as duplicate-recording', async () => {
     const w = await world();
     const nfc = '20240312-093000_out_jos\u00e9.wav';
@@ -270,5 +304,25 @@ describe('a metadata update that moves its reference to another recording', () =
     assert.equal(again.status, 'ready');
     assert.equal(again.metadata?.fileName, `${STEM}.json`);
     assert.deepEqual(wavFor(RECORDING).length, again.recording?.sizeBytes);
+  });
+});
+
+describe('a field given twice in one metadata file', () => {
+  it('is refused alike in JSON, YAML and XML, naming the field', async () => {
+    const w = await world();
+    await w.put(
+      'twice.json',
+      '{"datetime": "2024-03-12T09:30:00Z", "email": "a@acme.test",\n "email": "b@acme.test"}',
+    );
+    await w.put('twice.yaml', 'datetime: 2024-03-12T09:30:00Z\nemail: a@acme.test\nemail: b@acme.test\n');
+    await w.put(
+      'twice.xml',
+      '<call><datetime>2024-03-12T09:30:00Z</datetime><email>a@acme.test</email><email>b@acme.test</email></call>',
+    );
+    await w.settle();
+    for (const name of ['twice.json', 'twice.yaml', 'twice.xml']) {
+      const { error } = await w.errorReport(name);
+      assert.deepEqual([error.code, error.field], ['parse-error', 'email'], name);
+    }
   });
 });

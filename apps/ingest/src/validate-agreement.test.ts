@@ -36,7 +36,9 @@ const json = (fields: Record<string, unknown>) =>
 async function populate(dir: string, outside: string): Promise<void> {
   const files: Record<string, string | Buffer> = {
     '20240312-091500_outbound_1001.wav': wav,
-    'ringcentral.wav': wav, // taken, with a warning: no time or id in its name
+    // Taken, with a warning: no time or id in its name. Other bytes than the recording above:
+    // the same bytes under two names are duplicate-content, which the dry run does not predict.
+    'ringcentral.wav': encodeWav({ sampleRateHz: 8000, channels: 1, durationSec: 2 }),
     'text.mp3': 'hello, not audio',
     'empty.wav': '',
     'notes.txt': 'junk',
@@ -54,6 +56,13 @@ async function populate(dir: string, outside: string): Promise<void> {
     // Windows-1252 "é": the service refuses text that is not UTF-8.
     'accounts_1.csv': Buffer.concat([
       Buffer.from('id,name\nA-1,Caf'),
+      Buffer.from([0xe9]),
+      Buffer.from('\n'),
+    ]),
+    // Latin-1 past the first rows: the whole batch is refused, none of its rows taken.
+    'contacts_latin1.csv': Buffer.concat([
+      Buffer.from('id,name\n' + Array.from({ length: 3000 }, (_, i) => `C-${i},Ana ${i}\n`).join('')),
+      Buffer.from('C-x,Jos'),
       Buffer.from([0xe9]),
       Buffer.from('\n'),
     ]),
@@ -149,8 +158,11 @@ describe('ingest validate agrees with the service', () => {
     await populate(dryRun, outside);
     await populate(join(root, 'data'), outside);
 
+    // The upload area (a folder holding data/) and a plain folder are judged alike.
+    const judgedRoot = await judgeDir(root, tenant);
+    assert.deepEqual(judgedRoot, await judgeDir(dryRun, tenant));
     const validated = new Map<string, Verdict>();
-    for (const v of await judgeDir(dryRun, tenant)) {
+    for (const v of judgedRoot) {
       validated.set(v.file, {
         verdict: v.verdict,
         ...(v.verdict === 'rejected' ? { code: v.reason?.code ?? '?' } : {}),
@@ -178,6 +190,7 @@ describe('ingest validate agrees with the service', () => {
       'batch.csv': { verdict: 'accepted', warnings: ['invalid-value'] },
       'big.json': { verdict: 'rejected', code: 'too-large', warnings: [] },
       'contacts_1.csv': { verdict: 'accepted', warnings: ['missing-id'] },
+      'contacts_latin1.csv': { verdict: 'rejected', code: 'parse-error', warnings: [] },
       'empty.wav': { verdict: 'rejected', code: 'empty-file', warnings: [] },
       'leads_1.csv': { verdict: 'rejected', code: 'missing-id', warnings: [] },
       'link.wav': { verdict: 'rejected', code: 'unsupported-type', warnings: [] },
@@ -191,5 +204,19 @@ describe('ingest validate agrees with the service', () => {
       'text.mp3': { verdict: 'rejected', code: 'format-mismatch', warnings: [] },
       'upload.wav.part': { verdict: 'ignored', warnings: [] },
     });
+
+    // The live folder now holds the service's processed/ and rejected/: the dry run skips them,
+    // and judges only what the service left in data/ (files in customer folders, temporary names).
+    const live = (await judgeDir(join(root, 'data'), tenant)).map((v) => v.file);
+    assert.ok(live.length > 0);
+    assert.deepEqual(
+      live.filter((file) => file.startsWith('processed/') || file.startsWith('rejected/')),
+      [],
+    );
+    assert.deepEqual(
+      live.filter((file) => !file.includes('/') && !file.endsWith('.part')),
+      ['link.wav'],
+      'only nested, temporary and linked files stay in data/',
+    );
   });
 });

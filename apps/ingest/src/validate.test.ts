@@ -2,12 +2,13 @@
 // own naming, probing and metadata code; exit 1 when any file would be rejected.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { copyFile, mkdir, writeFile } from 'node:fs/promises';
+import { copyFile, mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { encodeWav } from '@callintake/media';
 import { tempDir, WORKSPACE_ROOT } from '@callintake/testing';
-import type { FileVerdict } from './validate';
+import type { PairingPrediction } from './predict-pairing';
+import type { FileVerdict, MappingUsed } from './validate';
 
 let dir: Awaited<ReturnType<typeof tempDir>>;
 let good: string;
@@ -65,6 +66,8 @@ before(async () => {
 after(async () => dir.remove());
 
 function validate(...args: string[]) {
+  const env: NodeJS.ProcessEnv = { ...process.env };
+  delete env.INGEST_TENANTS;
   return spawnSync(
     process.execPath,
     ['--import', 'tsx', join(WORKSPACE_ROOT, 'apps/ingest/src/main.ts'), 'validate', ...args],
@@ -72,8 +75,35 @@ function validate(...args: string[]) {
       cwd: WORKSPACE_ROOT,
       encoding: 'utf8',
       timeout: 60_000,
+      env,
     },
   );
+}
+
+interface Report {
+  dir: string;
+  dataDir: string;
+  mapping: MappingUsed;
+  files: FileVerdict[];
+  pairing: PairingPrediction;
+  rejected: number;
+}
+
+/** The integration guide's own example metadata file. */
+const GUIDE_EXAMPLE = JSON.stringify({
+  datetime: '2021-05-11T21:59:59Z',
+  email: 'email.of.user@test.com',
+  filename: 'sftp/path/to/recording.mp3',
+  direction: 'outbound',
+});
+
+async function folderWith(name: string, files: Record<string, string | Buffer>): Promise<string> {
+  const folder = join(dir.path, name);
+  for (const [file, content] of Object.entries(files)) {
+    await mkdir(join(folder, file, '..'), { recursive: true });
+    await writeFile(join(folder, file), content);
+  }
+  return folder;
 }
 
 describe('ingest validate', () => {
@@ -120,5 +150,147 @@ describe('ingest validate', () => {
     const result = validate(good, '--tenants', broken);
     assert.equal(result.status, 1);
     assert.match(result.stderr, /tenants\[0\]\.id: must match \[a-z0-9-\]\+/);
+  });
+
+  it('says which mapping it used: without --tenants, the guide example mapping, which takes the guide example', async () => {
+    const folder = await folderWith('guide', { 'guide.json': GUIDE_EXAMPLE });
+    const text = validate(folder);
+    assert.equal(text.status, 0, text.stdout + text.stderr);
+    assert.match(text.stdout, /^tenant mapping: none given\n/);
+    assert.match(text.stdout, /email -> userId/);
+    assert.match(text.stdout, /judged with the integration guide's example mapping/);
+    assert.match(text.stdout, /ACCEPTED guide\.json/);
+
+    const json = validate(folder, '--json');
+    const report = JSON.parse(json.stdout) as Report;
+    assert.equal(report.mapping.from, 'default');
+    assert.equal(report.mapping.fields['email'], 'userId (string)');
+    assert.deepEqual(report.mapping.required, ['callTime', 'userId']);
+
+    const named = JSON.parse(validate(folder, '--tenants', tenants, '--json').stdout) as Report;
+    assert.equal(named.mapping.from, 'tenants-file');
+    assert.equal(named.mapping.tenant, 'acme');
+    assert.equal(named.mapping.tenantsFile, tenants);
+    const withFile = validate(folder, '--tenants', tenants);
+    assert.match(
+      withFile.stdout,
+      new RegExp(`^tenant mapping: acme from ${tenants.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}`),
+    );
+  });
+
+  it("skips the service's own processed/ and rejected/, whether DIR is the upload area or its data/", async () => {
+    const root = await folderWith('live', {
+      'data/20240312-091500_outbound_1001.json': JSON.stringify({
+        datetime: '2024-03-12T13:15:00Z',
+        email: 'a@example.com',
+      }),
+      'data/processed/20240312-091500_outbound_1001.wav': 'moved here once captured',
+      'data/rejected/notes.txt': 'junk',
+      'data/rejected/notes.txt.error.json': '{}',
+    });
+    for (const target of [root, join(root, 'data')]) {
+      const result = validate(target, '--json');
+      assert.equal(result.status, 0, result.stdout + result.stderr);
+      const report = JSON.parse(result.stdout) as Report;
+      assert.equal(report.dataDir, join(root, 'data'));
+      assert.deepEqual(
+        report.files.map((f) => f.file),
+        ['20240312-091500_outbound_1001.json'],
+      );
+    }
+    assert.match(validate(root).stdout, /judging .*live\/data: .*live holds data\//);
+  });
+
+  it('predicts which metadata pairs with which recording, or why none, in text and JSON', async () => {
+    const wav = encodeWav({ sampleRateHz: 8000, channels: 1, durationSec: 1 });
+    const m4a = await readFile(join(WORKSPACE_ROOT, 'libs/format/media/test/fixtures/m4a-aac-mono.m4a'));
+    const meta = (fields: Record<string, string>) =>
+      JSON.stringify({ datetime: '2024-03-12T09:15:00Z', email: 'a@example.com', ...fields });
+    const folder = await folderWith('pairing', {
+      '20240312-091500_outbound_1001.wav': wav,
+      '20240312-091500_outbound_1001.json': meta({}),
+      '20240312-091600_inbound_1002.wav': wav,
+      'crm-export-7.json': meta({ filename: 'sftp/calls/20240312-091600_inbound_1002.wav' }),
+      'ringcentral_BXyT30eVTWlZjUA.m4a': m4a,
+      'BXyT30eVTWlZjUA.json': meta({}),
+      'lost.json': meta({ filename: 'nowhere.wav', datetime: '2024-03-13T09:15:00Z' }),
+      '20240312-091730_outbound_1003.wav': wav,
+      'near.json': meta({ datetime: '2024-03-12T09:18:00Z' }),
+      'batch.csv':
+        'datetime,email,filename\n2024-03-12T09:15:00Z,a@example.com,gone.wav\n2024-03-12T09:15:00Z,b@example.com,other.wav\n',
+      '20240312-093000_outbound_1009.wav': wav,
+    });
+    const json = validate(folder, '--json');
+    assert.equal(json.status, 0, json.stdout + json.stderr);
+    const { pairing } = JSON.parse(json.stdout) as Report;
+    assert.deepEqual(pairing.pairs, [
+      {
+        metadata: '20240312-091500_outbound_1001.json',
+        recording: '20240312-091500_outbound_1001.wav',
+        method: 'name',
+      },
+      {
+        metadata: 'BXyT30eVTWlZjUA.json',
+        recording: 'ringcentral_BXyT30eVTWlZjUA.m4a',
+        method: 'external-id',
+      },
+      { metadata: 'crm-export-7.json', recording: '20240312-091600_inbound_1002.wav', method: 'reference' },
+    ]);
+    const unpaired = Object.fromEntries(pairing.unpairedMetadata.map((m) => [m.metadata, m]));
+    assert.match(
+      unpaired['lost.json']?.why ?? '',
+      /recordingFile "nowhere\.wav": no recording by that name in this folder/,
+    );
+    assert.match(unpaired['batch.csv#2']?.why ?? '', /"gone\.wav": no recording by that name/);
+    assert.ok(unpaired['batch.csv#3']);
+    assert.match(
+      unpaired['near.json']?.why ?? '',
+      /fuzzy: decided by the service among 20240312-091730_outbound_1003\.wav/,
+    );
+    assert.deepEqual(unpaired['near.json']?.fuzzyCandidates, ['20240312-091730_outbound_1003.wav']);
+    assert.deepEqual(
+      pairing.unpairedRecordings.map((r) => r.recording),
+      ['20240312-091730_outbound_1003.wav', '20240312-093000_outbound_1009.wav'],
+    );
+
+    const text = validate(folder);
+    assert.equal(text.status, 0);
+    assert.match(
+      text.stdout,
+      /pairs:\n {2}20240312-091500_outbound_1001\.json -> 20240312-091500_outbound_1001\.wav {2}\(by name\)/,
+    );
+    assert.match(text.stdout, /crm-export-7\.json -> 20240312-091600_inbound_1002\.wav {2}\(by reference\)/);
+    assert.match(
+      text.stdout,
+      /metadata without a recording:\n(?: {2}.*\n)* {2}lost\.json: recordingFile "nowhere\.wav"/,
+    );
+    assert.match(
+      text.stdout,
+      /recordings without metadata:\n {2}20240312-091730_outbound_1003\.wav: no metadata/,
+    );
+  });
+
+  it("takes the README's tenants example as written, its enum mapping included", async () => {
+    const readme = await readFile(join(WORKSPACE_ROOT, 'README.md'), 'utf8');
+    const example = /### Tenants file[\s\S]*?```yaml\n(tenants:[\s\S]*?)```/.exec(readme)?.[1];
+    assert.ok(example, 'README has a tenants example');
+    const file = join(dir.path, 'readme-tenants.yaml');
+    await writeFile(file, example);
+    const meta = (direction: string) =>
+      JSON.stringify({ datetime: '2021-05-11T21:59:59Z', email: 'a@example.com', direction });
+    const folder = await folderWith('readme', {
+      'outbound.json': meta('outbound'),
+      'outgoing.json': meta('Outgoing'),
+      'inbound.json': meta('inbound'),
+      'sideways.json': meta('sideways'),
+    });
+    const result = validate(folder, '--tenants', file, '--json');
+    assert.equal(result.status, 1, result.stdout + result.stderr);
+    const byFile = Object.fromEntries((JSON.parse(result.stdout) as Report).files.map((f) => [f.file, f]));
+    assert.equal(byFile['outbound.json']?.verdict, 'accepted');
+    assert.equal(byFile['outgoing.json']?.verdict, 'accepted');
+    assert.equal(byFile['inbound.json']?.verdict, 'accepted');
+    assert.equal(byFile['sideways.json']?.reason?.code, 'invalid-value');
+    assert.equal(byFile['sideways.json']?.reason?.field, 'direction');
   });
 });

@@ -1,6 +1,7 @@
 // An app's whole main(): configuration, its one stage, health endpoints, graceful stop.
-import { ConfigError } from '@callintake/config';
+import { commonEnv, ConfigError, type EnvSpec } from '@callintake/config';
 import { startTraceExport } from '@callintake/telemetry';
+import { handleCommandLine, type CommandSpec } from './command-line';
 import { startHealthServer } from './health';
 import { RedisUnavailableError } from './redis-bootstrap';
 import { Runtime } from './runtime';
@@ -10,6 +11,8 @@ import { StartupCheckError } from './startup-checks';
 /** An app's whole main(): configuration, one service, graceful stop. */
 export async function runServiceMain(definition: AnyStageDefinition): Promise<void> {
   const name = definition.name;
+  const commandLine = handleCommandLine(serviceCommand(definition), process.argv.slice(2));
+  if ('exitCode' in commandLine) process.exit(commandLine.exitCode);
   try {
     const runtime = await Runtime.create({ service: name });
     const traces = await startTraceExport({ serviceName: name, logger: runtime.logger });
@@ -36,6 +39,30 @@ export async function runServiceMain(definition: AnyStageDefinition): Promise<vo
   } catch (error) {
     exitOnStartupError(name, error);
   }
+}
+
+/**
+ * A service binary's command line: no arguments, only `--help`; it is configured by the
+ * environment (CONTRACT.md "Environment"), which the usage lists.
+ */
+export function serviceCommand(definition: Pick<AnyStageDefinition, 'name' | 'description'>): CommandSpec {
+  return {
+    name: definition.name,
+    summary: `${definition.description}. Takes no arguments; configured by the environment.`,
+    options: {},
+    notes: ['environment (README "Configuration" lists every variable):', ...environmentLines(commonEnv)],
+  };
+}
+
+function environmentLines(spec: EnvSpec): string[] {
+  const width = Math.max(...Object.keys(spec).map((name) => name.length)) + 2;
+  return Object.entries(spec).map(([name, variable]) => {
+    const shown =
+      variable.default === undefined || variable.default === ''
+        ? ''
+        : ` (default ${String(variable.default)})`;
+    return `  ${name.padEnd(width)}${variable.description}${shown}`;
+  });
 }
 
 /**

@@ -21,6 +21,13 @@ export class CallRepository {
     return getJson<Call>(this.redis, this.keys.call(tenantId, callId));
   }
 
+  /** Many calls in one round trip, in the order asked (null where there is none). */
+  async getMany(tenantId: string, callIds: string[]): Promise<Array<Call | null>> {
+    if (callIds.length === 0) return [];
+    const raws = await this.redis.mget(callIds.map((id) => this.keys.call(tenantId, id)));
+    return raws.map((raw) => (raw === null ? null : (JSON.parse(raw) as Call)));
+  }
+
   /**
    * Atomically replaces a call (or creates it), keeping the newest-first and status indexes.
    * With `timing`, the mutation that first makes the call ready also records its stage latencies.

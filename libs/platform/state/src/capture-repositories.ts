@@ -11,7 +11,9 @@ local byContent = redis.call('GET', KEYS[2])
 if byContent and byContent ~= ARGV[1] then return {'content', byContent} end
 local byName = redis.call('HGET', KEYS[1], 'recording')
 if byName and byName ~= ARGV[1] then return {'name', byName} end
-redis.call('HSET', KEYS[1], 'recording', ARGV[1])
+local firstSeen = redis.call('HGET', KEYS[1], 'first-seen-recording')
+if firstSeen and firstSeen ~= ARGV[1] and ARGV[2] ~= '1' then return {'wait', firstSeen} end
+redis.call('HSET', KEYS[1], 'recording', ARGV[1], 'first-seen-recording', ARGV[1])
 redis.call('SET', KEYS[2], ARGV[1])
 return {'ok', ARGV[1]}
 `;
@@ -61,17 +63,31 @@ export class RecordingRepository {
     fileName: string,
     pairingStem: string,
     sha256: string,
-  ): Promise<{ ok: true } | { ok: false; heldBy: 'name' | 'content'; fileName: string }> {
+    options: { overFirstSeen?: boolean } = {},
+  ): Promise<{ ok: true } | { ok: false; heldBy: 'name' | 'content' | 'first-seen'; fileName: string }> {
     const [outcome, holder] = (await this.redis.eval(
       CLAIM_RECORDING,
       2,
       this.keys.nameKey(tenantId, pairingStem),
       this.keys.recordingContent(tenantId, sha256),
       fileName,
+      options.overFirstSeen ? '1' : '0',
     )) as [string, string];
-    return outcome === 'ok'
-      ? { ok: true }
-      : { ok: false, heldBy: outcome as 'name' | 'content', fileName: holder };
+    if (outcome === 'ok') return { ok: true };
+    const heldBy = outcome === 'wait' ? 'first-seen' : (outcome as 'name' | 'content');
+    return { ok: false, heldBy, fileName: holder };
+  }
+
+  /**
+   * The order recordings were seen in, per pairing key: the first seen (the scanner records a
+   * scan's recordings in name order) is the one a look-alike waits for at capture. Kept once set.
+   */
+  async markSeen(tenantId: string, entries: Array<{ fileName: string; pairingStem: string }>): Promise<void> {
+    if (entries.length === 0) return;
+    const pipeline = this.redis.pipeline();
+    for (const { fileName, pairingStem } of entries)
+      pipeline.hsetnx(this.keys.nameKey(tenantId, pairingStem), 'first-seen-recording', fileName);
+    await pipeline.exec();
   }
 
   async setCallId(tenantId: string, fileName: string, callId: string): Promise<void> {
@@ -281,7 +297,38 @@ export interface FuzzyPair {
   recordId: string;
   score: number;
   details?: Record<string, unknown>;
+  /**
+   * Set on a pair fuzzy pairing made (claimed with both call times): it stands in the pool and a
+   * later file may undo it. A pair without one (chosen by hand) is never undone.
+   */
+  seq?: number;
 }
+
+// A fuzzy pair, numbered and indexed by both call times, unless the recording has one already.
+const CLAIM_FUZZY_PAIR = `
+local held = redis.call('HGET', KEYS[1], ARGV[1])
+if held then return held end
+local seq = redis.call('INCR', KEYS[2])
+local pair = '{"seq":' .. seq .. ',' .. string.sub(ARGV[2], 2)
+redis.call('HSET', KEYS[1], ARGV[1], pair)
+redis.call('ZADD', KEYS[3], ARGV[3], ARGV[1])
+redis.call('ZADD', KEYS[4], ARGV[4], ARGV[1])
+return pair
+`;
+
+// Undoes that very pair (same record, same seq): both files are fuzzy candidates again.
+const UNDO_FUZZY_PAIR = `
+local held = redis.call('HGET', KEYS[1], ARGV[1])
+if not held then return 0 end
+local pair = cjson.decode(held)
+if pair.recordId ~= ARGV[2] or tostring(pair.seq) ~= ARGV[3] then return 0 end
+redis.call('HDEL', KEYS[1], ARGV[1])
+redis.call('ZREM', KEYS[2], ARGV[1])
+redis.call('ZREM', KEYS[3], ARGV[1])
+redis.call('ZADD', KEYS[4], ARGV[4], ARGV[1])
+redis.call('ZADD', KEYS[5], ARGV[5], ARGV[2])
+return 1
+`;
 
 /**
  * Fuzzy pairing's candidates and claims: unpaired recordings and waiting metadata, each a sorted
@@ -328,11 +375,87 @@ export class FuzzyIndex {
     return this.redis.zrangebyscore(this.keys.waitingMetadata(tenantId), fromMs, toMs, 'LIMIT', 0, limit);
   }
 
-  /** Records the pair unless the recording already has one; true when this pair stands. */
-  async claimPair(tenantId: string, fileName: string, pair: FuzzyPair): Promise<boolean> {
+  /**
+   * Records the pair unless the recording already has one; true when this pair stands. With both
+   * call times (a pair fuzzy pairing made) it is numbered and indexed by both times, in one step.
+   */
+  async claimPair(
+    tenantId: string,
+    fileName: string,
+    pair: FuzzyPair,
+    at?: { recordingMs: number; metadataMs: number },
+  ): Promise<boolean> {
     const key = this.keys.fuzzyPairs(tenantId);
-    if ((await this.redis.hsetnx(key, fileName, JSON.stringify(pair))) === 1) return true;
-    return (await this.pairOf(tenantId, fileName))?.recordId === pair.recordId;
+    if (!at) {
+      if ((await this.redis.hsetnx(key, fileName, JSON.stringify(pair))) === 1) return true;
+      return (await this.pairOf(tenantId, fileName))?.recordId === pair.recordId;
+    }
+    const { seq: _seq, ...fields } = pair;
+    const stored = (await this.redis.eval(
+      CLAIM_FUZZY_PAIR,
+      4,
+      key,
+      this.keys.fuzzyPairSeq(tenantId),
+      this.keys.fuzzyPairsByRecordingTime(tenantId),
+      this.keys.fuzzyPairsByMetadataTime(tenantId),
+      fileName,
+      JSON.stringify(fields),
+      String(at.recordingMs),
+      String(at.metadataMs),
+    )) as string;
+    return (JSON.parse(stored) as FuzzyPair).recordId === pair.recordId;
+  }
+
+  /**
+   * Undoes the recording's fuzzy pair if it is still this one (record and seq), putting the
+   * recording back among the unpaired and the record among the waiting, in one step. True when
+   * this call undid it.
+   */
+  async undoPair(
+    tenantId: string,
+    fileName: string,
+    pair: { recordId: string; seq: number },
+    at: { recordingMs: number; metadataMs: number },
+  ): Promise<boolean> {
+    const undone = await this.redis.eval(
+      UNDO_FUZZY_PAIR,
+      5,
+      this.keys.fuzzyPairs(tenantId),
+      this.keys.fuzzyPairsByRecordingTime(tenantId),
+      this.keys.fuzzyPairsByMetadataTime(tenantId),
+      this.keys.unpairedRecordings(tenantId),
+      this.keys.waitingMetadata(tenantId),
+      fileName,
+      pair.recordId,
+      String(pair.seq),
+      String(at.recordingMs),
+      String(at.metadataMs),
+    );
+    return undone === 1;
+  }
+
+  /**
+   * The standing (numbered) fuzzy pairs whose recording's, or metadata record's, call time is in
+   * the range, with the recording's file name.
+   */
+  async pairsWithin(
+    tenantId: string,
+    by: 'recording' | 'metadata',
+    fromMs: number,
+    toMs: number,
+    limit = 200,
+  ): Promise<Array<{ fileName: string; pair: FuzzyPair }>> {
+    const index =
+      by === 'recording'
+        ? this.keys.fuzzyPairsByRecordingTime(tenantId)
+        : this.keys.fuzzyPairsByMetadataTime(tenantId);
+    const fileNames = await this.redis.zrangebyscore(index, fromMs, toMs, 'LIMIT', 0, limit);
+    if (fileNames.length === 0) return [];
+    const raws = await this.redis.hmget(this.keys.fuzzyPairs(tenantId), ...fileNames);
+    return fileNames.flatMap((fileName, index) => {
+      const raw = raws[index];
+      return raw ? [{ fileName, pair: JSON.parse(raw) as FuzzyPair }] : [];
+    });
   }
 
   async pairOf(tenantId: string, fileName: string): Promise<FuzzyPair | null> {

@@ -67,6 +67,20 @@ export class Keys {
   fuzzyPairs(tenantId: string): string {
     return `${this.t(tenantId)}:fuzzy-pairs`;
   }
+  /**
+   * Standing fuzzy pairs (recording file name) scored by the recording's call time (ms), and by
+   * the metadata record's: a later file near them may undo them, so they stay in the pool.
+   */
+  fuzzyPairsByRecordingTime(tenantId: string): string {
+    return `${this.t(tenantId)}:fuzzy-pairs-by-recording-time`;
+  }
+  fuzzyPairsByMetadataTime(tenantId: string): string {
+    return `${this.t(tenantId)}:fuzzy-pairs-by-metadata-time`;
+  }
+  /** The counter that numbers fuzzy pairs (`seq`), so a pair made again is told from the first. */
+  fuzzyPairSeq(tenantId: string): string {
+    return `${this.t(tenantId)}:fuzzy-pair-seq`;
+  }
   call(tenantId: string, callId: string): string {
     return `${this.t(tenantId)}:call:${callId}`;
   }

@@ -69,7 +69,9 @@ async function queueWaitingCalls(
   const waiting = await deps.state.crmWaiting.waitingFor(tenant.id, type, ids, sinceMs);
   if (waiting.size === 0) return;
   if (!deps.producer)
-    throw new Error('calls wait for CRM objects of this batch but the stage gave the CRM handler no producer');
+    throw new Error(
+      'calls wait for CRM objects of this batch but the stage gave the CRM handler no producer',
+    );
   const jobs = [...waiting].flatMap(([objectId, callIds]) =>
     callIds.map((callId) => ({
       payload: { tenantId: tenant.id, callId, objectType: type, objectId },

@@ -2,7 +2,7 @@
 // each as a version of its asset, and hand it to the queue for its kind. Idempotent: scanning
 // twice, or two watcher replicas scanning at once, adds nothing twice (deterministic job ids,
 // versions keyed by size+mtime or ETag).
-import { classifyFileName } from '@callintake/naming';
+import { classifyFileName, recordingPairingKey } from '@callintake/naming';
 import { jobOptions, type JobProducer } from '@callintake/queues';
 import type { TenantConfig } from '@callintake/schemas';
 import type { Observation, StateStore } from '@callintake/state';
@@ -112,6 +112,7 @@ export async function scanSource(deps: ScanDeps): Promise<ScanSummary> {
   // customers to upload them first), so they are recorded first: the priority lane's order.
   const isCrm = (candidate: Candidate) =>
     !candidate.nested && classifyFileName(candidate.entry.name).kind === 'crm-batch';
+  await markRecordingsSeen(deps, toTake);
   const taken: Array<[string, Observation]> = [];
   for (const batch of [toTake.filter(isCrm), toTake.filter((candidate) => !isCrm(candidate))]) {
     await forEachLimited(batch, 16, async (candidate) => {
@@ -144,6 +145,22 @@ export async function scanSource(deps: ScanDeps): Promise<ScanSummary> {
   }
   await state.observations.set(tenant.id, taken);
   return summary;
+}
+
+/**
+ * Look-alike recordings (one pairing key: `X.wav` and `X.mp3`) are decided in the order they were
+ * seen, which files taken in parallel would not keep: the order is recorded here, a scan's files
+ * in name order, before any is handed on (the prober's claim waits for the first seen).
+ */
+async function markRecordingsSeen(deps: ScanDeps, candidates: Candidate[]): Promise<void> {
+  const recordings = candidates
+    .filter((candidate) => !candidate.nested && classifyFileName(candidate.entry.name).kind === 'recording')
+    .map((candidate) => candidate.name)
+    .sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+  await deps.state.recordings.markSeen(
+    deps.tenant.id,
+    recordings.map((fileName) => ({ fileName, pairingStem: recordingPairingKey({ fileName }) })),
+  );
 }
 
 async function takeFile(

@@ -155,23 +155,40 @@ export function decideFuzzy(candidates: FuzzyCandidate[]): {
 }
 
 /**
- * Whether another waiting metadata record contests the winner: it scores within the margin of
- * (or above) the winner's score for the same recording, and that recording is as good as its
- * own best. Without this, whichever of two look-alike records came first would take the
- * recording, and the answer would depend on arrival order.
+ * Whether another metadata record contests the winner: it scores within the margin of (or
+ * above) the winner's score for the same recording. Neither may take the recording while the
+ * other is a candidate for it, whichever came first. (Whether the rival has something better
+ * elsewhere is deliberately not asked: that answer changes as other pairs are made, and would
+ * make the result depend on the order pairs are made in. A rival that pairs elsewhere stops
+ * contesting, and the record is judged again.)
  */
-export function contests(winnerScore: number, rivalScore: number, rivalBestScore: number): boolean {
-  return rivalScore > winnerScore - FUZZY_MARGIN && rivalBestScore - rivalScore < FUZZY_MARGIN;
+export function contests(winnerScore: number, rivalScore: number): boolean {
+  return rivalScore > winnerScore - FUZZY_MARGIN;
 }
 
 /**
  * Where fuzzy candidates come from: the unpaired recordings and the waiting fuzzy-eligible
- * metadata of one tenant, each by call time. Redis sorted sets in the matcher, sorted arrays
- * in memory elsewhere.
+ * metadata of one tenant, each by call time, and the fuzzy pairs standing (which a later file
+ * may undo, so they stay in the pool). Redis sorted sets in the matcher, sorted arrays in
+ * memory elsewhere.
  */
 export interface FuzzyCandidateSource {
   recordingsWithin(fromMs: number, toMs: number): Promise<RecordingRecord[]>;
   metadataWithin(fromMs: number, toMs: number): Promise<MetadataRecord[]>;
+  /** Names of the unpaired recordings (no records read): whether a record has candidates. */
+  recordingNamesWithin(fromMs: number, toMs: number): Promise<string[]>;
+  /** Standing fuzzy pairs whose recording's call time is in the range. */
+  pairsByRecordingWithin(fromMs: number, toMs: number): Promise<StandingPair[]>;
+  /** Standing fuzzy pairs whose metadata record's call time is in the range. */
+  pairsByMetadataWithin(fromMs: number, toMs: number): Promise<StandingPair[]>;
+}
+
+/** A fuzzy pair made earlier, which a later file can undo. `seq` tells one making from another. */
+export interface StandingPair {
+  recording: RecordingRecord;
+  metadata: MetadataRecord;
+  score: number;
+  seq: number;
 }
 
 export type FuzzyVerdict =
@@ -207,7 +224,8 @@ export async function rankRecordings(
 /**
  * One metadata record's fuzzy verdict against what is unpaired and waiting now: its clear
  * winner among recordings, unless another waiting record contests that recording; else
- * ambiguous (with candidates) or nothing to pair with.
+ * ambiguous (with candidates) or nothing to pair with. This alone depends on what was paired
+ * before; the matcher pairs by `decideMetadata` (fuzzy-settle.ts), which does not.
  */
 export async function judgeMetadata(
   metadata: MetadataRecord,
@@ -224,7 +242,7 @@ export async function judgeMetadata(
   return rivals.length > 0 ? { kind: 'ambiguous', ranked, rivals } : { kind: 'pair', winner, ranked, scored };
 }
 
-async function rivalsFor(
+export async function rivalsFor(
   metadata: MetadataRecord,
   recording: RecordingRecord,
   winnerScore: number,
@@ -237,19 +255,17 @@ async function rivalsFor(
   for (const other of await source.metadataWithin(at - FUZZY_WINDOW_MS, at + FUZZY_WINDOW_MS)) {
     if (other.recordId === metadata.recordId) continue;
     const rivalScore = score(other, recording, tenant)?.score;
-    // Only a close rival costs a look at its own candidates.
-    if (rivalScore === undefined || rivalScore <= winnerScore - FUZZY_MARGIN) continue;
-    const own = await rankRecordings(other, source, tenant, score);
-    const rivalBest = Math.max(rivalScore, ...own.map((entry) => entry.candidate.score));
-    if (contests(winnerScore, rivalScore, rivalBest))
+    if (rivalScore !== undefined && contests(winnerScore, rivalScore))
       rivals.push({ recordId: other.recordId, score: rivalScore });
   }
   return rivals;
 }
 
 /**
- * The waiting metadata records a newly unpaired recording may change the verdict of, best
- * first: a recording scoring below threshold - margin can neither win nor spoil a win.
+ * The waiting metadata records a recording entering or leaving the unpaired set may change the
+ * verdict of, best first: those scoring it at `minScore` or more (below threshold - margin a
+ * recording can neither win nor spoil a win), and with `flips`, also those it is (or was) the
+ * only candidate of, whose status turns between `ambiguous` and `awaiting_recording`.
  */
 export async function metadataToReconsider(
   recording: RecordingRecord,
@@ -257,68 +273,29 @@ export async function metadataToReconsider(
   tenant: TenantConfig,
   score: Score = scoreCandidate,
   minScore = FUZZY_THRESHOLD - FUZZY_MARGIN,
+  flips = false,
 ): Promise<MetadataRecord[]> {
   const at = recordingTimeMs(recording, tenant);
   if (Number.isNaN(at)) return [];
   const scored: Array<{ metadata: MetadataRecord; score: number }> = [];
   for (const metadata of await source.metadataWithin(at - FUZZY_WINDOW_MS, at + FUZZY_WINDOW_MS)) {
     const result = score(metadata, recording, tenant);
-    if (result && result.score >= minScore) scored.push({ metadata, score: result.score });
+    if (!result) continue;
+    if (result.score >= minScore || (flips && (await onlyCandidate(metadata, recording, source))))
+      scored.push({ metadata, score: result.score });
   }
   return scored
     .sort((a, b) => b.score - a.score || a.metadata.recordId.localeCompare(b.metadata.recordId))
     .map((entry) => entry.metadata);
 }
 
-/** A pair just made (by any method), and which fuzzy index each side was in. */
-export interface PairEvent {
-  recording: RecordingRecord;
-  metadata: MetadataRecord;
-  /** The recording was a candidate (unpaired) until this pair. */
-  recordingWasUnpaired: boolean;
-  /** The metadata record waited (so it may have contested other records' winners). */
-  metadataWasWaiting: boolean;
-  /** The metadata record's candidates, when it was just judged (fuzzy); else ranked again. */
-  scored?: ScoredRecording[];
-}
-
-/**
- * The waiting records a pair may change the verdict of, each once, in order: those the
- * recording was a candidate of (it is gone now; only a record scoring it at threshold - margin
- * or more can change), then, when the metadata record waited, those it may have contested (it
- * is no rival any more): the records whose winner (at or above the threshold) is a recording
- * the metadata record scored within the margin of that, i.e. at threshold - margin or more.
- */
-export async function metadataAfterPair(
-  pair: PairEvent,
+/** No unpaired recording but this one (whether it is in the set now or not) is near the record. */
+async function onlyCandidate(
+  metadata: MetadataRecord,
+  recording: RecordingRecord,
   source: FuzzyCandidateSource,
-  tenant: TenantConfig,
-  score: Score = scoreCandidate,
-): Promise<MetadataRecord[]> {
-  const freed: Array<{ recording: RecordingRecord; minScore: number }> = [];
-  if (pair.recordingWasUnpaired)
-    freed.push({ recording: pair.recording, minScore: FUZZY_THRESHOLD - FUZZY_MARGIN });
-  if (pair.metadataWasWaiting) {
-    const contested = (pair.scored ?? (await rankRecordings(pair.metadata, source, tenant, score)))
-      .filter(
-        (entry) =>
-          entry.recording.fileName !== pair.recording.fileName &&
-          entry.candidate.score >= FUZZY_THRESHOLD - FUZZY_MARGIN,
-      )
-      .sort(
-        (a, b) =>
-          b.candidate.score - a.candidate.score || a.recording.fileName.localeCompare(b.recording.fileName),
-      );
-    for (const entry of contested) freed.push({ recording: entry.recording, minScore: FUZZY_THRESHOLD });
-  }
-  const seen = new Set([pair.metadata.recordId]);
-  const affected: MetadataRecord[] = [];
-  for (const { recording, minScore } of freed) {
-    for (const metadata of await metadataToReconsider(recording, source, tenant, score, minScore)) {
-      if (seen.has(metadata.recordId)) continue;
-      seen.add(metadata.recordId);
-      affected.push(metadata);
-    }
-  }
-  return affected;
+): Promise<boolean> {
+  const at = metadataTimeMs(metadata);
+  const names = await source.recordingNamesWithin(at - FUZZY_WINDOW_MS, at + FUZZY_WINDOW_MS);
+  return names.every((name) => name === recording.fileName);
 }

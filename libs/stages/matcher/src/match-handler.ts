@@ -34,12 +34,13 @@ import {
 import { buildCall, callTimeFromRecording } from './build-call';
 import {
   fuzzyEligible,
-  judgeMetadata,
-  metadataAfterPair,
   metadataTimeMs,
   metadataToReconsider,
+  recordingTimeMs,
   type FuzzyCandidateSource,
+  type StandingPair,
 } from './fuzzy';
+import { decideMetadata, metadataAfterPair, metadataAfterUndo, recordsToMove } from './fuzzy-settle';
 import { keepResolvedCrm, resolveCrmLinks, settleCrmLinks } from './crm-links';
 
 export interface MatchDeps {
@@ -142,10 +143,13 @@ export async function handleMatchRecording(
   });
   // Order independence: metadata that came first and waits (or is ambiguous) is judged again
   // now that this recording is a candidate, best-scoring first, until one takes it. Outside the
-  // recording's locks: judging takes the metadata's lock first, as its own job does.
+  // recording's locks: judging takes the metadata's lock first, as its own job does. Fuzzy pairs
+  // this recording spoils (and records it is now the target of) are queued first.
   if (!unpaired) return;
   const source = redisCandidateSource(deps, tenant.id);
-  for (const metadata of await metadataToReconsider(unpaired, source, tenant)) {
+  const moved = await recordsToMove({ recordings: [unpaired] }, source, tenant);
+  await queueJudgements(deps, tenant, moved, unpaired.fileName, `arrival~v${unpaired.version}`);
+  for (const metadata of await metadataToReconsider(unpaired, source, tenant, undefined, undefined, true)) {
     await matchMetadataFuzzily(deps, tenant, metadata.recordId, context);
     if (!(await deps.state.fuzzy.isUnpaired(tenant.id, unpaired.fileName))) return;
   }
@@ -153,6 +157,26 @@ export async function handleMatchRecording(
 
 /** The matcher's fuzzy candidates: the tenant's sorted sets in Redis, read by call time. */
 function redisCandidateSource(deps: MatchDeps, tenantId: string): FuzzyCandidateSource {
+  const standingPairs = async (by: 'recording' | 'metadata', fromMs: number, toMs: number) => {
+    const entries = (await deps.state.fuzzy.pairsWithin(tenantId, by, fromMs, toMs)).filter(
+      (entry) => entry.pair.seq !== undefined,
+    );
+    const recordings = await deps.state.recordings.getMany(
+      tenantId,
+      entries.map((entry) => entry.fileName),
+    );
+    const records = await deps.state.metadata.getMany(
+      tenantId,
+      entries.map((entry) => entry.pair.recordId),
+    );
+    return entries.flatMap(({ pair }, index): StandingPair[] => {
+      const recording = recordings[index];
+      const metadata = records[index];
+      return recording && metadata
+        ? [{ recording, metadata, score: pair.score, seq: pair.seq as number }]
+        : [];
+    });
+  };
   return {
     async recordingsWithin(fromMs, toMs) {
       const names = await deps.state.fuzzy.unpairedWithin(tenantId, fromMs, toMs);
@@ -164,7 +188,33 @@ function redisCandidateSource(deps: MatchDeps, tenantId: string): FuzzyCandidate
       const records = await deps.state.metadata.getMany(tenantId, recordIds);
       return records.filter((record): record is MetadataRecord => record !== null);
     },
+    recordingNamesWithin: (fromMs, toMs) => deps.state.fuzzy.unpairedWithin(tenantId, fromMs, toMs),
+    pairsByRecordingWithin: (fromMs, toMs) => standingPairs('recording', fromMs, toMs),
+    pairsByMetadataWithin: (fromMs, toMs) => standingPairs('metadata', fromMs, toMs),
   };
+}
+
+/**
+ * `match-metadata` jobs for records a fuzzy change moves (a file arrived near them, or a pair
+ * was made or undone), one per record and event, so a later event is never swallowed by an
+ * earlier completed job and a redelivered one adds nothing:
+ * `<tenant>/<record>/after-pair/<file>/<event>`.
+ */
+async function queueJudgements(
+  deps: MatchDeps,
+  tenant: TenantConfig,
+  records: MetadataRecord[],
+  file: string,
+  event: string,
+): Promise<void> {
+  if (records.length === 0) return;
+  await deps.producer.addMany(
+    'match-metadata',
+    records.map((record) => ({
+      payload: { tenantId: tenant.id, recordId: record.recordId },
+      options: jobOptions.matchMetadataAfterPair(tenant.id, record.recordId, file, event),
+    })),
+  );
 }
 
 type FuzzyMatch = { score: number; details?: Record<string, unknown> };
@@ -201,9 +251,18 @@ async function matchMetadataFuzzily(
   context: JobContext,
 ): Promise<void> {
   await deps.state.lock(tenant.id, `fuzzy-metadata:${recordId}`, async () => {
+    let undone = false;
     for (let attempt = 0; attempt < 3; attempt += 1) {
       const fuzzy = await matchMetadataByKeys(deps, tenant, recordId, context);
       if (!fuzzy) return;
+      // Its fuzzy pair is not its target any more: undone once, then it is judged afresh.
+      if ('undo' in fuzzy) {
+        if (undone) break;
+        undone = true;
+        attempt -= 1;
+        await unpairFuzzy(deps, tenant, fuzzy.undo, fuzzy.others);
+        continue;
+      }
       // A winner is claimed by taking it out of the unpaired set; a rejoin is already claimed.
       if (!fuzzy.rejoin && !(await deps.state.fuzzy.takeUnpaired(tenant.id, fuzzy.recording))) continue;
       if (await pairFuzzy(deps, tenant, fuzzy.recording, recordId, fuzzy, context)) return;
@@ -221,7 +280,11 @@ async function matchMetadataByKeys(
   tenant: TenantConfig,
   recordId: string,
   context: JobContext,
-): Promise<{ recording: string; match: FuzzyMatch; rejoin: boolean } | undefined> {
+): Promise<
+  | { recording: string; match: FuzzyMatch; rejoin: boolean }
+  | { undo: StandingPair; others: MetadataRecord[] }
+  | undefined
+> {
   const metadata = await deps.state.metadata.get(tenant.id, recordId);
   if (!metadata) throw new PermanentJobError(`no metadata record ${recordId}`);
   // Another source replaced it as its call's metadata (call-updates.ts): that one pairs now.
@@ -249,19 +312,49 @@ async function matchMetadataByKeys(
         await assemble(deps, tenant, recording, current, context, { method: 'external-id' });
         return undefined;
       }
-      // Paired fuzzily before (a new version, a redelivery): it stays with that recording. One
-      // that is in a recording's call by a key it no longer carries is never paired fuzzily too.
+      // Paired fuzzily before (a new version, a redelivery): it stays with that recording while
+      // that pair is its target (a later file may undo it). One that is in a recording's call by
+      // a key it no longer carries is never paired fuzzily too.
       const aloneId = callIdFor(null, current, ownsExternalId);
       let joined: string | undefined;
       if (current.callId && current.callId !== aloneId) {
-        joined = (await deps.state.calls.get(tenant.id, current.callId))?.recording?.fileName;
+        const call = await deps.state.calls.get(tenant.id, current.callId);
+        joined = call?.recording?.fileName;
         const pair = joined ? await deps.state.fuzzy.pairOf(tenant.id, joined) : null;
-        if (joined && pair?.recordId === current.recordId)
+        if (joined && pair?.recordId === current.recordId) {
+          if (pair.seq !== undefined && fuzzyEligible(current, tenant)) {
+            const decision = await decideMetadata(current, redisCandidateSource(deps, tenant.id), tenant);
+            if (decision.kind === 'undo') return { undo: decision.pair, others: decision.others };
+          }
           return { recording: joined, match: { score: pair.score, ...detailsOf(pair) }, rejoin: true };
+        }
+        // Its fuzzy pair was undone (and a crash may have left it in that call): it leaves it.
+        if (call && (call.match?.method === 'fuzzy' || !call.metadata)) {
+          await leaveFuzzyCall(deps, tenant, current, current.callId);
+          joined = undefined;
+        }
       }
       const eligible = !joined && fuzzyEligible(current, tenant);
       if (eligible) {
-        const verdict = await judgeMetadata(current, redisCandidateSource(deps, tenant.id), tenant);
+        const source = redisCandidateSource(deps, tenant.id);
+        const verdict = await decideMetadata(current, source, tenant);
+        // Arriving (neither waiting nor paired yet), it may contest pairs around it, or change
+        // what others should pair with: those are queued before anything else changes.
+        if (!(await deps.state.fuzzy.isWaiting(tenant.id, current.recordId)))
+          await queueJudgements(
+            deps,
+            tenant,
+            verdict.others,
+            current.recordId,
+            `arrival~v${current.version}`,
+          );
+        if (verdict.kind === 'undo') return { undo: verdict.pair, others: verdict.others };
+        if (verdict.kind === 'keep') {
+          const fileName = verdict.pair.recording.fileName;
+          const pair = await deps.state.fuzzy.pairOf(tenant.id, fileName);
+          const match = { score: verdict.pair.score, ...(pair ? detailsOf(pair) : {}) };
+          return { recording: fileName, match, rejoin: true };
+        }
         if (verdict.kind === 'pair') {
           const match = { score: verdict.winner.score, details: { candidates: verdict.ranked } };
           return { recording: verdict.winner.recording, match, rejoin: false };
@@ -317,7 +410,8 @@ async function pairFuzzy(
       (call.metadata.fileName !== metadata.fileName || call.metadata.line !== metadata.line);
     if (other) return false;
     if (await pairedElsewhere(deps, tenant.id, metadata, id)) return release();
-    if (!(await deps.state.fuzzy.claimPair(tenant.id, fileName, { recordId, ...match }))) return false;
+    const at = { recordingMs: recordingTimeMs(recording, tenant), metadataMs: metadataTimeMs(metadata) };
+    if (!(await deps.state.fuzzy.claimPair(tenant.id, fileName, { recordId, ...match }, at))) return false;
     await assemble(deps, tenant, recording, metadata, context, {
       method: claimedMethod(match),
       match,
@@ -325,6 +419,55 @@ async function pairFuzzy(
     });
     return true;
   });
+}
+
+/**
+ * Undoes a fuzzy pair that is no longer its component's target (a later file contests or spoils
+ * it). The record's own lock is held by the caller; this takes the recording's pairing lock. The
+ * records this moves are queued first (one job each, `undo~<seq>`), then one atomic step takes
+ * the pair back and makes both files fuzzy candidates again, then the record leaves the
+ * recording's call. Each step is idempotent: a redelivery finds the pair gone and the record
+ * out of the call, and the record is judged again by the caller.
+ */
+async function unpairFuzzy(
+  deps: MatchDeps,
+  tenant: TenantConfig,
+  pair: StandingPair,
+  others: MetadataRecord[],
+): Promise<void> {
+  const { recording, metadata } = pair;
+  await deps.state.lock(tenant.id, `pair:${recordingPairingKey(recording)}`, async () => {
+    const standing = await deps.state.fuzzy.pairOf(tenant.id, recording.fileName);
+    if (standing?.recordId === metadata.recordId && standing.seq === pair.seq) {
+      const source = redisCandidateSource(deps, tenant.id);
+      const moved = await metadataAfterUndo(pair, others, source, tenant);
+      await queueJudgements(deps, tenant, moved, recording.fileName, `undo~${pair.seq}`);
+      const at = { recordingMs: recordingTimeMs(recording, tenant), metadataMs: metadataTimeMs(metadata) };
+      await deps.state.fuzzy.undoPair(
+        tenant.id,
+        recording.fileName,
+        { recordId: metadata.recordId, seq: pair.seq },
+        at,
+      );
+    }
+    const current = await deps.state.metadata.get(tenant.id, metadata.recordId);
+    const callId = callIdFor(recording, metadata);
+    if (current?.callId === callId) await leaveFuzzyCall(deps, tenant, current, callId);
+  });
+}
+
+/**
+ * A record whose fuzzy pair was undone leaves the recording's call (`awaiting_metadata` again,
+ * `calls-updated` when it had been ready) and names its own call until it is judged again.
+ */
+async function leaveFuzzyCall(
+  deps: MatchDeps,
+  tenant: TenantConfig,
+  metadata: MetadataRecord,
+  callId: string,
+): Promise<void> {
+  await leaveCall(deps, tenant, metadata, callId);
+  await deps.state.metadata.setCallId(tenant.id, metadata.recordId, callIdFor(null, metadata));
 }
 
 /**
@@ -509,11 +652,13 @@ async function leaveCall(
 }
 
 /**
- * A recording that leaves the unpaired set, or a waiting record that pairs, may leave records
- * that were ambiguous because of it with a clear, uncontested winner: each is judged again by a
- * `match-metadata` job (not here: this runs under pairing locks, and judging takes the record's
- * own lock first). One job per record and pair, so a later pair's re-judgement is never
- * swallowed by an earlier completed one, and a redelivered pair adds nothing.
+ * A pair may change other records' verdicts (metadataAfterPair): one by a key (or by hand)
+ * takes both files out of the fuzzy pool, so the records around them that no longer stand as
+ * their target are judged again; any pair taking a recording out of the unpaired set turns the
+ * records it was the only candidate of from `ambiguous` to waiting. Each by a `match-metadata`
+ * job (not here: this runs under pairing locks, and judging takes the record's own lock first),
+ * one per record and pair, so a later pair's re-judgement is never swallowed by an earlier
+ * completed one, and a redelivered pair adds nothing.
  */
 async function queueAfterPair(
   deps: MatchDeps,
@@ -525,23 +670,17 @@ async function queueAfterPair(
   const recordingWasUnpaired = claimed || (await deps.state.fuzzy.isUnpaired(tenant.id, recording.fileName));
   const metadataWasWaiting = await deps.state.fuzzy.isWaiting(tenant.id, metadata.recordId);
   if (!recordingWasUnpaired && !metadataWasWaiting) return;
+  // A fuzzy pair (numbered) keeps both files in the pool; one by a key (or by hand) takes them out.
+  const standing = await deps.state.fuzzy.pairOf(tenant.id, recording.fileName);
+  const fuzzy = standing?.recordId === metadata.recordId && standing.seq !== undefined;
   const affected = await metadataAfterPair(
-    { recording, metadata, recordingWasUnpaired, metadataWasWaiting },
+    { recording, metadata, recordingWasUnpaired, metadataWasWaiting, fuzzy },
     redisCandidateSource(deps, tenant.id),
     tenant,
   );
-  await deps.producer.addMany(
-    'match-metadata',
-    affected.map((record) => ({
-      payload: { tenantId: tenant.id, recordId: record.recordId },
-      options: jobOptions.matchMetadataAfterPair(
-        tenant.id,
-        record.recordId,
-        recording.fileName,
-        metadata.recordId,
-      ),
-    })),
-  );
+  // A fuzzy pair made again after it was undone is told from the first by its seq.
+  const event = fuzzy ? `${metadata.recordId}~${standing.seq}` : metadata.recordId;
+  await queueJudgements(deps, tenant, affected, recording.fileName, event);
 }
 
 /**

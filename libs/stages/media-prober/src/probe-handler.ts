@@ -9,7 +9,13 @@ import {
   type RunAssetJobDeps,
 } from '@callintake/asset-lifecycle';
 import { recordingPairingKey } from '@callintake/naming';
-import { jobOptions, type AssetVersionJob, type JobContext, type JobProducer } from '@callintake/queues';
+import {
+  jobOptions,
+  RetryLaterError,
+  type AssetVersionJob,
+  type JobContext,
+  type JobProducer,
+} from '@callintake/queues';
 import { RejectionError, type TenantConfig } from '@callintake/schemas';
 import type { ArchiveStore } from '@callintake/storage';
 import { judgeRecording, PROBE_TIME_LIMIT_MS } from './judge-recording';
@@ -97,12 +103,23 @@ async function captureRecording(deps: ProbeDeps, work: AssetWork): Promise<Captu
  * One call has one recording: a second recording for the same pairing key (`X.mp3` after `X.wav`,
  * names equal after case folding and Unicode normalisation) is rejected `duplicate-recording`,
  * and the same bytes under another name `duplicate-content`, each naming the first. The first
- * to be captured keeps the call; the rejected file stays in rejected/ (and its copy in the
+ * seen keeps the call (the scanner records the order, a scan's files in name order) unless it
+ * is rejected or fails; the rejected file stays in rejected/ (and its copy in the
  * archive), so nothing is lost and a customer who meant it can rename and re-upload.
  */
 async function claimRecording(deps: ProbeDeps, work: AssetWork, sha256: string): Promise<void> {
   const stem = recordingPairingKey({ fileName: work.asset.name });
-  const claim = await deps.state.recordings.claim(work.tenant.id, work.asset.name, stem, sha256);
+  let claim = await deps.state.recordings.claim(work.tenant.id, work.asset.name, stem, sha256);
+  if (!claim.ok && claim.heldBy === 'first-seen') {
+    // A look-alike seen before this one (an earlier scan, or earlier in name order in the same
+    // scan) decides first: captured, it keeps the key; rejected or failed, this one may take it.
+    const first = await deps.state.assets.get(work.tenant.id, claim.fileName);
+    if (first && (first.state === 'pending' || first.state === 'processing'))
+      throw new RetryLaterError(`${claim.fileName} was seen first and is still being captured`, 1000);
+    claim = await deps.state.recordings.claim(work.tenant.id, work.asset.name, stem, sha256, {
+      overFirstSeen: true,
+    });
+  }
   if (claim.ok) return;
   throw new RejectionError(
     claim.heldBy === 'content'

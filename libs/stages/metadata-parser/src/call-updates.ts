@@ -7,7 +7,7 @@
 // "The same call" is what the matcher would pair the record with by a key: its pairing key (the
 // recording it names, or its own name) or its external id. The record holding that key now is
 // the call's current metadata. Fuzzy pairs have no key, so a look-alike is never an update.
-import { RejectionError, type Reason } from '@callintake/schemas';
+import { RejectionError, type Call, type Reason } from '@callintake/schemas';
 import type { MetadataRecord, StateStore } from '@callintake/state';
 import type { AssetWork } from '@callintake/asset-lifecycle';
 import type { StoredRecord } from './judge-metadata';
@@ -45,6 +45,18 @@ export async function judgeCallUpdates(
   (await state.metadata.getMany(tenantId, ids)).forEach((record, index) => {
     if (record) stored.set(ids[index] as string, record);
   });
+  // The calls those records are in, for their call times: one read for the chunk.
+  const callIds = [
+    ...new Set(
+      [...previous, ...stored.values()]
+        .map((record) => record?.callId)
+        .filter((id): id is string => id !== undefined),
+    ),
+  ];
+  const calls = new Map<string, Call>();
+  (await state.calls.getMany(tenantId, callIds)).forEach((call, index) => {
+    if (call) calls.set(callIds[index] as string, call);
+  });
   const inChunk = new Map<string, MetadataRecord>();
   const verdicts: UpdateVerdict[] = [];
   for (const [index, entry] of records.entries()) {
@@ -56,7 +68,7 @@ export async function judgeCallUpdates(
       [holders[index]?.byName, holders[index]?.byExternalId]
         .map((id) => (id && id !== record.recordId ? stored.get(id) : undefined))
         .find((other) => other !== undefined);
-    const verdict = await judgeOne(state, work, record, earlier, holder ?? null, warnings);
+    const verdict = judgeOne(work, calls, record, earlier, holder ?? null, warnings);
     verdicts.push(verdict);
     if (!verdict.refused) for (const key of keys) inChunk.set(key, record);
   }
@@ -72,14 +84,14 @@ function chunkKeys({ record, pairingStem }: StoredRecord): string[] {
   return keys;
 }
 
-async function judgeOne(
-  state: StateStore,
+function judgeOne(
   work: AssetWork,
+  calls: Map<string, Call>,
   record: MetadataRecord,
   earlier: MetadataRecord | null,
   holder: MetadataRecord | null,
   warnings: Reason[],
-): Promise<UpdateVerdict> {
+): UpdateVerdict {
   // A redelivery of this very version: it was judged before; keep what it was linked to.
   if (earlier && earlier.version >= record.version) {
     keepLinks(record, earlier);
@@ -91,7 +103,7 @@ async function judgeOne(
   const current = holder ?? earlier;
   if (!current) return {};
   const callId = current.callId;
-  const call = callId ? await state.calls.get(work.tenant.id, callId) : null;
+  const call = callId ? calls.get(callId) : undefined;
   const callTime = call?.callTime ?? current.canonical.callTime ?? record.canonical.callTime;
   const windowHours = work.tenant.metadata.updateWindowHours;
   if (callTime && Date.parse(work.version.seenAt) - Date.parse(callTime) > windowHours * 3600_000) {

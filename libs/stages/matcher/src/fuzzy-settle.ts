@@ -1,0 +1,312 @@
+// Fuzzy pairing as a function of the set of files, not of their order (issue 14).
+//
+// The pairs are what this elimination leaves: repeatedly pair a metadata record with its clear
+// winner (at the threshold or more, the margin ahead of its runner-up) when no other record
+// contests that recording (`contests`), taking both out; the records left with candidates are
+// `ambiguous`. A clear, uncontested winner stays so when other files are taken out, so every
+// order of elimination ends in the same pairs (its fixed point is unique).
+//
+// Files are linked when a record scores a recording at threshold - margin or more: below that a
+// recording can neither win nor spoil a win nor make a rival. So the elimination runs on the
+// linked component of a record alone. Its input is the *pool*: unpaired recordings, waiting
+// records, and the fuzzy pairs standing (both of their files). Pairing fuzzily or undoing a fuzzy
+// pair moves files within the pool, so a component's target changes only when a file arrives or
+// leaves the pool (a pair by name, reference or external id). Each record's job moves it to its
+// target: pairs with its recording, undoes a pair that is not its target, or waits.
+import type { TenantConfig } from '@callintake/schemas';
+import type { MetadataRecord, RecordingRecord } from '@callintake/state';
+import {
+  contests,
+  decideFuzzy,
+  FUZZY_MARGIN,
+  FUZZY_THRESHOLD,
+  FUZZY_WINDOW_MS,
+  metadataTimeMs,
+  metadataToReconsider,
+  rankRecordings,
+  recordingTimeMs,
+  rivalsFor,
+  scoreCandidate,
+  type FuzzyCandidate,
+  type FuzzyCandidateSource,
+  type FuzzyRival,
+  type ScoredRecording,
+  type StandingPair,
+} from './fuzzy';
+
+type Score = typeof scoreCandidate;
+
+/** Scores below this link nothing: such a recording can neither win, spoil a win, nor be contested. */
+const LINK_MIN = FUZZY_THRESHOLD - FUZZY_MARGIN - 1e-9;
+
+/** The files linked to some seeds, through the pool (unpaired, waiting and fuzzily paired). */
+export interface FuzzyComponent {
+  metadata: Map<string, MetadataRecord>;
+  recordings: Map<string, RecordingRecord>;
+  /** metadata record id -> recording -> its score, for links only. */
+  links: Map<string, Map<string, FuzzyCandidate>>;
+  /** metadata record id -> the fuzzy pair it stands in. */
+  pairs: Map<string, StandingPair>;
+}
+
+export async function fuzzyComponent(
+  seeds: { metadata?: MetadataRecord[]; recordings?: RecordingRecord[] },
+  source: FuzzyCandidateSource,
+  tenant: TenantConfig,
+  score: Score = scoreCandidate,
+): Promise<FuzzyComponent> {
+  const component: FuzzyComponent = {
+    metadata: new Map(),
+    recordings: new Map(),
+    links: new Map(),
+    pairs: new Map(),
+  };
+  const scores = new Map<string, FuzzyCandidate | undefined>();
+  const scoreOnce = (metadata: MetadataRecord, recording: RecordingRecord) => {
+    const key = `${metadata.recordId}\n${recording.fileName}`;
+    if (!scores.has(key)) scores.set(key, score(metadata, recording, tenant));
+    return scores.get(key);
+  };
+  const linked = (candidate: FuzzyCandidate | undefined): candidate is FuzzyCandidate =>
+    candidate !== undefined && candidate.score >= LINK_MIN;
+  const pendingMetadata = [...(seeds.metadata ?? [])];
+  const pendingRecordings = [...(seeds.recordings ?? [])];
+  for (const metadata of pendingMetadata) component.metadata.set(metadata.recordId, metadata);
+  for (const recording of pendingRecordings) component.recordings.set(recording.fileName, recording);
+  while (pendingMetadata.length > 0 || pendingRecordings.length > 0) {
+    const metadata = pendingMetadata.pop();
+    if (metadata) {
+      const at = metadataTimeMs(metadata);
+      if (Number.isNaN(at)) continue;
+      const links = new Map<string, FuzzyCandidate>();
+      component.links.set(metadata.recordId, links);
+      for (const recording of await poolRecordings(source, at, component)) {
+        const candidate = scoreOnce(metadata, recording);
+        if (!linked(candidate)) continue;
+        links.set(recording.fileName, candidate);
+        if (component.recordings.has(recording.fileName)) continue;
+        component.recordings.set(recording.fileName, recording);
+        pendingRecordings.push(recording);
+      }
+      continue;
+    }
+    const recording = pendingRecordings.pop() as RecordingRecord;
+    const at = recordingTimeMs(recording, tenant);
+    if (Number.isNaN(at)) continue;
+    for (const other of await poolMetadata(source, at, component)) {
+      if (component.metadata.has(other.recordId) || !linked(scoreOnce(other, recording))) continue;
+      component.metadata.set(other.recordId, other);
+      pendingMetadata.push(other);
+    }
+  }
+  return component;
+}
+
+async function poolRecordings(source: FuzzyCandidateSource, at: number, component: FuzzyComponent) {
+  const [from, to] = [at - FUZZY_WINDOW_MS, at + FUZZY_WINDOW_MS];
+  const recordings = await source.recordingsWithin(from, to);
+  for (const pair of await source.pairsByRecordingWithin(from, to)) {
+    component.pairs.set(pair.metadata.recordId, pair);
+    recordings.push(pair.recording);
+  }
+  return recordings;
+}
+
+async function poolMetadata(source: FuzzyCandidateSource, at: number, component: FuzzyComponent) {
+  const [from, to] = [at - FUZZY_WINDOW_MS, at + FUZZY_WINDOW_MS];
+  const metadata = await source.metadataWithin(from, to);
+  for (const pair of await source.pairsByMetadataWithin(from, to)) {
+    component.pairs.set(pair.metadata.recordId, pair);
+    metadata.push(pair.metadata);
+  }
+  return metadata;
+}
+
+/** The elimination's fixed point on a component: metadata record id -> its recording. */
+export function settleComponent(component: FuzzyComponent): Map<string, string> {
+  const remainingMetadata = new Set(component.metadata.keys());
+  const remainingRecordings = new Set(component.recordings.keys());
+  const scorers = new Map<string, Array<{ recordId: string; score: number }>>();
+  for (const [recordId, links] of component.links)
+    for (const [fileName, candidate] of links) {
+      const list = scorers.get(fileName) ?? [];
+      list.push({ recordId, score: candidate.score });
+      scorers.set(fileName, list);
+    }
+  const target = new Map<string, string>();
+  for (;;) {
+    // Every record decided in one round: clear, uncontested winners never share a recording.
+    const decided: Array<[string, string]> = [];
+    for (const recordId of remainingMetadata) {
+      const candidates = [...(component.links.get(recordId)?.values() ?? [])].filter((candidate) =>
+        remainingRecordings.has(candidate.recording),
+      );
+      const { winner } = decideFuzzy(candidates);
+      if (!winner) continue;
+      const contested = (scorers.get(winner.recording) ?? []).some(
+        (rival) =>
+          rival.recordId !== recordId &&
+          remainingMetadata.has(rival.recordId) &&
+          contests(winner.score, rival.score),
+      );
+      if (!contested) decided.push([recordId, winner.recording]);
+    }
+    if (decided.length === 0) return target;
+    for (const [recordId, fileName] of decided) {
+      target.set(recordId, fileName);
+      remainingMetadata.delete(recordId);
+      remainingRecordings.delete(fileName);
+    }
+  }
+}
+
+/** The records of a component whose standing (paired or not, and with which) is not its target. */
+function mismatches(component: FuzzyComponent, target: Map<string, string>, except?: string) {
+  return [...component.metadata.values()].filter(
+    (record) =>
+      record.recordId !== except &&
+      component.pairs.get(record.recordId)?.recording.fileName !== target.get(record.recordId),
+  );
+}
+
+/** Records whose target may have changed around some files; all that must move, each once. */
+export async function recordsToMove(
+  seeds: { metadata?: MetadataRecord[]; recordings?: RecordingRecord[] },
+  source: FuzzyCandidateSource,
+  tenant: TenantConfig,
+  score: Score = scoreCandidate,
+  except?: string,
+): Promise<MetadataRecord[]> {
+  const component = await fuzzyComponent(seeds, source, tenant, score);
+  return mismatches(component, settleComponent(component), except);
+}
+
+/**
+ * What a fuzzy-eligible record's job does now, and the other records of its component that do
+ * not stand as their target (`others`: after a file arrives or a pair is undone, each is judged
+ * again by its own job).
+ * - keep: it stands in the fuzzy pair that is its target;
+ * - undo: it stands in a fuzzy pair that is not (a later file contests or spoils it);
+ * - pair: its target recording is unpaired: claim it;
+ * - wait: no target, or its target is still held by a pair about to be undone (whose undoing
+ *   queues this record again); `ambiguous` when it has unpaired candidates.
+ */
+export type FuzzyDecision = { others: MetadataRecord[] } & (
+  | { kind: 'keep'; pair: StandingPair }
+  | { kind: 'undo'; pair: StandingPair }
+  | { kind: 'pair'; winner: FuzzyCandidate; ranked: FuzzyCandidate[]; scored: ScoredRecording[] }
+  | { kind: 'ambiguous'; ranked: FuzzyCandidate[]; rivals: FuzzyRival[] }
+  | { kind: 'none' }
+);
+
+export async function decideMetadata(
+  metadata: MetadataRecord,
+  source: FuzzyCandidateSource,
+  tenant: TenantConfig,
+  score: Score = scoreCandidate,
+): Promise<FuzzyDecision> {
+  const component = await fuzzyComponent({ metadata: [metadata] }, source, tenant, score);
+  const target = settleComponent(component);
+  const others = mismatches(component, target, metadata.recordId);
+  const wanted = target.get(metadata.recordId);
+  const standing = component.pairs.get(metadata.recordId);
+  if (standing)
+    return { kind: standing.recording.fileName === wanted ? 'keep' : 'undo', pair: standing, others };
+  const scored = await rankRecordings(metadata, source, tenant, score);
+  const { winner, ranked } = decideFuzzy(scored.map((entry) => entry.candidate));
+  const mine = wanted ? scored.find((entry) => entry.recording.fileName === wanted) : undefined;
+  if (mine) return { kind: 'pair', winner: mine.candidate, ranked, scored, others };
+  if (ranked.length === 0) return { kind: 'none', others };
+  const best = winner ? scored.find((entry) => entry.candidate === winner) : undefined;
+  const rivals = best
+    ? await rivalsFor(metadata, best.recording, best.candidate.score, source, tenant, score)
+    : [];
+  return { kind: 'ambiguous', ranked, rivals, others };
+}
+
+/** A pair just made (by any method), and which fuzzy index each side was in. */
+export interface PairEvent {
+  recording: RecordingRecord;
+  metadata: MetadataRecord;
+  /** The recording was a candidate (unpaired) until this pair. */
+  recordingWasUnpaired: boolean;
+  /** The metadata record waited (so it may have contested other records' winners). */
+  metadataWasWaiting: boolean;
+  /** A fuzzy pair: both files stay in the pool (a later file may undo it), no target changes. */
+  fuzzy?: boolean;
+}
+
+/**
+ * The waiting records a pair may change the verdict of, each once: those the recording was the
+ * only candidate of (no longer `ambiguous`), and, when a pair by a key takes files out of the
+ * pool, every record around them that does not stand as its new target (a candidate taken or a
+ * rival gone can leave a clear winner, and that pair free another, and so on).
+ */
+export async function metadataAfterPair(
+  pair: PairEvent,
+  source: FuzzyCandidateSource,
+  tenant: TenantConfig,
+  score: Score = scoreCandidate,
+): Promise<MetadataRecord[]> {
+  const affected: MetadataRecord[] = [];
+  if (pair.recordingWasUnpaired)
+    affected.push(...(await metadataToReconsider(pair.recording, source, tenant, score, Infinity, true)));
+  if (!pair.fuzzy && (pair.recordingWasUnpaired || pair.metadataWasWaiting)) {
+    const view = withoutFiles(source, pair.recording.fileName, pair.metadata.recordId);
+    const seeds = {
+      metadata: pair.recordingWasUnpaired
+        ? await metadataToReconsider(pair.recording, view, tenant, score, LINK_MIN)
+        : [],
+      recordings: pair.metadataWasWaiting
+        ? (await rankRecordings(pair.metadata, view, tenant, score))
+            .filter((entry) => entry.candidate.score >= LINK_MIN)
+            .map((entry) => entry.recording)
+        : [],
+    };
+    affected.push(...(await recordsToMove(seeds, view, tenant, score)));
+  }
+  return uniqueRecords(affected, pair.metadata.recordId);
+}
+
+/**
+ * The records to judge again when a fuzzy pair is undone, queued before it is: the others of its
+ * component that do not stand as their target (the record that wanted its recording, above all),
+ * those its recording becomes the only candidate of again, and the record itself.
+ */
+export async function metadataAfterUndo(
+  pair: StandingPair,
+  others: MetadataRecord[],
+  source: FuzzyCandidateSource,
+  tenant: TenantConfig,
+  score: Score = scoreCandidate,
+): Promise<MetadataRecord[]> {
+  const flips = await metadataToReconsider(pair.recording, source, tenant, score, Infinity, true);
+  return uniqueRecords([...others, ...flips, pair.metadata]);
+}
+
+function uniqueRecords(records: MetadataRecord[], except?: string): MetadataRecord[] {
+  const seen = new Set(except === undefined ? [] : [except]);
+  return records.filter((record) => !seen.has(record.recordId) && seen.add(record.recordId));
+}
+
+/** The pool without two files (a pair by a key takes them out). */
+function withoutFiles(
+  source: FuzzyCandidateSource,
+  fileName: string,
+  recordId: string,
+): FuzzyCandidateSource {
+  const keepPair = (pair: StandingPair) =>
+    pair.recording.fileName !== fileName && pair.metadata.recordId !== recordId;
+  return {
+    recordingsWithin: async (from, to) =>
+      (await source.recordingsWithin(from, to)).filter((recording) => recording.fileName !== fileName),
+    metadataWithin: async (from, to) =>
+      (await source.metadataWithin(from, to)).filter((record) => record.recordId !== recordId),
+    recordingNamesWithin: async (from, to) =>
+      (await source.recordingNamesWithin(from, to)).filter((name) => name !== fileName),
+    pairsByRecordingWithin: async (from, to) =>
+      (await source.pairsByRecordingWithin(from, to)).filter(keepPair),
+    pairsByMetadataWithin: async (from, to) =>
+      (await source.pairsByMetadataWithin(from, to)).filter(keepPair),
+  };
+}
