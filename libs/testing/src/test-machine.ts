@@ -29,6 +29,8 @@ export const TEST_TOOLS: readonly TestTool[] = [
   { command: 'ip', aptPackage: 'iproute2', neededBy: 'the demo test' },
   // promtool comes with Debian's prometheus package (19 MiB download); only promtool is used.
   { command: 'promtool', aptPackage: 'prometheus', neededBy: 'the alert rules and /metrics checks' },
+  // Headless, driven by playwright-core through its path; the e2e console test starts it.
+  { command: 'chromium', aptPackage: 'chromium', neededBy: 'the console browser test' },
 ];
 
 /** Folders searched besides PATH: sshd and ip live in sbin, which a user's PATH often lacks. */

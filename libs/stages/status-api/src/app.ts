@@ -5,8 +5,11 @@
 // with no hook at all. The error and not-found handlers are set on the root, so every context
 // answers in the same error shape.
 import Fastify, { type FastifyInstance } from 'fastify';
+import { consoleRoutes } from './console/plugin';
 import type { StatusApiDeps } from './deps';
 import { replyNotFound, replyWithError } from './error-handler';
+import { observeStatusApi } from './observability/observe';
+import { queueBoardRoutes } from './queue-board/queue-board';
 import { docsRoutes } from './routes/docs';
 import { probeRoutes } from './routes/probes';
 import { queueRoutes } from './routes/queues';
@@ -22,10 +25,13 @@ export function buildStatusApi(deps: StatusApiDeps): FastifyInstance {
   app.setNotFoundHandler(replyNotFound);
 
   const { state, producer, tokens, tenants } = deps;
+  const observed = observeStatusApi(app, { state, producer, tenants, accessLog: deps.accessLog });
   // Plugins load on ready() or listen(), which report any registration error.
   void app.register(docsRoutes);
-  void app.register(probeRoutes, { state, producer, tenants });
+  void app.register(probeRoutes, { state, producer, tenants, moreMetrics: observed.metricsText });
   void app.register(queueRoutes, { prefix: '/v1', producer, tokens });
   void app.register(tenantRoutes, { prefix: TENANT_PREFIX, state, producer, tokens, tenants });
+  void app.register(consoleRoutes, { state, tokens, tenants });
+  void app.register(queueBoardRoutes, { producer, tokens });
   return app;
 }

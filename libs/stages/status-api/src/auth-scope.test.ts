@@ -12,7 +12,24 @@ import { localTenant, removeNamespace, tempDir, TEST_REDIS_URL, uniqueNamespace 
 import { buildStatusApi } from './app';
 
 const namespace = uniqueNamespace('status-api-auth');
-const PUBLIC_PATHS = ['/openapi.json', '/docs', '/healthz', '/readyz', '/metrics'];
+const PUBLIC_PATHS = [
+  '/openapi.json',
+  '/docs',
+  '/healthz',
+  '/readyz',
+  '/metrics',
+  // The console's page, script and style: no data, no secret (console/plugin.ts).
+  '/console',
+  '/console/app.js',
+  '/console/app.css',
+];
+/** bull-board: outside /v1, with its own token check (queue-board/queue-board.ts). */
+const QUEUE_BOARD = '/admin/queues';
+/**
+ * The console's JSON routes, not in the hand-written OpenAPI document (openapi.ts), which is to be
+ * generated from the route schemas (issue 17); until then they are listed here.
+ */
+const UNDOCUMENTED = ['GET /v1/tenants', 'GET /v1/tenants/:tenant/overview'];
 const TENANT_PREFIX = '/v1/tenants/:tenant/';
 const ACME = { authorization: 'Bearer acme' };
 const ALL = { authorization: 'Bearer all' };
@@ -36,15 +53,25 @@ let routes: Array<{ method: HTTPMethods; path: string }>;
 function servedRoutes(instance: FastifyInstance): Array<{ method: HTTPMethods; path: string }> {
   const served: Array<{ method: HTTPMethods; path: string }> = [];
   const ancestors: string[] = [];
+  let path = '';
   for (const line of instance.printRoutes({ commonPrefix: false }).split('\n')) {
     if (line === '') continue;
-    const match = /^((?:│ {3}| {4})*)[├└]── (\S+)(?: \(([A-Z, ]+)\))?$/.exec(line);
-    assert.ok(match, `a printRoutes line this test cannot read: ${line}`);
-    const [, indent = '', fragment = '', methods] = match;
-    ancestors.length = indent.length / 4;
-    const path = [...ancestors, fragment].join('');
-    ancestors.push(fragment);
-    for (const method of methods?.split(', ') ?? []) served.push({ method: method as HTTPMethods, path });
+    // A route with constraints (the queue board's, one per access) ends in their JSON, and each
+    // further variant of it follows on a line of its own without a branch.
+    const variant = /^(?:│ {3}| {4})+\S+(?: \(([A-Z, ]+)\))? \{.*\}$/.exec(line);
+    const match = /^((?:│ {3}| {4})*)[├└]── (\S+)(?: \(([A-Z, ]+)\))?(?: \{.*\})?$/.exec(line);
+    assert.ok(match || variant, `a printRoutes line this test cannot read: ${line}`);
+    let methods = variant?.[1];
+    if (match) {
+      const [, indent = '', fragment = ''] = match;
+      methods = match[3];
+      ancestors.length = indent.length / 4;
+      path = [...ancestors, fragment].join('');
+      ancestors.push(fragment);
+    }
+    for (const method of methods?.split(', ') ?? [])
+      if (!served.some((route) => route.method === method && route.path === path))
+        served.push({ method: method as HTTPMethods, path });
   }
   return served;
 }
@@ -99,9 +126,18 @@ describe('auth scope over every served route', () => {
     const documented = Object.entries(document.paths).flatMap(([path, operations]) =>
       Object.keys(operations).map((method) => `${method.toUpperCase()} ${path.replace(/\{(\w+)\}/g, ':$1')}`),
     );
-    const served = routes.map(({ method, path }) => `${method} ${path}`);
-    // The document does not list itself or the page rendered from it.
-    const describing = ['GET /openapi.json', 'GET /docs'];
+    const served = routes
+      .filter(({ path }) => !path.startsWith(QUEUE_BOARD))
+      .map(({ method, path }) => `${method} ${path}`)
+      .filter((route) => !UNDOCUMENTED.includes(route.replace(/^HEAD/, 'GET')));
+    // The document does not list itself or the pages: the docs, and the console's page, script, style.
+    const describing = [
+      'GET /openapi.json',
+      'GET /docs',
+      'GET /console',
+      'GET /console/app.js',
+      'GET /console/app.css',
+    ];
     assert.deepEqual(
       served.filter((route) => !route.startsWith('HEAD ')).sort(),
       [...documented, ...describing].sort(),
@@ -111,7 +147,7 @@ describe('auth scope over every served route', () => {
   });
 
   it('answers every route outside /v1 without a token, and only the known public ones', async () => {
-    const outside = routes.filter(({ path }) => !path.startsWith('/v1/'));
+    const outside = routes.filter(({ path }) => !path.startsWith('/v1/') && !path.startsWith(QUEUE_BOARD));
     assert.deepEqual([...new Set(outside.map(({ path }) => path))].sort(), [...PUBLIC_PATHS].sort());
     for (const { method, path } of outside) {
       const response = await request(method, path, {});
@@ -130,6 +166,22 @@ describe('auth scope over every served route', () => {
         }
       }
     }
+  });
+
+  it('refuses every queue board route without a valid token with 401', async () => {
+    const board = routes.filter(({ path }) => path.startsWith(QUEUE_BOARD));
+    assert.ok(board.some(({ path }) => path === `${QUEUE_BOARD}/api/queues`));
+    // The UI's files: printRoutes shows that wildcard as `*` under the board's root.
+    const urls = [
+      ...board
+        .filter(({ path }) => !path.endsWith('*'))
+        .map(({ method, path }) => ({ method, url: urlFor(path, 'acme') })),
+      { method: 'GET' as const, url: `${QUEUE_BOARD}/static/favicon-32x32.png` },
+      { method: 'HEAD' as const, url: `${QUEUE_BOARD}/static/favicon-32x32.png` },
+    ];
+    for (const { method, url } of urls)
+      for (const headers of BAD_TOKENS)
+        assertError(await request(method, url, headers), method, 401, 'unauthorized');
   });
 
   it('refuses every tenant route for a tenant outside the scope (403) or unknown (404)', async () => {

@@ -3,6 +3,7 @@ import type { TokenScope } from '@callintake/config';
 import type { JobProducer } from '@callintake/queues';
 import type { TenantConfig } from '@callintake/schemas';
 import type { StateStore } from '@callintake/state';
+import type { Logger } from '@callintake/telemetry';
 
 export interface StatusApiDeps {
   state: StateStore;
@@ -10,4 +11,6 @@ export interface StatusApiDeps {
   tokens: Map<string, TokenScope>;
   tenants: Map<string, TenantConfig>;
   logger?: boolean;
+  /** Where the access log goes (one line per request); none, no access log. */
+  accessLog?: Logger;
 }

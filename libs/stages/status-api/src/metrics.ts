@@ -26,7 +26,8 @@ function labels(values: Labels): string {
   return pairs.length ? `{${pairs.join(',')}}` : '';
 }
 
-class Family {
+/** One metric family: its HELP and TYPE lines, then its samples. */
+export class Family {
   readonly lines: string[];
   constructor(
     readonly name: string,

@@ -22,6 +22,7 @@ export const statusApiStage = defineStage({
       producer,
       tokens: parseApiTokens(env.STATUS_API_TOKENS),
       tenants: runtime.tenants,
+      accessLog: runtime.logger.child({ component: 'access-log' }),
     });
     const address = await app.listen({ port: env.STATUS_PORT, host: env.STATUS_HOST });
     return {

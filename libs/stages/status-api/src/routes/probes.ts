@@ -5,9 +5,14 @@ import type { StatusApiDeps } from '../deps';
 import { errorBody } from '../errors';
 import { renderMetrics } from '../metrics';
 
-export const probeRoutes: FastifyPluginAsync<Pick<StatusApiDeps, 'state' | 'producer' | 'tenants'>> = async (
+export interface ProbeOptions extends Pick<StatusApiDeps, 'state' | 'producer' | 'tenants'> {
+  /** More Prometheus text to append to /metrics (job outcomes, process metrics: ../observability). */
+  moreMetrics?: () => Promise<string>;
+}
+
+export const probeRoutes: FastifyPluginAsync<ProbeOptions> = async (
   probes,
-  { state, producer, tenants },
+  { state, producer, tenants, moreMetrics },
 ) => {
   probes.get('/healthz', async () => ({ status: 'ok' }));
   probes.get('/readyz', async (_request, reply) => {
@@ -21,6 +26,10 @@ export const probeRoutes: FastifyPluginAsync<Pick<StatusApiDeps, 'state' | 'prod
   probes.get('/metrics', async (_request, reply) => {
     reply.type('text/plain; version=0.0.4');
     // Every configured tenant, so one that never uploaded still has its expected interval.
-    return renderMetrics(producer, state.metrics, { tenants: tenants.values() });
+    const [pipeline, more] = await Promise.all([
+      renderMetrics(producer, state.metrics, { tenants: tenants.values() }),
+      moreMetrics?.() ?? '',
+    ]);
+    return pipeline + more;
   });
 };
