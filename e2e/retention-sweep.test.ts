@@ -63,7 +63,12 @@ async function world() {
   async function upload(
     name: string,
     // Each name its own bytes: the same bytes under a second name are a duplicate-content.
-    content: string | Buffer = encodeWav({ sampleRateHz: 8000, channels: 1, durationSec: 0.5, uniqueTag: name }),
+    content: string | Buffer = encodeWav({
+      sampleRateHz: 8000,
+      channels: 1,
+      durationSec: 0.5,
+      uniqueTag: name,
+    }),
   ) {
     await writeFile(path(`data/${name}`), content);
     const mtime = new Date(clock.now().getTime() - 60_000);
