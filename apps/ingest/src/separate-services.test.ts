@@ -77,7 +77,7 @@ before(async () => {
         .then((r) => r.ok)
         .catch(() => false);
     },
-    { what: 'status API ready', timeoutMs: 30_000, intervalMs: 200 },
+    { what: 'status API ready', timeoutMs: 90_000, intervalMs: 200 },
   );
 });
 
