@@ -12,6 +12,7 @@ import { manualClock, StateStore } from '@callintake/state';
 import { localTenant, removeNamespace, tempDir, TEST_REDIS_URL, uniqueNamespace } from '@callintake/testing';
 import { TRANSITIONS } from '@callintake/asset-lifecycle';
 import { buildStatusApi } from './app';
+import { checkResponses, type ResponseCheck } from './response-check';
 
 const namespace = uniqueNamespace('status-api');
 const clock = manualClock(new Date('2024-03-12T10:00:00Z'));
@@ -29,6 +30,8 @@ let producer: JobProducer;
 let state: StateStore;
 let tenants: Map<string, TenantConfig>;
 let app: FastifyInstance;
+/** Every answer below is checked against its route's documented schema. */
+let responses: ResponseCheck;
 
 function call(id: string, callTime: string, status: CallStatus, tenantId = 'acme'): Call {
   return {
@@ -86,6 +89,7 @@ before(async () => {
     ['globex', localTenant(root.path, { id: 'globex' })],
   ]);
   app = buildStatusApi({ state, producer, tokens, tenants });
+  responses = checkResponses(app);
   await app.ready();
 
   // Seeded in shuffled order: the index, not insertion order, decides "newest first".
@@ -212,6 +216,7 @@ describe('documentation', () => {
         'get /healthz',
         'get /readyz',
         'get /metrics',
+        'get /v1/queues',
         'get /v1/tenants/{tenant}/calls',
         'get /v1/tenants/{tenant}/calls/{callId}',
         'post /v1/tenants/{tenant}/calls/{callId}/pair',
@@ -220,7 +225,8 @@ describe('documentation', () => {
         'post /v1/tenants/{tenant}/files/{fileName}/retry',
         'get /v1/tenants/{tenant}/crm/{objectType}/{id}',
         'post /v1/tenants/{tenant}/recordings',
-        'get /v1/queues',
+        'get /v1/tenants',
+        'get /v1/tenants/{tenant}/overview',
       ],
     );
     // Every documented route exists (a made-up tenant is refused, never "no route").
@@ -237,12 +243,24 @@ describe('documentation', () => {
     }
   });
 
-  it('serves a docs page linking the document', async () => {
-    const response = await get('/docs', {});
-    assert.equal(response.statusCode, 200);
-    assert.match(String(response.headers['content-type']), /^text\/html/);
-    assert.match(response.body, /href="\/openapi.json"/);
-    assert.match(response.body, /\/v1\/tenants\/\{tenant\}\/recordings/);
+  it('serves swagger-ui at /docs from its own files (no CDN), reading the same document', async () => {
+    const page = await get('/docs', {});
+    assert.equal(page.statusCode, 200);
+    assert.match(String(page.headers['content-type']), /^text\/html/);
+    assert.match(String(page.headers['content-security-policy']), /script-src 'self';/);
+    assert.match(page.body, /<title>callintake status API<\/title>/);
+    const assets = [...page.body.matchAll(/(?:src|href)="([^"]+)"/g)].map(([, url]) => url as string);
+    assert.ok(assets.includes('/docs/static/swagger-ui-bundle.js'), assets.join(' '));
+    for (const url of assets) {
+      assert.match(url, /^\/docs\/static\//, 'served here, not from a CDN');
+      const asset = await get(url, {});
+      assert.equal(asset.statusCode, 200, url);
+    }
+    const initializer = (await get('/docs/static/swagger-initializer.js', {})).body;
+    assert.match(initializer, /resolveUrl\('\.\/json'\)/);
+    // No badge from the public validator service.
+    assert.match(initializer, /validatorUrl: null/);
+    assert.deepEqual((await get('/docs/json', {})).json(), (await get('/openapi.json', {})).json());
   });
 });
 
@@ -667,6 +685,13 @@ describe('auth on every tenant route', () => {
     assert.equal((await get('/v1/tenants/acme/calls', ACME)).statusCode, 200);
     assert.equal((await get('/v1/tenants/globex/calls/G-000', ALL)).statusCode, 200);
     assert.equal((await get('/v1/tenants/acme/files/first.wav', ACME)).statusCode, 200);
+  });
+});
+
+describe('answers', () => {
+  it('match the response schemas of the document, for every request of this file', () => {
+    assert.ok(responses.checked.size > 20, [...responses.checked.keys()].join(', '));
+    assert.deepEqual(responses.problems, []);
   });
 });
 

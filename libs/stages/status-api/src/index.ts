@@ -2,5 +2,5 @@ export * from './errors';
 export * from './app';
 export * from './metrics';
 export * from './openapi';
-export * from './recording-body';
+export * from './schemas';
 export * from './stage';

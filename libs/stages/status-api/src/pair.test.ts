@@ -11,6 +11,7 @@ import type { Call, CallStatus } from '@callintake/schemas';
 import { manualClock, StateStore, type MetadataRecord, type RecordingRecord } from '@callintake/state';
 import { localTenant, removeNamespace, tempDir, TEST_REDIS_URL, uniqueNamespace } from '@callintake/testing';
 import { buildStatusApi } from './app';
+import { checkResponses, type ResponseCheck } from './response-check';
 
 const namespace = uniqueNamespace('status-pair');
 const ACME = { authorization: 'Bearer acme' };
@@ -20,6 +21,8 @@ let redis: Redis;
 let producer: JobProducer;
 let state: StateStore;
 let app: FastifyInstance;
+/** Every answer is checked against its route's documented schema. */
+let responses: ResponseCheck;
 
 before(async () => {
   root = await tempDir('status-pair');
@@ -35,6 +38,7 @@ before(async () => {
       ['globex', localTenant(root.path, { id: 'globex' })],
     ]),
   });
+  responses = checkResponses(app);
   await app.ready();
 });
 after(async () => {
@@ -275,5 +279,12 @@ void describe('POST /v1/tenants/:tenant/calls/:callId/pair', () => {
   void it('needs a token, and one whose scope holds the tenant, like every tenant route', async () => {
     assertError(await pair('side', { recording: 'x.wav' }, 'acme', {}), 401, 'unauthorized');
     assertError(await pair('side', { recording: 'x.wav' }, 'globex'), 403, 'forbidden');
+  });
+});
+
+void describe('answers', () => {
+  void it('match the response schemas of the document', () => {
+    assert.ok(responses.checked.size > 0);
+    assert.deepEqual(responses.problems, []);
   });
 });

@@ -1,24 +1,8 @@
-// Query and path checks shared by the list routes; failures are 400 invalid-request.
-import { ApiError } from './errors';
-
+// Paging shared by the list routes. The route schemas check the query (schemas.ts pageQuery), so
+// a bad limit or an unknown state is 400 invalid-request before a handler runs.
 export const MAX_LIMIT = 500;
 export const DEFAULT_LIMIT = 50;
 
-export function pageRequest(query: { limit?: string; cursor?: string }) {
-  const limit = query.limit === undefined ? DEFAULT_LIMIT : Number(query.limit);
-  if (!Number.isInteger(limit) || limit < 1 || limit > MAX_LIMIT) {
-    throw new ApiError('invalid-request', `limit must be a whole number from 1 to ${MAX_LIMIT}`);
-  }
-  return { limit, ...(query.cursor ? { cursor: query.cursor } : {}) };
-}
-
-export function oneOf<T extends string>(
-  value: string | undefined,
-  allowed: readonly T[],
-  name: string,
-): T | undefined {
-  if (value === undefined) return undefined;
-  if (!allowed.includes(value as T))
-    throw new ApiError('invalid-request', `${name} must be one of ${allowed.join(', ')}`);
-  return value as T;
+export function pageRequest(query: { limit: number; cursor?: string | undefined }) {
+  return { limit: query.limit, ...(query.cursor ? { cursor: query.cursor } : {}) };
 }

@@ -11,6 +11,7 @@ import { bullPrefix, JobProducer, workerConnection } from '@callintake/queues';
 import { manualClock, StateStore } from '@callintake/state';
 import { localTenant, removeNamespace, tempDir, TEST_REDIS_URL, uniqueNamespace } from '@callintake/testing';
 import { buildStatusApi } from './app';
+import { checkResponses, type ResponseCheck } from './response-check';
 
 const namespace = uniqueNamespace('status-retry');
 const ACME = { authorization: 'Bearer acme' };
@@ -19,6 +20,8 @@ let redis: Redis;
 let producer: JobProducer;
 let state: StateStore;
 let app: FastifyInstance;
+/** Every answer is checked against its route's documented schema. */
+let responses: ResponseCheck;
 
 before(async () => {
   root = await tempDir('status-retry');
@@ -31,6 +34,7 @@ before(async () => {
     tokens: parseApiTokens('acme:acme'),
     tenants: new Map([['acme', localTenant(root.path)]]),
   });
+  responses = checkResponses(app);
   await app.ready();
 });
 after(async () => {
@@ -116,5 +120,12 @@ void describe('POST /v1/tenants/:tenant/files/:fileName/retry', () => {
   void it('needs a token like every tenant route', async () => {
     const response = await app.inject({ method: 'POST', url: '/v1/tenants/acme/files/x.wav/retry' });
     assert.equal(response.statusCode, 401);
+  });
+});
+
+void describe('answers', () => {
+  void it('match the response schemas of the document', () => {
+    assert.ok(responses.checked.size > 0);
+    assert.deepEqual(responses.problems, []);
   });
 });

@@ -12,6 +12,7 @@ import { bullPrefix, JobProducer, workerConnection } from '@callintake/queues';
 import { manualClock, StateStore } from '@callintake/state';
 import { localTenant, removeNamespace, tempDir, TEST_REDIS_URL, uniqueNamespace } from '@callintake/testing';
 import { buildStatusApi } from '../app';
+import { checkResponses, type ResponseCheck } from '../response-check';
 
 const namespace = uniqueNamespace('status-console');
 const t = (name: keyof typeof TRANSITIONS) => ({ name, ...TRANSITIONS[name] });
@@ -20,6 +21,8 @@ let redis: Redis;
 let producer: JobProducer;
 let state: StateStore;
 let app: FastifyInstance;
+/** Every answer is checked against its route's documented schema. */
+let responses: ResponseCheck;
 
 before(async () => {
   root = await tempDir('status-console');
@@ -34,6 +37,7 @@ before(async () => {
       ['acme', 'globex', 'initech'].map((id) => [id, localTenant(root.path, { id })] as const),
     ),
   });
+  responses = checkResponses(app);
   await app.ready();
   const seen = (name: string, kind: 'recording' | 'unknown') =>
     state.assets.recordVersion('acme', name, kind, {
@@ -131,5 +135,12 @@ describe('GET /v1/tenants/:tenant/overview', () => {
     const empty = (await get('/v1/tenants/initech/overview', 'all')).json();
     assert.equal(empty.lastUploadAt, null);
     assert.deepEqual(empty.rejectionsByReason, []);
+  });
+});
+
+describe('answers', () => {
+  it('match the response schemas of the document', () => {
+    assert.ok(responses.checked.size > 0);
+    assert.deepEqual(responses.problems, []);
   });
 });

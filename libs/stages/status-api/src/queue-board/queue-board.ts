@@ -84,6 +84,8 @@ export const queueBoardRoutes: FastifyPluginAsync<Pick<StatusApiDeps, 'producer'
     await app.register(async (board) => {
       board.addHook('onRoute', (route) => {
         route.constraints = { ...route.constraints, [CONSTRAINT]: access };
+        // bull-board's own JSON routes and UI are not the status API: out of the OpenAPI document.
+        route.schema = { ...route.schema, hide: true };
       });
       board.addHook('onRequest', async (request, reply) => {
         const token = boardToken(request.headers);

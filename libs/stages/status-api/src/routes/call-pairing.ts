@@ -3,14 +3,42 @@
 // checks the request against what is stored now and queues a `pair-by-hand` job; the matcher
 // pairs under its own locks (and checks 1:1 again, since pairing may move on meanwhile).
 import type { FastifyPluginAsync } from 'fastify';
+import { z } from 'zod';
 import { splitExtension } from '@callintake/naming';
 import { jobOptions } from '@callintake/queues';
 import type { Call } from '@callintake/schemas';
 import type { MetadataRecord, RecordingRecord, StateStore } from '@callintake/state';
 import type { StatusApiDeps } from '../deps';
 import { ApiError } from '../errors';
-import { pairBodySchema, type PairBody } from '../pair-body';
-import { tenantOf, type TenantParams } from '../tenant-access';
+import { apiRoute } from '../openapi';
+import { pairAcceptedSchema, pairBody, tenantParams, type PairBody } from '../schemas';
+import { tenantOf } from '../tenant-access';
+
+const pairParams = tenantParams.extend({ callId: z.string().describe('the waiting call') });
+
+const pairCall = apiRoute({
+  method: 'POST',
+  operationId: 'pairCall',
+  tags: ['calls'],
+  summary: 'pairs a waiting call by hand',
+  description:
+    'An ambiguous or awaiting_recording call with a recording, an awaiting_metadata call with metadata; ' +
+    'queues a pair-by-hand job for the matcher (README "Pairing a call by hand").',
+  auth: true,
+  params: pairParams,
+  body: pairBody,
+  response: { status: 202, description: 'the pair-by-hand job is queued', schema: pairAcceptedSchema },
+  errors: [
+    'invalid-request',
+    'unauthorized',
+    'forbidden',
+    'unknown-tenant',
+    'not-found',
+    'partner-not-found',
+    'not-pairable',
+    'partner-taken',
+  ],
+});
 
 /**
  * A metadata record by its file and line: `<file>#<line>` for a batch row, the file name for a
@@ -39,9 +67,9 @@ export const callPairingRoutes: FastifyPluginAsync<Pick<StatusApiDeps, 'state' |
   calls,
   { state, producer },
 ) => {
-  calls.post<{ Params: TenantParams & { callId: string }; Body: PairBody }>(
+  calls.post<{ Params: z.output<typeof pairParams>; Body: PairBody }>(
     '/calls/:callId/pair',
-    { schema: { body: pairBodySchema } },
+    pairCall,
     async (request, reply) => {
       const tenant = tenantOf(request);
       const { callId } = request.params;

@@ -1,12 +1,34 @@
 // POST /v1/tenants/:tenant/recordings: a recording another connector already holds joins the
 // pipeline as if captured here, minus the probe: its facts are what the caller says.
 import type { FastifyPluginAsync } from 'fastify';
+import type { z } from 'zod';
 import { recordingPairingKey } from '@callintake/naming';
 import { jobOptions } from '@callintake/queues';
 import type { RecordingRecord } from '@callintake/state';
 import type { StatusApiDeps } from '../deps';
-import { registerRecordingSchema, type RegisterRecordingBody } from '../recording-body';
-import { tenantOf, type TenantParams } from '../tenant-access';
+import { apiRoute } from '../openapi';
+import {
+  recordingAcceptedSchema,
+  registerRecordingBody,
+  tenantParams,
+  type RegisterRecordingBody,
+} from '../schemas';
+import { tenantOf } from '../tenant-access';
+
+const registerRecording = apiRoute({
+  method: 'POST',
+  operationId: 'registerRecording',
+  tags: ['recordings'],
+  summary: 'registers a recording from another connector',
+  description:
+    'The recording joins the pipeline as if captured here, minus the probe: its facts are what the ' +
+    'caller says. Registering the same external id again queues nothing new.',
+  auth: true,
+  params: tenantParams,
+  body: registerRecordingBody,
+  response: { status: 202, description: 'accepted: the call id it makes', schema: recordingAcceptedSchema },
+  errors: ['invalid-request', 'unauthorized', 'forbidden', 'unknown-tenant'],
+});
 
 function registeredRecording(
   tenantId: string,
@@ -46,9 +68,9 @@ export const recordingRoutes: FastifyPluginAsync<Pick<StatusApiDeps, 'state' | '
   recordings,
   { state, producer },
 ) => {
-  recordings.post<{ Params: TenantParams; Body: RegisterRecordingBody }>(
+  recordings.post<{ Params: z.output<typeof tenantParams>; Body: RegisterRecordingBody }>(
     '/recordings',
-    { schema: { body: registerRecordingSchema } },
+    registerRecording,
     async (request, reply) => {
       const tenantId = tenantOf(request).id;
       const { externalId } = request.body;
