@@ -132,6 +132,10 @@ describe('service binaries', () => {
         assert.equal(outcome.status, 0, outcome.stdout + outcome.stderr);
         assert.match(outcome.stdout, new RegExp(`^usage: ${service}\\n`));
         assert.match(outcome.stdout, /^ {2}REDIS_URL +Redis for queues and state/m);
+        // Its own variables too: the status API's port and tokens.
+        if (service === 'status-api')
+          assert.match(outcome.stdout, /^ {2}STATUS_API_TOKENS +comma-separated/m);
+        else assert.doesNotMatch(outcome.stdout, /STATUS_PORT/);
         assert.equal(outcome.stderr, '');
       }
       assertUsageError(

@@ -45,12 +45,17 @@ export async function runServiceMain(definition: AnyStageDefinition): Promise<vo
  * A service binary's command line: no arguments, only `--help`; it is configured by the
  * environment (CONTRACT.md "Environment"), which the usage lists.
  */
-export function serviceCommand(definition: Pick<AnyStageDefinition, 'name' | 'description'>): CommandSpec {
+export function serviceCommand(
+  definition: Pick<AnyStageDefinition, 'name' | 'description'> & { env?: EnvSpec | undefined },
+): CommandSpec {
   return {
     name: definition.name,
     summary: `${definition.description}. Takes no arguments; configured by the environment.`,
     options: {},
-    notes: ['environment (README "Configuration" lists every variable):', ...environmentLines(commonEnv)],
+    notes: [
+      'environment (README "Configuration" lists every variable):',
+      ...environmentLines({ ...commonEnv, ...definition.env }),
+    ],
   };
 }
 

@@ -3,6 +3,7 @@
 // each app composes exactly one definition, so its bundle holds only what it runs, and `ingest
 // up` composes them all. gen-k8s and check-k8s read the same definitions: the service → queue
 // list exists once.
+import type { EnvSpec } from '@callintake/config';
 import type { Logger } from '@callintake/telemetry';
 import {
   startWorker,
@@ -54,6 +55,8 @@ export interface StageDefinition<Q extends QueueName = QueueName> {
    * environment (or the test's), for settings only this stage reads.
    */
   onStart?(runtime: Runtime, env: NodeJS.ProcessEnv): Promise<StageExtra | void>;
+  /** The variables only this stage reads (in `onStart`), listed by its `--help` beside the common ones. */
+  env?: EnvSpec;
 }
 
 /** Any one stage: a list of stages holds each with its own queues (handlers are not covariant). */

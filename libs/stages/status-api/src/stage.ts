@@ -12,6 +12,7 @@ export const statusApiStage = defineStage({
   consumes: [],
   replicas: { min: 1, max: 1 },
   handlers: () => ({}),
+  env: statusApiEnv,
   async onStart(runtime, processEnv) {
     const env = loadEnv(statusApiEnv, processEnv);
     if (!env.STATUS_API_TOKENS)
