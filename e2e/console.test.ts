@@ -115,6 +115,13 @@ describe('console in a browser', () => {
       await page.getByLabel('Reason').selectOption('parse-error');
       await page.getByRole('button', { name: 'Apply filters' }).click();
       await page.getByText('1 file with reason parse-error').waitFor();
+      // By time: nothing was first seen after 2030; everything since 2020.
+      await page.getByLabel('First seen since').fill('2030-01-01T00:00');
+      await page.getByRole('button', { name: 'Apply filters' }).click();
+      await page.getByText('0 files with reason parse-error first seen since 2030-01-01T00:00').waitFor();
+      await page.getByLabel('First seen since').fill('2020-01-01T00:00');
+      await page.getByRole('button', { name: 'Apply filters' }).click();
+      await page.getByText('1 file with reason parse-error first seen since 2020-01-01T00:00').waitFor();
       await page.getByRole('link', { name: BROKEN }).click();
       await page.getByRole('heading', { name: BROKEN }).waitFor();
       const reason = page.locator('.reason');

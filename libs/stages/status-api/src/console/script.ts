@@ -199,6 +199,10 @@ async function overviewPage() {
 async function filesPage(tenant, query) {
   const state = query.get('state') || '';
   const reason = query.get('reason') || '';
+  // Seen since (local time, as the input shows it); an unparseable value filters nothing.
+  const since = query.get('since') || '';
+  const sinceMs = since ? Date.parse(since) : NaN;
+  const sinceInput = el('input', { id: 'filter-since', name: 'since', type: 'datetime-local', value: since });
   const stateSelect = el('select', { id: 'filter-state', name: 'state' }, el('option', { value: '' }, 'any'), ASSET_STATES.map((s) => el('option', { value: s, selected: s === state }, s)));
   const reasonSelect = el('select', { id: 'filter-reason', name: 'reason' }, el('option', { value: '' }, 'any'), REASON_CODES.map((r) => el('option', { value: r, selected: r === reason }, r)));
   const filters = el(
@@ -208,11 +212,13 @@ async function filesPage(tenant, query) {
       const next = new URLSearchParams();
       if (stateSelect.value) next.set('state', stateSelect.value);
       if (reasonSelect.value) next.set('reason', reasonSelect.value);
+      if (sinceInput.value) next.set('since', sinceInput.value);
       const q = next.toString();
       location.hash = tenantHref(tenant, '/files' + (q ? '?' + q : ''));
     } },
     el('div', {}, el('label', { for: 'filter-state' }, 'State'), stateSelect),
     el('div', {}, el('label', { for: 'filter-reason' }, 'Reason'), reasonSelect),
+    el('div', {}, el('label', { for: 'filter-since' }, 'First seen since'), sinceInput),
     el('div', {}, el('button', { type: 'submit' }, 'Apply filters')),
   );
   const body = el('tbody');
@@ -227,14 +233,17 @@ async function filesPage(tenant, query) {
     if (cursor) params.set('cursor', cursor);
     const page = await api('/v1/tenants/' + enc(tenant) + '/files?' + params);
     loaded += page.items.length;
-    // The API filters by state; the reason is filtered here, on the files loaded.
-    for (const file of page.items.filter((f) => !reason || (f.reason && f.reason.code === reason))) {
+    // The API filters by state; the reason and the time are filtered here, on the files loaded.
+    const wanted = (f) =>
+      (!reason || (f.reason && f.reason.code === reason)) && (Number.isNaN(sinceMs) || Date.parse(f.firstSeenAt) >= sinceMs);
+    for (const file of page.items.filter(wanted)) {
       shown += 1;
       body.append(el('tr', {}, el('td', {}, el('a', { href: fileHref(tenant, file.name) }, file.name)), el('td', {}, file.kind), el('td', {}, stateBadge(file.state)), el('td', {}, file.reason ? file.reason.code : ''), el('td', {}, when(file.firstSeenAt))));
     }
     cursor = page.nextCursor;
     more.hidden = !cursor;
-    summary.textContent = shown + ' file' + (shown === 1 ? '' : 's') + (reason ? ' with reason ' + reason + ' among ' + loaded + ' loaded' : '') + (cursor ? '; more to load' : '');
+    const filtered = reason || !Number.isNaN(sinceMs);
+    summary.textContent = shown + ' file' + (shown === 1 ? '' : 's') + (reason ? ' with reason ' + reason : '') + (Number.isNaN(sinceMs) ? '' : ' first seen since ' + since) + (filtered ? ' among ' + loaded + ' loaded' : '') + (cursor ? '; more to load' : '');
   };
   more.addEventListener('click', () => load().catch(failure));
   await load();
