@@ -36,9 +36,12 @@ const json = (fields: Record<string, unknown>) =>
 async function populate(dir: string, outside: string): Promise<void> {
   const files: Record<string, string | Buffer> = {
     '20240312-091500_outbound_1001.wav': wav,
-    // Taken, with a warning: no time or id in its name. Other bytes than the recording above:
-    // the same bytes under two names are duplicate-content, which the dry run does not predict.
+    // Taken, with a warning: no time or id in its name.
     'ringcentral.wav': encodeWav({ sampleRateHz: 8000, channels: 1, durationSec: 2 }),
+    // One recording per call: a second recording with the same name up to extension and case
+    // (in one scan, name order decides which is first). Two files of the same bytes are left
+    // out: which of two uploaded together is captured first is not decided by name.
+    '20240312-091500_OUTBOUND_1001.wav': encodeWav({ sampleRateHz: 8000, channels: 1, durationSec: 3 }),
     'text.mp3': 'hello, not audio',
     'empty.wav': '',
     'notes.txt': 'junk',
@@ -183,7 +186,8 @@ describe('ingest validate agrees with the service', () => {
     assert.deepEqual(table(service), {
       '.hidden/inside.wav': { verdict: 'rejected', code: 'nested-directory', warnings: [] },
       '20240312-091500_outbound_1001.json': { verdict: 'accepted', warnings: [] },
-      '20240312-091500_outbound_1001.wav': { verdict: 'accepted', warnings: [] },
+      '20240312-091500_OUTBOUND_1001.wav': { verdict: 'accepted', warnings: [] },
+      '20240312-091500_outbound_1001.wav': { verdict: 'rejected', code: 'duplicate-recording', warnings: [] },
       'accounts_1.csv': { verdict: 'rejected', code: 'parse-error', warnings: [] },
       'all-bad.csv': { verdict: 'rejected', code: 'invalid-value', warnings: [] },
       'bad-value.json': { verdict: 'rejected', code: 'invalid-value', warnings: [] },

@@ -201,24 +201,49 @@ describe('ingest validate', () => {
     assert.match(validate(root).stdout, /judging .*live\/data: .*live holds data\//);
   });
 
+  it('predicts the one-recording-per-call rejections: same bytes, and the same name up to extension and case', async () => {
+    const bytes = encodeWav({ sampleRateHz: 8000, channels: 1, durationSec: 1, uniqueTag: 'same' });
+    const folder = await folderWith('duplicates', {
+      'a-first.wav': bytes,
+      'b-copy.wav': bytes,
+      '20240312-091500_out_jdoe.wav': encodeWav({ sampleRateHz: 8000, channels: 1, durationSec: 2 }),
+      '20240312-091500_OUT_JDOE.WAV': encodeWav({ sampleRateHz: 8000, channels: 1, durationSec: 3 }),
+    });
+    const json = validate(folder, '--json');
+    assert.equal(json.status, 1, 'a rejected file makes validate exit 1');
+    const { files } = JSON.parse(json.stdout) as { files: FileVerdict[] };
+    const verdicts = Object.fromEntries(
+      files.map((f) => [f.file, [f.verdict, f.reason?.code, f.reason?.file]]),
+    );
+    assert.deepEqual(verdicts, {
+      'a-first.wav': ['accepted', undefined, undefined],
+      'b-copy.wav': ['rejected', 'duplicate-content', 'a-first.wav'],
+      // Byte order: upper case sorts first, and name order decides within one upload.
+      '20240312-091500_OUT_JDOE.WAV': ['accepted', undefined, undefined],
+      '20240312-091500_out_jdoe.wav': ['rejected', 'duplicate-recording', '20240312-091500_OUT_JDOE.WAV'],
+    });
+  });
+
   it('predicts which metadata pairs with which recording, or why none, in text and JSON', async () => {
-    const wav = encodeWav({ sampleRateHz: 8000, channels: 1, durationSec: 1 });
+    // Each recording its own bytes: the same bytes twice would be a duplicate-content.
+    const wavs = (tag: string) =>
+      encodeWav({ sampleRateHz: 8000, channels: 1, durationSec: 1, uniqueTag: tag });
     const m4a = await readFile(join(WORKSPACE_ROOT, 'libs/format/media/test/fixtures/m4a-aac-mono.m4a'));
     const meta = (fields: Record<string, string>) =>
       JSON.stringify({ datetime: '2024-03-12T09:15:00Z', email: 'a@example.com', ...fields });
     const folder = await folderWith('pairing', {
-      '20240312-091500_outbound_1001.wav': wav,
+      '20240312-091500_outbound_1001.wav': wavs('20240312-091500_outbound_1001.wav'),
       '20240312-091500_outbound_1001.json': meta({}),
-      '20240312-091600_inbound_1002.wav': wav,
+      '20240312-091600_inbound_1002.wav': wavs('20240312-091600_inbound_1002.wav'),
       'crm-export-7.json': meta({ filename: 'sftp/calls/20240312-091600_inbound_1002.wav' }),
       'ringcentral_BXyT30eVTWlZjUA.m4a': m4a,
       'BXyT30eVTWlZjUA.json': meta({}),
       'lost.json': meta({ filename: 'nowhere.wav', datetime: '2024-03-13T09:15:00Z' }),
-      '20240312-091730_outbound_1003.wav': wav,
+      '20240312-091730_outbound_1003.wav': wavs('20240312-091730_outbound_1003.wav'),
       'near.json': meta({ datetime: '2024-03-12T09:18:00Z' }),
       'batch.csv':
         'datetime,email,filename\n2024-03-12T09:15:00Z,a@example.com,gone.wav\n2024-03-12T09:15:00Z,b@example.com,other.wav\n',
-      '20240312-093000_outbound_1009.wav': wav,
+      '20240312-093000_outbound_1009.wav': wavs('20240312-093000_outbound_1009.wav'),
     });
     const json = validate(folder, '--json');
     assert.equal(json.status, 0, json.stdout + json.stderr);

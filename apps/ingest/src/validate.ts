@@ -5,6 +5,7 @@
 // update past its window, a re-upload of content already taken) is not judged here. It also
 // says which tenant mapping it judged with, and predicts which metadata pairs with which
 // recording (predict-pairing.ts).
+import { createHash } from 'node:crypto';
 import { stat } from 'node:fs/promises';
 import { basename, join, resolve } from 'node:path';
 import { DATA_DIR } from '@callintake/asset-lifecycle';
@@ -13,6 +14,7 @@ import { judgeCrmBatch } from '@callintake/crm-ingester';
 import { intakeCandidates, judgeAtIntake, type IntakeCandidate } from '@callintake/intake-watcher';
 import { judgeRecording } from '@callintake/media-prober';
 import { judgeMetadataFile } from '@callintake/metadata-parser';
+import { recordingPairingKey } from '@callintake/naming';
 import {
   parseTenantsFile,
   RejectionError,
@@ -144,6 +146,8 @@ export async function dataFolderOf(dir: string): Promise<string> {
 interface JudgedFile {
   verdict: FileVerdict;
   recording?: RecordingForPairing;
+  /** An accepted recording's content hash, for the service's duplicate-content rule. */
+  sha256?: string;
   records?: MetadataRecord[];
 }
 
@@ -177,6 +181,7 @@ export async function judgeFolder(dir: string, tenant: TenantConfig): Promise<Fo
     await area.close();
   }
   judged.sort((a, b) => (a.verdict.file < b.verdict.file ? -1 : a.verdict.file > b.verdict.file ? 1 : 0));
+  rejectDuplicateRecordings(judged);
   const recordings = judged.flatMap((j) => (j.recording ? [j.recording] : []));
   const records = judged.flatMap((j) => j.records ?? []);
   return {
@@ -184,6 +189,49 @@ export async function judgeFolder(dir: string, tenant: TenantConfig): Promise<Fo
     pairing: predictPairing(recordings, records, { metadataOnly: tenant.metadata.metadataOnly }),
     rowsNotPaired: budget.over,
   };
+}
+
+/**
+ * The prober's rule for recordings of one folder (files of one scan): in name order, the first
+ * with a pairing key or a content keeps it; a later one is `duplicate-content` (same bytes, looked
+ * at first) or `duplicate-recording` (same name up to extension, case and normalisation).
+ */
+function rejectDuplicateRecordings(judged: JudgedFile[]): void {
+  const byKey = new Map<string, string>();
+  const byContent = new Map<string, string>();
+  for (const entry of judged) {
+    if (!entry.recording || entry.verdict.verdict !== 'accepted') continue;
+    const { file } = entry.recording;
+    const key = recordingPairingKey({ fileName: file });
+    const sameBytes = entry.sha256 ? byContent.get(entry.sha256) : undefined;
+    const sameKey = byKey.get(key);
+    const reason: Reason | undefined = sameBytes
+      ? {
+          code: 'duplicate-content',
+          message: `the same bytes as ${sameBytes}; one recording makes one call`,
+          file: sameBytes,
+        }
+      : sameKey
+        ? {
+            code: 'duplicate-recording',
+            message: `${sameKey} would be this call's recording (names are compared without extension, case and Unicode normalisation)`,
+            file: sameKey,
+          }
+        : undefined;
+    if (reason) {
+      entry.verdict = { file, kind: 'recording', verdict: 'rejected', reason, warnings: [] };
+      delete entry.recording;
+      continue;
+    }
+    byKey.set(key, file);
+    if (entry.sha256) byContent.set(entry.sha256, file);
+  }
+}
+
+async function sha256Of(stream: AsyncIterable<unknown>): Promise<string> {
+  const hash = createHash('sha256');
+  for await (const chunk of stream) hash.update(chunk as Buffer);
+  return hash.digest('hex');
 }
 
 async function judgeFile(
@@ -232,6 +280,7 @@ async function judgeFile(
         const { name } = judged;
         return {
           verdict: { file, kind, verdict: 'accepted', warnings: judged.warnings, media: judged.facts },
+          sha256: await sha256Of(await open()),
           recording: {
             file,
             ...(name.pattern === 'external-id' && name.externalId ? { externalId: name.externalId } : {}),
