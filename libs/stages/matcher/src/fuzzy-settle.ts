@@ -16,19 +16,27 @@
 import type { TenantConfig } from '@callintake/schemas';
 import type { MetadataRecord, RecordingRecord } from '@callintake/state';
 import {
+  clearWinner,
   contests,
   decideFuzzy,
   FUZZY_MARGIN,
   FUZZY_THRESHOLD,
-  FUZZY_WINDOW_MS,
   metadataTimeMs,
   metadataToReconsider,
+  metadataUserKeys,
+  metadataWithin,
+  nearQueries,
+  pairsByMetadataWithin,
+  pairsByRecordingWithin,
   rankRecordings,
+  recordingsWithin,
   recordingTimeMs,
+  recordingUserKeys,
   rivalsFor,
   scoreCandidate,
   type FuzzyCandidate,
   type FuzzyCandidateSource,
+  type FuzzyLinks,
   type FuzzyRival,
   type ScoredRecording,
   type StandingPair,
@@ -37,7 +45,7 @@ import {
 type Score = typeof scoreCandidate;
 
 /** Scores below this link nothing: such a recording can neither win, spoil a win, nor be contested. */
-const LINK_MIN = FUZZY_THRESHOLD - FUZZY_MARGIN - 1e-9;
+export const LINK_MIN = FUZZY_THRESHOLD - FUZZY_MARGIN - 1e-9;
 
 /** The files linked to some seeds, through the pool (unpaired, waiting and fuzzily paired). */
 export interface FuzzyComponent {
@@ -61,14 +69,9 @@ export async function fuzzyComponent(
     links: new Map(),
     pairs: new Map(),
   };
-  const scores = new Map<string, FuzzyCandidate | undefined>();
-  const scoreOnce = (metadata: MetadataRecord, recording: RecordingRecord) => {
-    const key = `${metadata.recordId}\n${recording.fileName}`;
-    if (!scores.has(key)) scores.set(key, score(metadata, recording, tenant));
-    return scores.get(key);
-  };
   const linked = (candidate: FuzzyCandidate | undefined): candidate is FuzzyCandidate =>
     candidate !== undefined && candidate.score >= LINK_MIN;
+  if (source.links) return componentOfLinks(seeds, source.links);
   const pendingMetadata = [...(seeds.metadata ?? [])];
   const pendingRecordings = [...(seeds.recordings ?? [])];
   for (const metadata of pendingMetadata) component.metadata.set(metadata.recordId, metadata);
@@ -80,8 +83,13 @@ export async function fuzzyComponent(
       if (Number.isNaN(at)) continue;
       const links = new Map<string, FuzzyCandidate>();
       component.links.set(metadata.recordId, links);
-      for (const recording of await poolRecordings(source, at, component)) {
-        const candidate = scoreOnce(metadata, recording);
+      for (const recording of await poolRecordings(
+        source,
+        at,
+        metadataUserKeys(metadata, tenant),
+        component,
+      )) {
+        const candidate = score(metadata, recording, tenant);
         if (!linked(candidate)) continue;
         links.set(recording.fileName, candidate);
         if (component.recordings.has(recording.fileName)) continue;
@@ -93,8 +101,8 @@ export async function fuzzyComponent(
     const recording = pendingRecordings.pop() as RecordingRecord;
     const at = recordingTimeMs(recording, tenant);
     if (Number.isNaN(at)) continue;
-    for (const other of await poolMetadata(source, at, component)) {
-      if (component.metadata.has(other.recordId) || !linked(scoreOnce(other, recording))) continue;
+    for (const other of await poolMetadata(source, at, recordingUserKeys(recording, tenant), component)) {
+      if (component.metadata.has(other.recordId) || !linked(score(other, recording, tenant))) continue;
       component.metadata.set(other.recordId, other);
       pendingMetadata.push(other);
     }
@@ -102,22 +110,78 @@ export async function fuzzyComponent(
   return component;
 }
 
-async function poolRecordings(source: FuzzyCandidateSource, at: number, component: FuzzyComponent) {
-  const [from, to] = [at - FUZZY_WINDOW_MS, at + FUZZY_WINDOW_MS];
-  const recordings = await source.recordingsWithin(from, to);
-  for (const pair of await source.pairsByRecordingWithin(from, to)) {
-    component.pairs.set(pair.metadata.recordId, pair);
-    recordings.push(pair.recording);
+/** `fuzzyComponent` over links a source keeps: the same files, read by walking them. */
+function componentOfLinks(
+  seeds: { metadata?: MetadataRecord[]; recordings?: RecordingRecord[] },
+  graph: FuzzyLinks,
+): FuzzyComponent {
+  const component: FuzzyComponent = {
+    metadata: new Map(),
+    recordings: new Map(),
+    links: new Map(),
+    pairs: new Map(),
+  };
+  const pendingMetadata = [...(seeds.metadata ?? [])];
+  const pendingRecordings = [...(seeds.recordings ?? [])];
+  for (const metadata of pendingMetadata) component.metadata.set(metadata.recordId, metadata);
+  for (const recording of pendingRecordings) component.recordings.set(recording.fileName, recording);
+  while (pendingMetadata.length > 0 || pendingRecordings.length > 0) {
+    const metadata = pendingMetadata.pop();
+    if (metadata) {
+      const links = new Map<string, FuzzyCandidate>();
+      component.links.set(metadata.recordId, links);
+      const pair = graph.pairOf(metadata.recordId);
+      if (pair) component.pairs.set(metadata.recordId, pair);
+      for (const [recording, candidate] of graph.ofMetadata(metadata.recordId)) {
+        links.set(recording.fileName, candidate);
+        if (component.recordings.has(recording.fileName)) continue;
+        component.recordings.set(recording.fileName, recording);
+        pendingRecordings.push(recording);
+      }
+      continue;
+    }
+    const recording = pendingRecordings.pop() as RecordingRecord;
+    for (const other of graph.ofRecording(recording.fileName)) {
+      if (component.metadata.has(other.recordId)) continue;
+      component.metadata.set(other.recordId, other);
+      pendingMetadata.push(other);
+    }
+  }
+  return component;
+}
+
+/** The pool's recordings that may link to a record at `at` with user `keys` (some maybe twice). */
+async function poolRecordings(
+  source: FuzzyCandidateSource,
+  at: number,
+  keys: string[],
+  component: FuzzyComponent,
+) {
+  const recordings: RecordingRecord[] = [];
+  for (const query of nearQueries(source, at, keys, LINK_MIN)) {
+    for (const recording of await recordingsWithin(source, query)) recordings.push(recording);
+    for (const pair of await pairsByRecordingWithin(source, query)) {
+      component.pairs.set(pair.metadata.recordId, pair);
+      recordings.push(pair.recording);
+    }
   }
   return recordings;
 }
 
-async function poolMetadata(source: FuzzyCandidateSource, at: number, component: FuzzyComponent) {
-  const [from, to] = [at - FUZZY_WINDOW_MS, at + FUZZY_WINDOW_MS];
-  const metadata = await source.metadataWithin(from, to);
-  for (const pair of await source.pairsByMetadataWithin(from, to)) {
-    component.pairs.set(pair.metadata.recordId, pair);
-    metadata.push(pair.metadata);
+/** The pool's records that may link to a recording at `at` with user `keys` (some maybe twice). */
+async function poolMetadata(
+  source: FuzzyCandidateSource,
+  at: number,
+  keys: string[],
+  component: FuzzyComponent,
+) {
+  const metadata: MetadataRecord[] = [];
+  for (const query of nearQueries(source, at, keys, LINK_MIN)) {
+    for (const record of await metadataWithin(source, query)) metadata.push(record);
+    for (const pair of await pairsByMetadataWithin(source, query)) {
+      component.pairs.set(pair.metadata.recordId, pair);
+      metadata.push(pair.metadata);
+    }
   }
   return metadata;
 }
@@ -138,10 +202,8 @@ export function settleComponent(component: FuzzyComponent): Map<string, string> 
     // Every record decided in one round: clear, uncontested winners never share a recording.
     const decided: Array<[string, string]> = [];
     for (const recordId of remainingMetadata) {
-      const candidates = [...(component.links.get(recordId)?.values() ?? [])].filter((candidate) =>
-        remainingRecordings.has(candidate.recording),
-      );
-      const { winner } = decideFuzzy(candidates);
+      const links = component.links.get(recordId);
+      const winner = links && clearWinner(links.values(), remainingRecordings);
       if (!winner) continue;
       const contested = (scorers.get(winner.recording) ?? []).some(
         (rival) =>
@@ -298,15 +360,23 @@ function withoutFiles(
   const keepPair = (pair: StandingPair) =>
     pair.recording.fileName !== fileName && pair.metadata.recordId !== recordId;
   return {
-    recordingsWithin: async (from, to) =>
-      (await source.recordingsWithin(from, to)).filter((recording) => recording.fileName !== fileName),
-    metadataWithin: async (from, to) =>
-      (await source.metadataWithin(from, to)).filter((record) => record.recordId !== recordId),
-    recordingNamesWithin: async (from, to) =>
-      (await source.recordingNamesWithin(from, to)).filter((name) => name !== fileName),
-    pairsByRecordingWithin: async (from, to) =>
-      (await source.pairsByRecordingWithin(from, to)).filter(keepPair),
-    pairsByMetadataWithin: async (from, to) =>
-      (await source.pairsByMetadataWithin(from, to)).filter(keepPair),
+    ...(source.byUser ? { byUser: true } : {}),
+    recordingsWithin: async (from, to, user) =>
+      (await recordingsWithin(source, { fromMs: from, toMs: to, user })).filter(
+        (recording) => recording.fileName !== fileName,
+      ),
+    metadataWithin: async (from, to, user) =>
+      (await metadataWithin(source, { fromMs: from, toMs: to, user })).filter(
+        (record) => record.recordId !== recordId,
+      ),
+    // One more than asked, in case one is the file left out.
+    recordingNamesWithin: async (from, to, limit) =>
+      (await source.recordingNamesWithin(from, to, limit === undefined ? undefined : limit + 1))
+        .filter((name) => name !== fileName)
+        .slice(0, limit),
+    pairsByRecordingWithin: async (from, to, user) =>
+      (await pairsByRecordingWithin(source, { fromMs: from, toMs: to, user })).filter(keepPair),
+    pairsByMetadataWithin: async (from, to, user) =>
+      (await pairsByMetadataWithin(source, { fromMs: from, toMs: to, user })).filter(keepPair),
   };
 }

@@ -60,13 +60,100 @@ const round = (value: number) => Math.round(value * 1000) / 1000;
 
 /** The metadata record's call time in ms, or NaN. */
 export function metadataTimeMs(metadata: MetadataRecord): number {
-  return metadata.canonical.callTime ? Date.parse(metadata.canonical.callTime) : Number.NaN;
+  return metadataFacts.get(metadata)?.atMs ?? parseTime(metadata.canonical.callTime);
 }
 
 /** The recording's call time (start) in ms, or NaN when its name carries none. */
 export function recordingTimeMs(recording: RecordingRecord, tenant: TenantConfig): number {
-  const callTime = callTimeFromRecording(recording, tenant);
-  return callTime ? Date.parse(callTime) : Number.NaN;
+  const facts = recordingFacts.get(recording);
+  return facts?.tenant === tenant ? facts.atMs : parseTime(callTimeFromRecording(recording, tenant));
+}
+
+const parseTime = (time: string | undefined) => (time ? Date.parse(time) : Number.NaN);
+
+// What scoring reads of a record, worked out once per record object (records are never changed
+// in place; a record read again is a new object): parsing times and folding names was most of
+// the cost of a comparison, and one record is compared with many.
+interface MetadataFacts {
+  tenant: TenantConfig;
+  atMs: number;
+  /** The user id lower-cased, its part before `@`, and the person the directory knows it as. */
+  user: string | undefined;
+  userLocal: string | undefined;
+  person: string | undefined;
+  direction: string | undefined;
+  durationSec: number | undefined;
+}
+
+interface RecordingFacts {
+  tenant: TenantConfig;
+  atMs: number;
+  uid: string | undefined;
+  person: string | undefined;
+  direction: string | undefined;
+  durationSec: number | undefined;
+}
+
+const metadataFacts = new WeakMap<MetadataRecord, MetadataFacts>();
+const recordingFacts = new WeakMap<RecordingRecord, RecordingFacts>();
+
+function factsOfMetadata(metadata: MetadataRecord, tenant: TenantConfig): MetadataFacts {
+  let facts = metadataFacts.get(metadata);
+  if (facts?.tenant !== tenant) {
+    const user = metadata.canonical.userId ? metadata.canonical.userId.toLowerCase() : undefined;
+    facts = {
+      tenant,
+      atMs: parseTime(metadata.canonical.callTime),
+      user,
+      userLocal: user?.split('@')[0],
+      person: user === undefined ? undefined : directoryOf(tenant).get(user),
+      direction: metadata.canonical.direction ? metadata.canonical.direction.toLowerCase() : undefined,
+      durationSec: metadata.canonical.durationSec,
+    };
+    metadataFacts.set(metadata, facts);
+  }
+  return facts;
+}
+
+function factsOfRecording(recording: RecordingRecord, tenant: TenantConfig): RecordingFacts {
+  let facts = recordingFacts.get(recording);
+  if (facts?.tenant !== tenant) {
+    const uid = recording.name.uid ? recording.name.uid.toLowerCase() : undefined;
+    facts = {
+      tenant,
+      atMs: parseTime(callTimeFromRecording(recording, tenant)),
+      uid,
+      person: uid === undefined ? undefined : directoryOf(tenant).get(uid),
+      direction: recording.name.direction ? recording.name.direction.toLowerCase() : undefined,
+      durationSec: recording.facts.durationSec,
+    };
+    recordingFacts.set(recording, facts);
+  }
+  return facts;
+}
+
+/**
+ * The keys a metadata record's user is found under (`sameUser` is 1 only between a record and a
+ * recording sharing one): the directory's person, and the name as written (whole, and before
+ * `@`). None when it names no user.
+ */
+export function metadataUserKeys(metadata: MetadataRecord, tenant: TenantConfig): string[] {
+  const { user, userLocal, person } = factsOfMetadata(metadata, tenant);
+  return userKeys(user, userLocal, person);
+}
+
+/** The keys a recording's user is found under: the directory's person, and the uid as written. */
+export function recordingUserKeys(recording: RecordingRecord, tenant: TenantConfig): string[] {
+  const { uid, person } = factsOfRecording(recording, tenant);
+  return userKeys(uid, uid, person);
+}
+
+function userKeys(name: string | undefined, local: string | undefined, person: string | undefined) {
+  if (name === undefined) return [];
+  const keys = person === undefined ? [] : [`person:${person}`];
+  keys.push(`name:${name}`);
+  if (local !== undefined && local !== name) keys.push(`name:${local}`);
+  return keys;
 }
 
 export function scoreCandidate(
@@ -74,18 +161,27 @@ export function scoreCandidate(
   recording: RecordingRecord,
   tenant: TenantConfig,
 ): FuzzyCandidate | undefined {
-  const metaTime = metadataTimeMs(metadata);
-  const recordingTime = recordingTimeMs(recording, tenant);
+  const meta = factsOfMetadata(metadata, tenant);
+  const rec = factsOfRecording(recording, tenant);
+  const metaTime = meta.atMs;
+  const recordingTime = rec.atMs;
   if (Number.isNaN(metaTime) || Number.isNaN(recordingTime)) return undefined;
   const distance = Math.abs(recordingTime - metaTime);
   if (distance > FUZZY_WINDOW_MS) return undefined;
   const time = timeScore(distance);
-  const user = sameUser(recording.name.uid, metadata.canonical.userId, tenant);
-  const direction = compare(
-    recording.name.direction?.toLowerCase(),
-    metadata.canonical.direction?.toLowerCase(),
-  );
-  const duration = durationScore(recording.facts.durationSec, metadata.canonical.durationSec);
+  // sameUser, on what was folded once.
+  const user =
+    rec.uid === undefined || meta.user === undefined
+      ? UNKNOWN
+      : rec.person !== undefined && meta.person !== undefined
+        ? rec.person === meta.person
+          ? 1
+          : 0
+        : rec.uid === meta.user || meta.userLocal === rec.uid
+          ? 1
+          : 0;
+  const direction = compare(rec.direction, meta.direction);
+  const duration = durationScore(rec.durationSec, meta.durationSec);
   const score =
     WEIGHTS.time * time + WEIGHTS.user * user + WEIGHTS.direction * direction + WEIGHTS.duration * duration;
   return {
@@ -142,16 +238,96 @@ function durationScore(a: number | undefined, b: number | undefined): number {
   return Math.max(0, 1 - Math.abs(a - b) / DURATION_TOLERANCE_SEC);
 }
 
+/** `localeCompare` without building a collator on every call (the same order). */
+export const compareText = new Intl.Collator().compare;
+
 /** The winner when one scores above the threshold and clearly ahead of the runner-up. */
 export function decideFuzzy(candidates: FuzzyCandidate[]): {
   winner?: FuzzyCandidate;
   ranked: FuzzyCandidate[];
 } {
-  const ranked = [...candidates].sort((a, b) => b.score - a.score || a.recording.localeCompare(b.recording));
+  const ranked = [...candidates].sort((a, b) => b.score - a.score || compareText(a.recording, b.recording));
   const [best, runnerUp] = ranked;
   if (best && best.score >= FUZZY_THRESHOLD && (!runnerUp || best.score - runnerUp.score >= FUZZY_MARGIN))
     return { winner: best, ranked };
   return { ranked };
+}
+
+/**
+ * `decideFuzzy`'s winner without ranking (of those `among`, when given): one pass for the best
+ * two scores. (Two candidates tied
+ * at the top leave no winner whichever sorts first, so the order of ties does not matter.)
+ */
+export function clearWinner(
+  candidates: Iterable<FuzzyCandidate>,
+  among?: ReadonlySet<string>,
+): FuzzyCandidate | undefined {
+  let best: FuzzyCandidate | undefined;
+  let runnerUp: number | undefined;
+  for (const candidate of candidates) {
+    if (among && !among.has(candidate.recording)) continue;
+    if (!best || candidate.score > best.score) {
+      if (best) runnerUp = best.score;
+      best = candidate;
+    } else if (runnerUp === undefined || candidate.score > runnerUp) runnerUp = candidate.score;
+  }
+  if (
+    best &&
+    best.score >= FUZZY_THRESHOLD &&
+    (runnerUp === undefined || best.score - runnerUp >= FUZZY_MARGIN)
+  )
+    return best;
+  return undefined;
+}
+
+/**
+ * How far apart in time a record and a recording whose users score `user` (1 the same, 0.5 one
+ * unknown, 0 different) can be and still score `minScore`: every other fact at its best. A
+ * second is added for rounding; past the window nothing is a candidate anyway.
+ */
+export function reachMs(user: number, minScore: number): number {
+  // Scores are rounded to 0.001, so one at minScore may be half of that less before rounding.
+  const timeNeeded =
+    (minScore - 0.001 - WEIGHTS.user * user - WEIGHTS.direction - WEIGHTS.duration) / WEIGHTS.time;
+  if (!(timeNeeded > 0)) return FUZZY_WINDOW_MS;
+  if (timeNeeded > 1) return -1;
+  return Math.min(FUZZY_WINDOW_MS, Math.ceil(-TIME_SCALE_MS * Math.log(timeNeeded)) + 1000);
+}
+
+/** One range query of a source; `user`: only files under that user key, `null`: naming no user. */
+export interface FuzzyQuery {
+  fromMs: number;
+  toMs: number;
+  user?: string | null | undefined;
+}
+
+/**
+ * Range queries whose answers hold every file (of the other kind) that may score `minScore` or
+ * more with a file at `atMs` whose user keys are `keys`: one time window, or, from a source that
+ * indexes files by user too, the window for the same user, a narrower one for files naming no
+ * user, and a narrower one still for everyone (different users score 0 on user). The answers
+ * may overlap.
+ */
+export function nearQueries(
+  source: FuzzyCandidateSource,
+  atMs: number,
+  keys: string[],
+  minScore: number,
+): FuzzyQuery[] {
+  const window = (reach: number, user?: string | null): FuzzyQuery =>
+    user === undefined
+      ? { fromMs: atMs - reach, toMs: atMs + reach }
+      : { fromMs: atMs - reach, toMs: atMs + reach, user };
+  if (!source.byUser) return [window(FUZZY_WINDOW_MS)];
+  const same = reachMs(1, minScore);
+  const unknown = reachMs(UNKNOWN, minScore);
+  const other = reachMs(0, minScore);
+  if (keys.length === 0) return unknown < 0 ? [] : [window(unknown)];
+  if (other === FUZZY_WINDOW_MS) return [window(FUZZY_WINDOW_MS)];
+  const queries = same < 0 ? [] : keys.map((key) => window(same, key));
+  if (unknown >= 0) queries.push(window(unknown, null));
+  if (other >= 0) queries.push(window(other));
+  return queries;
 }
 
 /**
@@ -173,14 +349,45 @@ export function contests(winnerScore: number, rivalScore: number): boolean {
  * memory elsewhere.
  */
 export interface FuzzyCandidateSource {
-  recordingsWithin(fromMs: number, toMs: number): Promise<RecordingRecord[]>;
-  metadataWithin(fromMs: number, toMs: number): Promise<MetadataRecord[]>;
-  /** Names of the unpaired recordings (no records read): whether a record has candidates. */
-  recordingNamesWithin(fromMs: number, toMs: number): Promise<string[]>;
+  /**
+   * The source also indexes files by user (`recordingUserKeys`, `metadataUserKeys`) and answers
+   * range queries for one user key (`user`: a key) or for files naming no user (`user: null`);
+   * otherwise `user` is never passed. Queries by user only save work: the rules ask them where
+   * a file of another user could not score enough to matter (`nearQueries`).
+   */
+  byUser?: boolean;
+  recordingsWithin(fromMs: number, toMs: number, user?: string | null): Promise<RecordingRecord[]>;
+  metadataWithin(fromMs: number, toMs: number, user?: string | null): Promise<MetadataRecord[]>;
+  /**
+   * Names of the unpaired recordings (no records read): whether a record has candidates. With
+   * `limit`, at most that many (the first by time).
+   */
+  recordingNamesWithin(fromMs: number, toMs: number, limit?: number): Promise<string[]>;
+  /**
+   * Optional: the same names with their call times, by time. With it, the records a recording is
+   * the only candidate of are found with one query (the gaps between the others), not one each.
+   */
+  recordingTimesWithin?(fromMs: number, toMs: number): Promise<Array<[string, number]>>;
   /** Standing fuzzy pairs whose recording's call time is in the range. */
-  pairsByRecordingWithin(fromMs: number, toMs: number): Promise<StandingPair[]>;
+  pairsByRecordingWithin(fromMs: number, toMs: number, user?: string | null): Promise<StandingPair[]>;
   /** Standing fuzzy pairs whose metadata record's call time is in the range. */
-  pairsByMetadataWithin(fromMs: number, toMs: number): Promise<StandingPair[]>;
+  pairsByMetadataWithin(fromMs: number, toMs: number, user?: string | null): Promise<StandingPair[]>;
+  /**
+   * The links among the pool's files (fuzzy-settle.ts), kept by a source whose pool only grows
+   * (in memory: files leave it only by a pair by key, which it never makes): its linked groups
+   * are then read without a range query or a score. Without it they are found by range queries.
+   */
+  links?: FuzzyLinks;
+}
+
+/** Links (a score of threshold - margin or more) among the pool's files, both ways. */
+export interface FuzzyLinks {
+  /** The recordings a record links to, with their scores (also while it arrives). */
+  ofMetadata(recordId: string): Iterable<[RecordingRecord, FuzzyCandidate]>;
+  /** The records a recording links to. */
+  ofRecording(fileName: string): Iterable<MetadataRecord>;
+  /** The fuzzy pair the record stands in. */
+  pairOf(recordId: string): StandingPair | undefined;
 }
 
 /** A fuzzy pair made earlier, which a later file can undo. `seq` tells one making from another. */
@@ -278,15 +485,98 @@ export async function metadataToReconsider(
   const at = recordingTimeMs(recording, tenant);
   if (Number.isNaN(at)) return [];
   const scored: Array<{ metadata: MetadataRecord; score: number }> = [];
-  for (const metadata of await source.metadataWithin(at - FUZZY_WINDOW_MS, at + FUZZY_WINDOW_MS)) {
-    const result = score(metadata, recording, tenant);
-    if (!result) continue;
-    if (result.score >= minScore || (flips && (await onlyCandidate(metadata, recording, source))))
-      scored.push({ metadata, score: result.score });
+  if (flips && source.recordingTimesWithin) {
+    // Those scoring minScore or more, and those in the gaps the other candidates leave.
+    const near =
+      minScore === Infinity ? [] : nearQueries(source, at, recordingUserKeys(recording, tenant), minScore);
+    const gaps = await onlyCandidateOf(recording, at, source);
+    const seen = new Set<string>();
+    for (const [queries, anyScore] of [
+      [near, false],
+      [gaps, true],
+    ] as const)
+      for (const query of queries)
+        for (const metadata of await metadataWithin(source, query)) {
+          if (seen.has(metadata.recordId)) continue;
+          const result = score(metadata, recording, tenant);
+          if (!result || !(anyScore || result.score >= minScore)) continue;
+          seen.add(metadata.recordId);
+          scored.push({ metadata, score: result.score });
+        }
+  } else {
+    // Those it is the only candidate of may score anything: then the whole window is read.
+    const queries = flips
+      ? [{ fromMs: at - FUZZY_WINDOW_MS, toMs: at + FUZZY_WINDOW_MS }]
+      : nearQueries(source, at, recordingUserKeys(recording, tenant), minScore);
+    const seen = queries.length > 1 ? new Set<string>() : undefined;
+    for (const query of queries)
+      for (const metadata of await metadataWithin(source, query)) {
+        if (seen) {
+          if (seen.has(metadata.recordId)) continue;
+          seen.add(metadata.recordId);
+        }
+        const result = score(metadata, recording, tenant);
+        if (!result) continue;
+        if (result.score >= minScore || (flips && (await onlyCandidate(metadata, recording, source))))
+          scored.push({ metadata, score: result.score });
+      }
   }
   return scored
-    .sort((a, b) => b.score - a.score || a.metadata.recordId.localeCompare(b.metadata.recordId))
+    .sort((a, b) => b.score - a.score || compareText(a.metadata.recordId, b.metadata.recordId))
     .map((entry) => entry.metadata);
+}
+
+/** A source's answer to one query (`user` passed only when it asks by user). */
+export function recordingsWithin(source: FuzzyCandidateSource, query: FuzzyQuery) {
+  return query.user === undefined
+    ? source.recordingsWithin(query.fromMs, query.toMs)
+    : source.recordingsWithin(query.fromMs, query.toMs, query.user);
+}
+
+export function metadataWithin(source: FuzzyCandidateSource, query: FuzzyQuery) {
+  return query.user === undefined
+    ? source.metadataWithin(query.fromMs, query.toMs)
+    : source.metadataWithin(query.fromMs, query.toMs, query.user);
+}
+
+export function pairsByRecordingWithin(source: FuzzyCandidateSource, query: FuzzyQuery) {
+  return query.user === undefined
+    ? source.pairsByRecordingWithin(query.fromMs, query.toMs)
+    : source.pairsByRecordingWithin(query.fromMs, query.toMs, query.user);
+}
+
+export function pairsByMetadataWithin(source: FuzzyCandidateSource, query: FuzzyQuery) {
+  return query.user === undefined
+    ? source.pairsByMetadataWithin(query.fromMs, query.toMs)
+    : source.pairsByMetadataWithin(query.fromMs, query.toMs, query.user);
+}
+
+/**
+ * The ranges of call times (within the window of a recording at `at`) of the records no
+ * unpaired recording but this one is near: the gaps the others' windows leave. Times are whole
+ * milliseconds, so a range ends a millisecond before the next window begins.
+ */
+async function onlyCandidateOf(
+  recording: RecordingRecord,
+  at: number,
+  source: FuzzyCandidateSource,
+): Promise<FuzzyQuery[]> {
+  const [first, last] = [at - FUZZY_WINDOW_MS, at + FUZZY_WINDOW_MS];
+  const others = await (source.recordingTimesWithin as NonNullable<typeof source.recordingTimesWithin>)(
+    at - 2 * FUZZY_WINDOW_MS,
+    at + 2 * FUZZY_WINDOW_MS,
+  );
+  const gaps: FuzzyQuery[] = [];
+  let from = first;
+  for (const [name, time] of others) {
+    if (name === recording.fileName) continue;
+    if (time - FUZZY_WINDOW_MS - 1 >= from)
+      gaps.push({ fromMs: from, toMs: Math.min(last, time - FUZZY_WINDOW_MS - 1) });
+    from = Math.max(from, time + FUZZY_WINDOW_MS + 1);
+    if (from > last) return gaps;
+  }
+  gaps.push({ fromMs: from, toMs: last });
+  return gaps;
 }
 
 /** No unpaired recording but this one (whether it is in the set now or not) is near the record. */
@@ -296,6 +586,7 @@ async function onlyCandidate(
   source: FuzzyCandidateSource,
 ): Promise<boolean> {
   const at = metadataTimeMs(metadata);
-  const names = await source.recordingNamesWithin(at - FUZZY_WINDOW_MS, at + FUZZY_WINDOW_MS);
+  // Two names are enough to tell: none, this one alone, or another.
+  const names = await source.recordingNamesWithin(at - FUZZY_WINDOW_MS, at + FUZZY_WINDOW_MS, 2);
   return names.every((name) => name === recording.fileName);
 }
