@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { encodeWav } from '@callintake/media';
-import { jobId, type JobData } from '@callintake/queues';
+import { jobId, RetryLaterError, type JobData } from '@callintake/queues';
 import type { Call } from '@callintake/schemas';
 import { HOUR, metadataJson, pipelineHarness, RECORDING, STEM, wav, wavFor } from './support/world';
 
@@ -201,6 +201,13 @@ describe('one recording per call', () => {
     await w.put(`${STEM}.mp3`, 'not audio at all');
     await w.put(RECORDING, wav);
     await w.put(`${STEM}.json`, metadataJson());
+    await w.scan();
+    // The .wav is probed first: it waits for the .mp3, seen first (name order), to be decided.
+    const wavProbe = (await w.waiting('media-probe')).find((job) =>
+      JSON.stringify(job.data).includes(RECORDING),
+    );
+    assert.ok(wavProbe);
+    await assert.rejects(w.runJob('media-probe', wavProbe), RetryLaterError);
     await w.settle();
     assert.equal((await w.state.assets.get(w.id, `${STEM}.mp3`))?.reason?.code, 'format-mismatch');
     const [call] = await w.calls();

@@ -23,6 +23,7 @@ import { handleParseMetadata } from '@callintake/metadata-parser';
 import {
   bullPrefix,
   JobProducer,
+  RetryLaterError,
   workerConnection,
   type JobData,
   type JobContext,
@@ -149,11 +150,22 @@ async function makeWorld(shared: Shared, overrides: Record<string, unknown>) {
     done.add(`${queue}:${job.id}`);
   };
 
-  /** Runs what waits on one queue, like that queue's worker would. */
+  /**
+   * Runs what waits on one queue, like that queue's worker would; returns how many finished. A
+   * job that asks to run later (RetryLaterError: it waits for another file) stays queued for the
+   * next round, as a worker would delay it.
+   */
   const run = async (queue: QueueName): Promise<number> => {
-    const jobs = await waiting(queue);
-    for (const job of jobs) await runJob(queue, job);
-    return jobs.length;
+    let finished = 0;
+    for (const job of await waiting(queue)) {
+      try {
+        await runJob(queue, job);
+        finished += 1;
+      } catch (error) {
+        if (!(error instanceof RetryLaterError)) throw error;
+      }
+    }
+    return finished;
   };
 
   return {

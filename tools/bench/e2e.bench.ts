@@ -6,15 +6,28 @@
 //   - latency: pairs dropped at a steady 50 pairs/s, upload (second file renamed) → calls-ready.
 // The baseline is a bare BullMQ chain with the same hops (scan → probe + parse → match → ready),
 // workers at the same concurrency doing no work but passing ids along, in this process.
-import { mkdir, rename, writeFile } from 'node:fs/promises';
+//
+// Redis work per pair, over the burst (from its start until 300 ms after its last call is ready):
+//   - commands: deltas of the server's `INFO commandstats` (every command, those a Lua script
+//     or MULTI runs included), on a private redis-server this benchmark starts so that nothing
+//     else's traffic is counted (BENCH_E2E_REDIS=shared uses the harness's Redis instead);
+//   - round trips: what the clients waited for, counted in the clients (service-probe.mjs,
+//     preloaded into each service process; imported here for the bare chain): a command on its
+//     own, or a pipeline or MULTI, counts once.
+// The benchmark's own observer (QueueEvents' XREAD, the INFO snapshots) is left out of both.
+// BENCH_E2E_CPU_PROF=<dir> writes a V8 CPU profile of each service process over the burst there
+// (`node --import tsx tools/bench/cpu-profile-top.ts <dir>` summarises them).
+import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Queue, QueueEvents, Worker, type Job } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { encodeWav, stampTag } from '@callintake/media';
 import { bullPrefix, jobId, workerConnection } from '@callintake/queues';
+import { startPrivateRedis, type RedisEndpoint } from '@callintake/runtime';
 import type { Call } from '@callintake/schemas';
 import { spawnService, type ServiceProcess } from '@callintake/testing';
 import { percentile, perSecond, sleep, type Benchmark, type BenchContext, type BenchTable } from './harness';
+import { roundTripCounts, type RoundTripCounts } from './service-probe.mjs';
 
 const SERVICES = ['intake-watcher', 'media-prober', 'metadata-parser', 'matcher'];
 const BURST_PAIRS = Number(process.env['BENCH_E2E_PAIRS'] ?? 500);
@@ -25,6 +38,110 @@ const GIVE_UP_MS = 60_000;
 const CONCURRENCY = 4;
 const TENANT = 'bench';
 const WAV = encodeWav({ sampleRateHz: 8000, channels: 2, durationSec: 0.5 });
+/** After the burst's last call is ready, its last jobs still complete: counted until then. */
+const COUNT_SETTLE_MS = 300;
+/** The benchmark's own commands (QueueEvents' reads, the INFO snapshots): not the pipeline's. */
+const OBSERVER_COMMANDS = new Set(['xread', 'info']);
+const SERVICE_PROBE = join(import.meta.dirname, 'service-probe.mjs');
+
+/** Redis work over a part: server-side commands, client round trips, by service where known. */
+interface RedisWork {
+  commands: number;
+  roundTrips: number;
+  clientCommands: number;
+  byService: Record<
+    string,
+    { roundTrips: number; clientCommands: number; cpuMs: number; byCommand: Record<string, number> }
+  >;
+  /** Server-side commands by name, highest first. */
+  byCommand: Record<string, number>;
+  /** CPU the clients (our services; the bench process for the bare chain) and redis-server used. */
+  clientCpuMs: number;
+  redisCpuMs: number;
+}
+
+/** `INFO commandstats` as calls by command name (the observer's own left out), and `INFO cpu`. */
+async function commandStats(redis: Redis): Promise<Map<string, number>> {
+  const stats = new Map<string, number>();
+  for (const line of (await redis.info('commandstats')).split(/\r?\n/)) {
+    const match = /^cmdstat_([^:]+):calls=(\d+)/.exec(line);
+    if (match && !OBSERVER_COMMANDS.has(match[1] as string)) stats.set(match[1] as string, Number(match[2]));
+  }
+  // The server's CPU (all its threads), as a pseudo-command for the delta.
+  let cpuSeconds = 0;
+  for (const line of (await redis.info('cpu')).split(/\r?\n/)) {
+    const match = /^used_cpu_(?:sys|user):([\d.]+)/.exec(line);
+    if (match) cpuSeconds += Number(match[1]);
+  }
+  stats.set(CPU_STAT, cpuSeconds * 1000);
+  return stats;
+}
+
+const CPU_STAT = '(cpu ms)';
+
+function cpuDelta(before: Map<string, number>, after: Map<string, number>): number {
+  return (after.get(CPU_STAT) ?? 0) - (before.get(CPU_STAT) ?? 0);
+}
+
+function statsDelta(before: Map<string, number>, after: Map<string, number>): Record<string, number> {
+  const delta: Record<string, number> = {};
+  for (const [name, calls] of after) {
+    if (name === CPU_STAT) continue;
+    const grown = calls - (before.get(name) ?? 0);
+    if (grown > 0) delta[name] = grown;
+  }
+  return Object.fromEntries(Object.entries(delta).sort((a, b) => b[1] - a[1]));
+}
+
+function countsDelta(before: RoundTripCounts, after: RoundTripCounts) {
+  const byCommand: Record<string, number> = {};
+  let observer = 0;
+  for (const [name, count] of Object.entries(after.byCommand)) {
+    const grown = count - (before.byCommand[name] ?? 0);
+    if (grown <= 0) continue;
+    // Never pipelined: each of the observer's commands is one round trip of its own.
+    if (OBSERVER_COMMANDS.has(name)) observer += grown;
+    else byCommand[name] = grown;
+  }
+  return {
+    roundTrips: after.roundTrips - before.roundTrips - observer,
+    clientCommands: after.commands - before.commands - observer,
+    cpuMs: after.cpuMs - before.cpuMs,
+    byCommand: Object.fromEntries(Object.entries(byCommand).sort((a, b) => b[1] - a[1])),
+  };
+}
+
+/** Asks each service process for its counts (SIGUSR2, service-probe.mjs) and waits for them. */
+async function serviceCounts(
+  processes: ServiceProcess[],
+  dir: string,
+): Promise<Map<string, RoundTripCounts>> {
+  const counts = new Map<string, RoundTripCounts>();
+  await Promise.all(
+    processes.map(async (service) => {
+      const pid = service.child.pid as number;
+      const file = join(dir, `${pid}.json`);
+      const previous = await readFile(file, 'utf8')
+        .then((raw) => (JSON.parse(raw) as { snapshot: number }).snapshot)
+        .catch(() => 0);
+      service.child.kill('SIGUSR2');
+      const deadline = performance.now() + 5_000;
+      while (performance.now() < deadline) {
+        const raw = await readFile(file, 'utf8').catch(() => undefined);
+        const parsed = raw ? (JSON.parse(raw) as RoundTripCounts & { snapshot: number }) : undefined;
+        if (parsed && parsed.snapshot > previous) {
+          counts.set(service.name, parsed);
+          return;
+        }
+        await sleep(20);
+      }
+      throw new Error(`${service.name} wrote no Redis counts: ${service.output()}`);
+    }),
+  );
+  return counts;
+}
+
+const NO_COUNTS: RoundTripCounts = { roundTrips: 0, commands: 0, byCommand: {}, cpuMs: 0 };
 
 function stemOf(run: string, index: number): string {
   const second = String(index % 60).padStart(2, '0');
@@ -68,9 +185,54 @@ async function dropPair(dataDir: string, stem: string): Promise<number> {
   return performance.now();
 }
 
+/** Per stage over the burst: jobs, time waiting in the queue and running (p50/p90), last finish. */
+interface StageTimes {
+  queue: string;
+  jobs: number;
+  waitP50Ms: number;
+  waitP90Ms: number;
+  runP50Ms: number;
+  runP90Ms: number;
+  /** When its last job of the burst finished, from the burst's start. */
+  lastFinishMs: number;
+}
+
+async function stageTimes(
+  redis: Redis,
+  prefix: string,
+  queues: string[],
+  sinceEpochMs: number,
+): Promise<StageTimes[]> {
+  return Promise.all(
+    queues.map(async (name) => {
+      const queue = new Queue(name, { connection: redis, prefix });
+      try {
+        const jobs = (await queue.getJobs(['completed'], 0, -1)).filter(
+          (job) => job && job.timestamp >= sinceEpochMs && job.processedOn && job.finishedOn,
+        );
+        const waits = jobs.map((job) => (job.processedOn as number) - job.timestamp);
+        const runs = jobs.map((job) => (job.finishedOn as number) - (job.processedOn as number));
+        return {
+          queue: name,
+          jobs: jobs.length,
+          waitP50Ms: percentile(waits, 50),
+          waitP90Ms: percentile(waits, 90),
+          runP50Ms: percentile(runs, 50),
+          runP90Ms: percentile(runs, 90),
+          lastFinishMs: Math.max(...jobs.map((job) => (job.finishedOn as number) - sinceEpochMs)),
+        };
+      } finally {
+        await queue.close();
+      }
+    }),
+  );
+}
+
 /** Our services, as processes; returns the per-run figures. */
-async function runServices(ctx: BenchContext, redis: Redis) {
+async function runServices(ctx: BenchContext, redis: Redis, redisUrl: string) {
   const root = await ctx.tempDir('e2e');
+  const countDir = await ctx.tempDir('redis-counts');
+  const profileDir = process.env['BENCH_E2E_CPU_PROF'];
   const dataDir = join(root, 'upload', 'data');
   await mkdir(dataDir, { recursive: true });
   const tenantsFile = join(root, 'tenants.yaml');
@@ -89,18 +251,28 @@ async function runServices(ctx: BenchContext, redis: Redis) {
 `,
   );
   const prefix = bullPrefix({ namespace: ctx.namespace });
-  const queueEvents = new QueueEvents('calls-ready', { connection: redis.duplicate(), prefix });
+  const eventsConnection = redis.duplicate();
+  const queueEvents = new QueueEvents('calls-ready', { connection: eventsConnection, prefix });
   await queueEvents.waitUntilReady();
   const addedAt = new Map<string, number>();
   watchAdded(queueEvents, addedAt);
+  const nodeOptions = [process.env['NODE_OPTIONS'], `--import ${SERVICE_PROBE}`];
   const env = {
-    REDIS_URL: ctx.redisUrl,
+    REDIS_URL: redisUrl,
     REDIS_NAMESPACE: ctx.namespace,
     INGEST_TENANTS: tenantsFile,
     LOG_LEVEL: 'warn',
     WORKER_CONCURRENCY: String(CONCURRENCY),
+    NODE_OPTIONS: nodeOptions.filter(Boolean).join(' '),
+    REDIS_COUNT_DIR: countDir,
+    ...(profileDir ? { BENCH_CPU_PROF_DIR: profileDir } : {}),
   };
   const processes: ServiceProcess[] = SERVICES.map((name) => spawnService(name, env));
+  if (profileDir) {
+    await mkdir(profileDir, { recursive: true });
+    const services = Object.fromEntries(processes.map((p) => [String(p.child.pid), p.name]));
+    await writeFile(join(profileDir, 'services.json'), JSON.stringify(services, null, 2));
+  }
   try {
     // Every service is up once a probe pair has gone through.
     const warm = stemOf('warm', 0);
@@ -116,7 +288,12 @@ async function runServices(ctx: BenchContext, redis: Redis) {
 
     ctx.log(`burst: ${BURST_PAIRS} pairs through the separate services`);
     const burstIds = Array.from({ length: BURST_PAIRS }, (_, i) => stemOf('burst', i));
+    const [statsBefore, countsBefore] = await Promise.all([
+      commandStats(redis),
+      serviceCounts(processes, countDir),
+    ]);
     const burstStart = performance.now();
+    const burstStartEpoch = Date.now();
     await Promise.all(burstIds.map((stem) => dropPair(dataDir, stem)));
     const burstDone = await waitForAll(
       burstIds.map((stem) => jobId(TENANT, stem)),
@@ -124,6 +301,34 @@ async function runServices(ctx: BenchContext, redis: Redis) {
     );
     const burstEnd = Math.max(...burstIds.map((stem) => addedAt.get(jobId(TENANT, stem)) ?? 0));
     const burstPairsPerSec = perSecond(burstDone, burstEnd - burstStart);
+    await sleep(COUNT_SETTLE_MS);
+    const [statsAfter, countsAfter] = await Promise.all([
+      commandStats(redis),
+      serviceCounts(processes, countDir),
+    ]);
+    const work: RedisWork = {
+      commands: 0,
+      roundTrips: 0,
+      clientCommands: 0,
+      byService: {},
+      byCommand: statsDelta(statsBefore, statsAfter),
+      clientCpuMs: 0,
+      redisCpuMs: cpuDelta(statsBefore, statsAfter),
+    };
+    work.commands = Object.values(work.byCommand).reduce((sum, calls) => sum + calls, 0);
+    for (const [name, after] of countsAfter) {
+      const delta = countsDelta(countsBefore.get(name) ?? NO_COUNTS, after);
+      work.byService[name] = delta;
+      work.roundTrips += delta.roundTrips;
+      work.clientCommands += delta.clientCommands;
+      work.clientCpuMs += delta.cpuMs;
+    }
+    const stages = await stageTimes(
+      redis,
+      prefix,
+      ['intake-scan', 'media-probe', 'metadata-parse', 'call-match'],
+      burstStartEpoch,
+    );
 
     ctx.log(`steady: ${STEADY_PAIRS} pairs at ${STEADY_RATE} pairs/s`);
     const uploadedAt = new Map<string, number>();
@@ -146,10 +351,11 @@ async function runServices(ctx: BenchContext, redis: Redis) {
       const uploaded = uploadedAt.get(stem);
       return ready !== undefined && uploaded !== undefined ? [Math.max(0, ready - uploaded)] : [];
     });
-    return { burstDone, burstPairsPerSec, steadyDone, latencies };
+    return { burstDone, burstPairsPerSec, steadyDone, latencies, work, stages };
   } finally {
     await Promise.all(processes.map((p) => p.stop()));
     await queueEvents.close();
+    eventsConnection.disconnect();
   }
 }
 
@@ -193,17 +399,34 @@ async function runBareChain(ctx: BenchContext, redis: Redis) {
       options,
     ),
   ];
-  const queueEvents = new QueueEvents('ready', { connection: redis.duplicate(), prefix });
+  const eventsConnection = redis.duplicate();
+  const queueEvents = new QueueEvents('ready', { connection: eventsConnection, prefix });
   await queueEvents.waitUntilReady();
   const addedAt = new Map<string, number>();
   watchAdded(queueEvents, addedAt);
   try {
     const burstIds = Array.from({ length: BURST_PAIRS }, (_, i) => `burst-${i}`);
+    await Promise.all(Object.values(queues).map((q) => q.waitUntilReady()));
+    await Promise.all(workers.map((worker) => worker.waitUntilReady()));
+    const [statsBefore, countsBefore] = [await commandStats(redis), roundTripCounts()];
     const burstStart = performance.now();
     await Promise.all(burstIds.map((stem) => queues.scan.add('scan', { stem }, { jobId: stem })));
     const burstDone = await waitForAll(burstIds, addedAt);
     const burstEnd = Math.max(...burstIds.map((id) => addedAt.get(id) ?? 0));
     const burstPairsPerSec = perSecond(burstDone, burstEnd - burstStart);
+    await sleep(COUNT_SETTLE_MS);
+    const [statsAfter, countsAfter] = [await commandStats(redis), roundTripCounts()];
+    const delta = countsDelta(countsBefore, countsAfter);
+    const byCommand = statsDelta(statsBefore, statsAfter);
+    const work: RedisWork = {
+      commands: Object.values(byCommand).reduce((sum, calls) => sum + calls, 0),
+      roundTrips: delta.roundTrips,
+      clientCommands: delta.clientCommands,
+      byService: { 'bare chain': delta },
+      byCommand,
+      clientCpuMs: delta.cpuMs,
+      redisCpuMs: cpuDelta(statsBefore, statsAfter),
+    };
 
     const uploadedAt = new Map<string, number>();
     const steadyIds = Array.from({ length: STEADY_PAIRS }, (_, i) => `steady-${i}`);
@@ -220,10 +443,11 @@ async function runBareChain(ctx: BenchContext, redis: Redis) {
       const uploaded = uploadedAt.get(id);
       return ready !== undefined && uploaded !== undefined ? [Math.max(0, ready - uploaded)] : [];
     });
-    return { burstDone, burstPairsPerSec, steadyDone, latencies };
+    return { burstDone, burstPairsPerSec, steadyDone, latencies, work };
   } finally {
     await Promise.all(workers.map((worker) => worker.close()));
     await queueEvents.close();
+    eventsConnection.disconnect();
     await Promise.all(Object.values(queues).map((q) => q.obliterate({ force: true }).then(() => q.close())));
     await connection.quit();
   }
@@ -233,11 +457,39 @@ const benchmark: Benchmark = {
   name: 'e2e',
   description: `pairs/s and upload→calls-ready latency through the separate services, beside a bare BullMQ chain with the same hops`,
   async run(ctx) {
-    const redis = workerConnection({ url: ctx.redisUrl, namespace: ctx.namespace });
+    const shared = process.env['BENCH_E2E_REDIS'] === 'shared';
+    const endpoint: RedisEndpoint = shared ? { url: ctx.redisUrl } : await startPrivateRedis();
+    const redis = workerConnection({ url: endpoint.url, namespace: ctx.namespace });
     try {
-      const ours = await runServices(ctx, redis);
+      const ours = await runServices(ctx, redis, endpoint.url);
       ctx.log('bare BullMQ chain');
       const bare = await runBareChain(ctx, redis);
+      const perPair = (count: number, pairs: number) => (pairs > 0 ? count / pairs : Number.NaN);
+      const redisRow = (metric: string, pick: (work: RedisWork) => number) => ({
+        metric,
+        unit: 'per pair',
+        ours: perPair(pick(ours.work), ours.burstDone),
+        baselines: [perPair(pick(bare.work), bare.burstDone)],
+      });
+      const topCommands = (work: RedisWork) =>
+        Object.entries(work.byCommand)
+          .slice(0, 12)
+          .map(([name, calls]) => `${name} ${(calls / Math.max(1, BURST_PAIRS)).toFixed(1)}`)
+          .join(', ');
+      const serviceRows = Object.entries(ours.work.byService).flatMap(([name, counts]) => [
+        {
+          metric: `${name}: round trips (commands sent ${perPair(counts.clientCommands, ours.burstDone).toFixed(1)})`,
+          unit: 'per pair',
+          ours: perPair(counts.roundTrips, ours.burstDone),
+          baselines: [null],
+        },
+        {
+          metric: `${name}: CPU`,
+          unit: 'ms',
+          ours: perPair(counts.cpuMs, ours.burstDone),
+          baselines: [null],
+        },
+      ]);
       const tables: BenchTable[] = [
         {
           title: `burst of ${BURST_PAIRS} WAV+JSON pairs through 4 service processes (concurrency ${CONCURRENCY})`,
@@ -250,7 +502,47 @@ const benchmark: Benchmark = {
               baselines: [bare.burstPairsPerSec],
             },
             { metric: 'pairs ready', unit: 'count', ours: ours.burstDone, baselines: [bare.burstDone] },
+            redisRow('Redis commands (server, scripts included)', (work) => work.commands),
+            redisRow('Redis round trips (clients)', (work) => work.roundTrips),
+            redisRow('commands sent (clients)', (work) => work.clientCommands),
           ],
+        },
+        {
+          title: 'burst, per pair, by service (the bare chain: all its workers in the bench process)',
+          baselines: ['bare BullMQ chain'],
+          rows: [
+            ...serviceRows,
+            {
+              metric: 'all services: CPU',
+              unit: 'ms',
+              ours: perPair(ours.work.clientCpuMs, ours.burstDone),
+              baselines: [perPair(bare.work.clientCpuMs, bare.burstDone)],
+            },
+            {
+              metric: 'redis-server: CPU',
+              unit: 'ms',
+              ours: perPair(ours.work.redisCpuMs, ours.burstDone),
+              baselines: [perPair(bare.work.redisCpuMs, bare.burstDone)],
+            },
+          ],
+        },
+        {
+          title: 'burst: each stage, its jobs in the queue (wait) and in the handler (run)',
+          baselines: ['p90', 'last done'],
+          rows: ours.stages.flatMap((stage) => [
+            {
+              metric: `${stage.queue}: ${stage.jobs} jobs, wait p50`,
+              unit: 'ms',
+              ours: stage.waitP50Ms,
+              baselines: [stage.waitP90Ms, stage.lastFinishMs],
+            },
+            {
+              metric: `${stage.queue}: run p50`,
+              unit: 'ms',
+              ours: stage.runP50Ms,
+              baselines: [stage.runP90Ms, null],
+            },
+          ]),
         },
         {
           title: `steady ${STEADY_RATE} pairs/s, ${STEADY_PAIRS} pairs: upload → calls-ready`,
@@ -278,9 +570,51 @@ const benchmark: Benchmark = {
           ],
         },
       ];
+      const ratio = (a: number, b: number) =>
+        Number.isFinite(a) && Number.isFinite(b) && b > 0 ? a / b : null;
+      const oursCommands = perPair(ours.work.commands, ours.burstDone);
+      const bareCommands = perPair(bare.work.commands, bare.burstDone);
+      const oursTrips = perPair(ours.work.roundTrips, ours.burstDone);
+      const bareTrips = perPair(bare.work.roundTrips, bare.burstDone);
       return {
         tables,
+        figures: {
+          burstPairsPerSecond: ours.burstPairsPerSec,
+          bareChainPairsPerSecond: bare.burstPairsPerSec,
+          burstRatio: ratio(ours.burstPairsPerSec, bare.burstPairsPerSec),
+          redisCommandsPerPair: oursCommands,
+          bareRedisCommandsPerPair: bareCommands,
+          redisCommandsRatio: ratio(oursCommands, bareCommands),
+          roundTripsPerPair: oursTrips,
+          bareRoundTripsPerPair: bareTrips,
+          roundTripsRatio: ratio(oursTrips, bareTrips),
+          cpuMsPerPair: perPair(ours.work.clientCpuMs, ours.burstDone),
+          bareCpuMsPerPair: perPair(bare.work.clientCpuMs, bare.burstDone),
+          redisCpuMsPerPair: perPair(ours.work.redisCpuMs, ours.burstDone),
+          bareRedisCpuMsPerPair: perPair(bare.work.redisCpuMs, bare.burstDone),
+          ...Object.fromEntries(
+            Object.entries(ours.work.byService).map(([name, counts]) => [
+              `roundTripsPerPair.${name}`,
+              perPair(counts.roundTrips, ours.burstDone),
+            ]),
+          ),
+          steadyP50Ms: percentile(ours.latencies, 50),
+          steadyP99Ms: percentile(ours.latencies, 99),
+          bareSteadyP99Ms: percentile(bare.latencies, 99),
+          burstPairsReady: ours.burstDone,
+          steadyPairsReady: ours.steadyDone,
+        },
         notes: [
+          `Redis: ${shared ? "the harness's (BENCH_E2E_REDIS=shared): commandstats may include other clients' traffic" : 'a private redis-server started for this benchmark'}; counts cover the burst until ${COUNT_SETTLE_MS} ms after its last call is ready`,
+          `ours, server commands per pair: ${topCommands(ours.work)}`,
+          `bare, server commands per pair: ${topCommands(bare.work)}`,
+          ...Object.entries(ours.work.byService).map(
+            ([name, counts]) =>
+              `${name}, commands sent per pair: ${Object.entries(counts.byCommand)
+                .slice(0, 10)
+                .map(([command, sent]) => `${command} ${(sent / Math.max(1, ours.burstDone)).toFixed(1)}`)
+                .join(', ')}`,
+          ),
           'ours: intake-watcher, media-prober, metadata-parser and matcher each as its own process (node + tsx), local tenant, settleSeconds 0, file events trigger scans',
           'ours includes what the bare chain skips: settling and classifying, probing and archiving each WAV, parsing and mapping each JSON, state writes, moving files to processed/',
           'bare chain: 4 BullMQ workers in the bench process; per pair a scan job, a probe and a parse job, two match jobs, one ready job',
@@ -289,6 +623,7 @@ const benchmark: Benchmark = {
       };
     } finally {
       await redis.quit();
+      await endpoint.stop?.();
     }
   },
 };

@@ -58,6 +58,16 @@ const bench: Benchmark = {
     const scale = metadataCount / sample.length;
 
     return {
+      // Stable keys in results.json (README "Benchmarks"): `fuzzy.pairing100kSeconds` is null when
+      // BENCH_FUZZY_CALLS shrank the set (then `fuzzy.pairingSeconds` is for `fuzzy.calls`).
+      figures: {
+        calls: CALLS,
+        pairingSeconds: ours.ms / 1000,
+        pairing100kSeconds: CALLS === 100_000 ? ours.ms / 1000 : null,
+        naiveSeconds: (naive.ms * scale) / 1000,
+        precision: quality.precision,
+        recall: quality.recall,
+      },
       tables: [
         {
           title: `pairing ${metadataCount.toLocaleString('en-US')} metadata × ${recordingCount.toLocaleString('en-US')} recordings in arrival order`,
@@ -83,7 +93,7 @@ const bench: Benchmark = {
         },
       ],
       notes: [
-        `ours: the matcher's rules (judgeMetadata, metadataToReconsider, metadataAfterPair, scoreCandidate) over sorted arrays by call time, as the matcher does over Redis sorted sets; Redis round trips are not included`,
+        `ours: the matcher's rules (decideMetadata over linked groups, metadataToReconsider, metadataAfterPair, metadataAfterUndo, scoreCandidate) over in-memory indexes by call time and user, with each file's links scored once as it arrives; the matcher runs the same rules over Redis sorted sets by call time; Redis round trips are not included`,
         `naive: measured on ${sample.length.toLocaleString('en-US')} metadata × all recordings (${naiveComparisons.toLocaleString('en-US')} scoreCandidate calls, ${naive.ms.toFixed(0)} ms, ${naiveHits.toLocaleString('en-US')} within the window), then ×${scale.toFixed(0)}; scoring only, no decision`,
         `quality on this set: precision ${quality.precision.toFixed(4)} (${quality.correctPairs}/${quality.pairsMade}), recall ${quality.recall.toFixed(4)} (of ${quality.pairableTruth} pairable), ${engine.ambiguous.size} left ambiguous`,
       ],

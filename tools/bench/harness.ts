@@ -26,6 +26,12 @@ export interface BenchResult {
   tables: BenchTable[];
   /** Setup facts and caveats worth reading next to the figures. */
   notes?: string[];
+  /**
+   * The headline figures under stable names, for `--json`: run.ts writes each as
+   * `<benchmark>.<name>` in results.json's `figures` (README "Benchmarks" lists them). Null
+   * where a run could not measure it.
+   */
+  figures?: Record<string, number | null>;
 }
 
 export interface Measured<T> {

@@ -196,7 +196,14 @@ try {
 
 if (json) {
   await mkdir(dirname(RESULTS_JSON), { recursive: true });
-  await writeFile(RESULTS_JSON, `${JSON.stringify({ environment, results: outcomes }, null, 2)}\n`);
+  // The headline figures of every benchmark that ran, flat under stable keys (`e2e.burstRatio`).
+  const figures: Record<string, number | null> = {};
+  for (const outcome of outcomes) {
+    if ('error' in outcome) continue;
+    for (const [key, value] of Object.entries(outcome.result.figures ?? {}))
+      figures[`${outcome.name}.${key}`] = value !== null && Number.isFinite(value) ? value : null;
+  }
+  await writeFile(RESULTS_JSON, `${JSON.stringify({ environment, figures, results: outcomes }, null, 2)}\n`);
   console.log(`\nwrote ${relative(WORKSPACE_ROOT, RESULTS_JSON)}`);
 }
 process.exit(interrupted ? 130 : outcomes.some((outcome) => 'error' in outcome) ? 1 : 0);

@@ -165,18 +165,30 @@ function refOf(work: AssetWork): VersionRef {
 export async function startAssetJob(deps: AssetJobDeps, job: AssetVersionJob): Promise<AssetWork | null> {
   const tenant = deps.tenant(job.tenantId);
   if (!tenant) throw new PermanentJobError(`unknown tenant ${job.tenantId}`);
-  const asset = await deps.state.assets.get(tenant.id, job.fileName);
+  const area = deps.uploadArea(tenant);
+  // The file is nearly always still in data/: looked at while its state is read (a look only;
+  // its outcome counts, error included, only where the state says to look there).
+  const [asset, inData] = await Promise.all([
+    deps.state.assets.get(tenant.id, job.fileName),
+    area.stat(dataPath(job.fileName)).then(
+      (entry) => ({ entry }),
+      (error: unknown) => ({ error }),
+    ),
+  ]);
   const version = asset?.versions.find((v) => v.versionId === job.versionId);
   if (!asset || !version)
     throw new PermanentJobError(`no version ${job.versionId} of ${tenant.id}/${job.fileName}`);
   if (version.state !== 'pending' && version.state !== 'processing') return null;
   const ref = { tenantId: tenant.id, fileName: asset.name, versionId: version.versionId };
 
-  const area = deps.uploadArea(tenant);
   // A retried rejection is still in rejected/, where we put it.
   const retriedRejection = (version.retries ?? 0) > 0 ? [rejectedPath(asset.name)] : [];
   for (const location of [dataPath(asset.name), processedPath(asset.name), ...retriedRejection]) {
-    const entry = await area.stat(location);
+    let entry: StoredEntry | null;
+    if (location === dataPath(job.fileName)) {
+      if ('error' in inData) throw inData.error;
+      entry = inData.entry;
+    } else entry = await area.stat(location);
     const movedByUs = location !== dataPath(asset.name);
     if (entry && entry.type === 'file' && isThisVersion(entry, version, movedByUs)) {
       if (version.state === 'pending') await transitionVersion(deps.state, ref, 'begin');

@@ -7,7 +7,7 @@ import type {
   Reason,
   VersionAttempts,
 } from '@callintake/schemas';
-import { getJson, mutateJson, type IndexOp } from './cas';
+import { getJson, mutateJson, rememberJson, type IndexOp } from './cas';
 import type { Clock } from './clock';
 import type { Keys } from './keys';
 import {
@@ -103,10 +103,15 @@ export class AssetRepository {
   ): Promise<{ asset: Asset; version: AssetVersion; created: boolean }> {
     const now = this.clock.now().toISOString();
     // Taken before the write, also for a version that turns out to exist: gaps in the
-    // sequence are harmless, and it saves a read of the asset on every call.
-    const seq = await this.redis.incr(this.keys.seenSeq(tenantId));
+    // sequence are harmless. The asset is read in the same round trip, for the write below.
+    const key = this.keys.asset(tenantId, name);
+    const replies = (await this.redis.pipeline().incr(this.keys.seenSeq(tenantId)).get(key).exec()) ?? [];
+    for (const [error] of replies) if (error) throw error;
+    const seq = replies[0]?.[1] as number;
+    const raw = (replies[1]?.[1] ?? null) as string | null;
+    rememberJson(this.redis, key, raw);
     let created = false;
-    const { after } = await mutateJson<Asset>(this.redis, this.keys.asset(tenantId, name), (current) => {
+    const { after } = await mutateJson<Asset>(this.redis, key, (current) => {
       const existing = current?.versions.find((v) => v.versionId === seen.versionId);
       created = !existing;
       if (existing) return { next: undefined };

@@ -3,10 +3,12 @@ import { splitExtension, stemKey } from '@callintake/naming';
 import type { ChainableCommander, Redis } from 'ioredis';
 import { getJson, mutateJson } from './cas';
 import type { Keys } from './keys';
+import { evalScript, luaScript } from './lua';
 import type { MetadataRecord, Reason, RecordingRecord } from '@callintake/schemas';
 
 // Content first: the same bytes under another name are the same call whatever the names say.
-const CLAIM_RECORDING = `
+// With a record (ARGV[3]), a successful claim also stores it as put() does, in the same step.
+const CLAIM_RECORDING = luaScript(`
 local byContent = redis.call('GET', KEYS[2])
 if byContent and byContent ~= ARGV[1] then return {'content', byContent} end
 local byName = redis.call('HGET', KEYS[1], 'recording')
@@ -15,8 +17,13 @@ local firstSeen = redis.call('HGET', KEYS[1], 'first-seen-recording')
 if firstSeen and firstSeen ~= ARGV[1] and ARGV[2] ~= '1' then return {'wait', firstSeen} end
 redis.call('HSET', KEYS[1], 'recording', ARGV[1], 'first-seen-recording', ARGV[1])
 redis.call('SET', KEYS[2], ARGV[1])
+if ARGV[3] and ARGV[3] ~= '' then
+  redis.call('SET', KEYS[3], ARGV[3])
+  redis.call('HDEL', KEYS[1], 'rejected-recording')
+  if KEYS[4] then redis.call('HSETNX', KEYS[4], 'recording', ARGV[1]) end
+end
 return {'ok', ARGV[1]}
-`;
+`);
 
 export class RecordingRepository {
   constructor(
@@ -65,14 +72,40 @@ export class RecordingRepository {
     sha256: string,
     options: { overFirstSeen?: boolean } = {},
   ): Promise<{ ok: true } | { ok: false; heldBy: 'name' | 'content' | 'first-seen'; fileName: string }> {
-    const [outcome, holder] = (await this.redis.eval(
-      CLAIM_RECORDING,
-      2,
-      this.keys.nameKey(tenantId, pairingStem),
-      this.keys.recordingContent(tenantId, sha256),
+    return this.runClaim(tenantId, fileName, pairingStem, sha256, options);
+  }
+
+  /**
+   * claim(), and when it succeeds put() of `record` (its file name and content the claim's), in
+   * one step: a claimed recording is stored at once, a refused one is stored nowhere.
+   */
+  async claimAndPut(
+    record: RecordingRecord,
+    pairingStem: string,
+    options: { overFirstSeen?: boolean } = {},
+  ): Promise<{ ok: true } | { ok: false; heldBy: 'name' | 'content' | 'first-seen'; fileName: string }> {
+    return this.runClaim(record.tenantId, record.fileName, pairingStem, record.sha256, options, record);
+  }
+
+  private async runClaim(
+    tenantId: string,
+    fileName: string,
+    pairingStem: string,
+    sha256: string,
+    options: { overFirstSeen?: boolean },
+    record?: RecordingRecord,
+  ): Promise<{ ok: true } | { ok: false; heldBy: 'name' | 'content' | 'first-seen'; fileName: string }> {
+    const keys = [this.keys.nameKey(tenantId, pairingStem), this.keys.recordingContent(tenantId, sha256)];
+    const externalId = record ? recordingExternalId(record) : undefined;
+    if (record) {
+      keys.push(this.keys.recording(tenantId, fileName));
+      if (externalId) keys.push(this.keys.externalIdKey(tenantId, stemKey(externalId)));
+    }
+    const [outcome, holder] = (await evalScript(this.redis, CLAIM_RECORDING, keys, [
       fileName,
       options.overFirstSeen ? '1' : '0',
-    )) as [string, string];
+      record ? JSON.stringify(record) : '',
+    ])) as [string, string];
     if (outcome === 'ok') return { ok: true };
     const heldBy = outcome === 'wait' ? 'first-seen' : (outcome as 'name' | 'content');
     return { ok: false, heldBy, fileName: holder };
@@ -164,8 +197,24 @@ export class MetadataRepository {
     tenantId: string,
     entries: Array<{ record: MetadataRecord; pairingStem?: string | undefined }>,
   ): Promise<Array<{ byName?: string; byExternalId?: string }>> {
-    if (entries.length === 0) return [];
+    return (await this.storedAndHoldersOf(tenantId, entries, false)).holders;
+  }
+
+  /**
+   * What is stored under each record's id now (null where none) and holdersOf() for each, in
+   * one round trip.
+   */
+  async storedAndHoldersOf(
+    tenantId: string,
+    entries: Array<{ record: MetadataRecord; pairingStem?: string | undefined }>,
+    withStored = true,
+  ): Promise<{
+    stored: Array<MetadataRecord | null>;
+    holders: Array<{ byName?: string; byExternalId?: string }>;
+  }> {
+    if (entries.length === 0) return { stored: [], holders: [] };
     const pipeline = this.redis.pipeline();
+    if (withStored) pipeline.mget(entries.map(({ record }) => this.keys.metadata(tenantId, record.recordId)));
     for (const { record, pairingStem } of entries) {
       const externalId = metadataExternalId(record);
       if (pairingStem) pipeline.hget(this.keys.nameKey(tenantId, pairingStem), 'metadata');
@@ -174,7 +223,10 @@ export class MetadataRepository {
       else pipeline.echo('');
     }
     const replies = (await pipeline.exec()) ?? [];
-    return entries.map((_entry, index) => {
+    for (const [error] of replies) if (error) throw error;
+    const raws = withStored ? ((replies.shift()?.[1] ?? []) as Array<string | null>) : [];
+    const stored = raws.map((raw) => (raw === null ? null : (JSON.parse(raw) as MetadataRecord)));
+    const holders = entries.map((_entry, index) => {
       const byName = replies[index * 2]?.[1];
       const byId = replies[index * 2 + 1]?.[1];
       return {
@@ -182,6 +234,7 @@ export class MetadataRepository {
         ...(typeof byId === 'string' && byId !== '' ? { byExternalId: byId } : {}),
       };
     });
+    return { stored, holders };
   }
 
   async setCallId(tenantId: string, recordId: string, callId: string): Promise<void> {
@@ -369,6 +422,17 @@ export class FuzzyIndex {
   /** Paired: no longer offered to new recordings. */
   async takeWaiting(tenantId: string, recordId: string): Promise<boolean> {
     return (await this.redis.zrem(this.keys.waitingMetadata(tenantId), recordId)) === 1;
+  }
+
+  /** takeUnpaired() and takeWaiting() of a pair's two files, in one round trip. */
+  async takeBoth(tenantId: string, fileName: string, recordId: string): Promise<void> {
+    const replies =
+      (await this.redis
+        .pipeline()
+        .zrem(this.keys.unpairedRecordings(tenantId), fileName)
+        .zrem(this.keys.waitingMetadata(tenantId), recordId)
+        .exec()) ?? [];
+    for (const [error] of replies) if (error) throw error;
   }
 
   waitingWithin(tenantId: string, fromMs: number, toMs: number, limit = 200): Promise<string[]> {

@@ -4,9 +4,14 @@
 // most, however long the work itself takes.
 import { randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';
+import { evalScript, luaScript } from './lua';
 
-const RELEASE = `if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) else return 0 end`;
-const RENEW = `if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('PEXPIRE', KEYS[1], ARGV[2]) else return 0 end`;
+const RELEASE = luaScript(
+  `if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) else return 0 end`,
+);
+const RENEW = luaScript(
+  `if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('PEXPIRE', KEYS[1], ARGV[2]) else return 0 end`,
+);
 
 export interface LockOptions {
   /** How long the lock outlives a holder that stopped renewing it. */
@@ -33,7 +38,7 @@ export async function withLock<T>(
   }
   const renewal = setInterval(
     () => {
-      redis.eval(RENEW, 1, key, token, String(ttlMs)).catch(() => undefined);
+      evalScript(redis, RENEW, [key], [token, String(ttlMs)]).catch(() => undefined);
     },
     Math.max(10, Math.floor(ttlMs / 3)),
   );
@@ -42,6 +47,6 @@ export async function withLock<T>(
     return await work();
   } finally {
     clearInterval(renewal);
-    await redis.eval(RELEASE, 1, key, token);
+    await evalScript(redis, RELEASE, [key], [token]);
   }
 }

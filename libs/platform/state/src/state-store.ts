@@ -8,6 +8,7 @@ import {
   NameIndex,
   RecordingRepository,
 } from './capture-repositories';
+import { rememberJson } from './cas';
 import type { Clock } from './clock';
 import { CrmRepository } from './crm-repository';
 import { CrmWaitingIndex } from './crm-waiting-index';
@@ -48,6 +49,17 @@ export class StateStore {
     this.crm = new CrmRepository(redis, this.keys);
     this.crmWaiting = new CrmWaitingIndex(redis, this.keys);
     this.metrics = new MetricsRepository(redis, this.keys);
+  }
+
+  /**
+   * Reads the JSON documents at `keys` (from `this.keys`) in one round trip for the
+   * compare-and-sets about to change them, which then need no read of their own.
+   */
+  async warm(keys: string[]): Promise<void> {
+    const unique = [...new Set(keys)];
+    if (unique.length === 0) return;
+    const raws = await this.redis.mget(unique);
+    unique.forEach((key, index) => rememberJson(this.redis, key, raws[index] ?? null, true));
   }
 
   lock<T>(tenantId: string, scope: string, work: () => Promise<T>, options: LockOptions = {}): Promise<T> {

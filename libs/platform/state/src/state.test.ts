@@ -46,6 +46,43 @@ describe('compare-and-set', () => {
     assert.deepEqual(JSON.parse((await redis.get(key)) as string), { n: 50 });
   });
 
+  it('decides on the document as it is when what this process saw last is stale', async () => {
+    const key = `${namespace}:stale`;
+    const other = new Redis(TEST_REDIS_URL);
+    try {
+      await mutateJson<{ n: number; tags: string[] }>(redis, key, () => ({ next: { n: 1, tags: [] } }));
+      // Another process changes it: our last write is now a wrong guess.
+      await other.set(key, JSON.stringify({ n: 5, tags: ['a'] }));
+      await mutateJson<{ n: number; tags: string[] }>(redis, key, (current) => ({
+        next: { n: (current?.n ?? 0) + 1, tags: current?.tags ?? [] },
+      }));
+      assert.deepEqual(JSON.parse((await redis.get(key)) as string), { n: 6, tags: ['a'] });
+      // A change that would be a no-op (or refused) on the stale guess is decided on the real one.
+      await other.set(key, JSON.stringify({ n: 6, tags: [] }));
+      const added = await mutateJson<{ n: number; tags: string[] }>(redis, key, (current) => {
+        if (!current) throw new Error('gone');
+        return current.tags.includes('a') ? { next: undefined } : { next: { ...current, tags: ['a'] } };
+      });
+      assert.equal(added.changed, true);
+      await other.del(key);
+      await assert.rejects(
+        mutateJson<{ n: number }>(redis, key, (current) => {
+          if (!current) throw new Error('gone');
+          return { next: current };
+        }),
+        /gone/,
+      );
+      await other.set(key, JSON.stringify({ n: 7 }));
+      const refusedOnGuess = await mutateJson<{ n: number }>(redis, key, (current) => {
+        if (!current) throw new Error('gone');
+        return { next: { n: current.n + 1 } };
+      });
+      assert.deepEqual(refusedOnGuess.after, { n: 8 });
+    } finally {
+      await other.quit();
+    }
+  });
+
   it('writes nothing when the change says undefined', async () => {
     const key = `${namespace}:untouched`;
     const result = await mutateJson(redis, key, () => ({ next: undefined }));

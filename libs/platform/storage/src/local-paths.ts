@@ -113,22 +113,30 @@ export async function openFileWithoutSymlinks(
 
 /**
  * Creates the parent folders of `resolved` one component at a time, checking each existing one,
- * instead of `mkdir -p` which would happily descend through a planted symlink.
+ * instead of `mkdir -p` which would happily descend through a planted symlink. Each is looked at
+ * first (nearly always it exists: one call, no error), created only when missing.
  */
 export async function ensureParentsWithoutSymlinks(root: string, resolved: ResolvedPath): Promise<void> {
   let current = root;
   const parents = resolved.segments.slice(0, -1);
   for (const [index, segment] of parents.entries()) {
     current = path.join(current, segment);
-    try {
-      await mkdir(current);
-      continue;
-    } catch (error) {
-      if (!hasCode(error, 'EEXIST')) throw toStorageError(error, `cannot create ${current}`);
-    }
-    const info = await lstat(current).catch((error: unknown) => {
+    let info = await lstat(current).catch((error: unknown) => {
+      if (isMissing(error)) return null;
       throw toStorageError(error, `cannot inspect ${current}`);
     });
+    if (info === null) {
+      try {
+        await mkdir(current);
+        continue;
+      } catch (error) {
+        if (!hasCode(error, 'EEXIST')) throw toStorageError(error, `cannot create ${current}`);
+      }
+      // Made by someone else meanwhile: checked like any existing one.
+      info = await lstat(current).catch((error: unknown) => {
+        throw toStorageError(error, `cannot inspect ${current}`);
+      });
+    }
     const shown = parents.slice(0, index + 1).join('/');
     if (info.isSymbolicLink()) {
       throw new StorageError(`refusing to follow symlink ${shown}`, 'outside-root');

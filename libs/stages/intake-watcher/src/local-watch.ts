@@ -7,7 +7,10 @@ import type { TenantConfig } from '@callintake/schemas';
 import type { Clock } from '@callintake/state';
 import type { Logger } from '@callintake/telemetry';
 import { DATA_DIR } from '@callintake/asset-lifecycle';
-import { requestScan } from './scan-handler';
+import { requestScan, scanRestMs } from './scan-handler';
+
+/** File events within this long of the first one share one scan request. */
+const EVENT_DEBOUNCE_MS = 100;
 
 export function watchLocalSources(
   tenants: TenantConfig[],
@@ -23,6 +26,9 @@ export function watchLocalSources(
     try {
       const watcher = watch(dir, { persistent: false }, () => {
         if (timers.has(tenant.id)) return;
+        // Under a burst, after the last scan's rest (scanRestMs): the next scan takes all
+        // that arrived meanwhile.
+        const delayMs = Math.max(EVENT_DEBOUNCE_MS, scanRestMs(tenant.id, Date.now()));
         timers.set(
           tenant.id,
           setTimeout(() => {
@@ -30,7 +36,7 @@ export function watchLocalSources(
             requestScan(producer, tenant, 0, clock.now()).catch((error: unknown) =>
               logger.warn({ tenant: tenant.id, err: error }, 'could not request a scan after a file event'),
             );
-          }, 100),
+          }, delayMs),
         );
       });
       watcher.on('error', (error) =>

@@ -16,6 +16,30 @@ export interface IntakeDeps {
 /** A scan of 100,000 files takes a while; the lock is renewed meanwhile, so waiting this long is fine. */
 const SCAN_LOCK_WAIT_MS = 5 * 60_000;
 
+/** The longest a file event's scan waits for the last scan's rest (scanRestMs). */
+const MAX_SCAN_REST_MS = 2_000;
+/** Scans quicker than this (a small upload area, a steady trickle) need no rest. */
+const REST_AFTER_SCANS_OVER_MS = 200;
+
+/** When each tenant's last scan in this process started and ended, and how long it took. */
+const scanTimes = new Map<string, { startedAt: number; endedAt?: number; tookMs: number }>();
+
+/**
+ * How long a scan asked for by a file event should wait: a scan lists every file still in data/,
+ * so under a burst each one takes longer, and back to back they would keep the service busy
+ * listing the same backlog. After a scan, the next waits as long as that one took (at most
+ * MAX_SCAN_REST_MS): scanning takes at most about half the service's time. After a scan quicker
+ * than REST_AFTER_SCANS_OVER_MS (a small upload area, a steady trickle) nothing waits. Periodic
+ * and settle scans never wait.
+ */
+export function scanRestMs(tenantId: string, nowMs: number): number {
+  const times = scanTimes.get(tenantId);
+  if (!times || times.tookMs < REST_AFTER_SCANS_OVER_MS) return 0;
+  // One running now is expected to take as long as the last one.
+  const end = times.endedAt ?? times.startedAt + times.tookMs;
+  return Math.min(MAX_SCAN_REST_MS, Math.max(0, end + times.tookMs - nowMs));
+}
+
 export async function handleScanSource(
   deps: IntakeDeps,
   payload: { tenantId: string },
@@ -27,7 +51,22 @@ export async function handleScanSource(
   const summary = await deps.state.lock(
     tenant.id,
     'scan',
-    () => scanSource({ tenant, area, state: deps.state, producer: deps.producer, logger: context.logger }),
+    async () => {
+      const startedAt = Date.now();
+      scanTimes.set(tenant.id, { startedAt, tookMs: scanTimes.get(tenant.id)?.tookMs ?? 0 });
+      try {
+        return await scanSource({
+          tenant,
+          area,
+          state: deps.state,
+          producer: deps.producer,
+          logger: context.logger,
+        });
+      } finally {
+        const endedAt = Date.now();
+        scanTimes.set(tenant.id, { startedAt, endedAt, tookMs: endedAt - startedAt });
+      }
+    },
     { waitMs: SCAN_LOCK_WAIT_MS },
   );
   if (summary.settling > 0)

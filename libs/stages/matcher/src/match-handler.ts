@@ -28,6 +28,7 @@ import {
   recordingExternalId,
   type CallTiming,
   type MetadataRecord,
+  type NameEntry,
   type RecordingRecord,
   type StateStore,
 } from '@callintake/state';
@@ -108,7 +109,8 @@ export async function handleMatchRecording(
   const externalId = recordingExternalId(captured);
   const unpaired = await deps.state.lock(tenant.id, `pair:${stem}`, async () => {
     const recording = (await deps.state.recordings.get(tenant.id, payload.fileName)) ?? captured;
-    const { metadata: recordId } = await deps.state.names.lookup(tenant.id, stem);
+    const nameEntry = await deps.state.names.lookup(tenant.id, stem);
+    const { metadata: recordId } = nameEntry;
     const held = recordId ? await deps.state.metadata.get(tenant.id, recordId) : null;
     // The index can lag behind the record (a new version names another recording now): only a
     // record whose current key is this one joins, so a record is never in two calls.
@@ -134,7 +136,7 @@ export async function handleMatchRecording(
         });
         return undefined;
       }
-      await assemble(deps, tenant, recording, null, context);
+      await assemble(deps, tenant, recording, null, context, { nameEntry });
       const callTime = callTimeFromRecording(recording, tenant);
       if (!callTime) return undefined;
       await deps.state.fuzzy.addUnpaired(tenant.id, recording.fileName, Date.parse(callTime));
@@ -188,7 +190,8 @@ function redisCandidateSource(deps: MatchDeps, tenantId: string): FuzzyCandidate
       const records = await deps.state.metadata.getMany(tenantId, recordIds);
       return records.filter((record): record is MetadataRecord => record !== null);
     },
-    recordingNamesWithin: (fromMs, toMs) => deps.state.fuzzy.unpairedWithin(tenantId, fromMs, toMs),
+    recordingNamesWithin: (fromMs, toMs, limit) =>
+      deps.state.fuzzy.unpairedWithin(tenantId, fromMs, toMs, limit),
     pairsByRecordingWithin: (fromMs, toMs) => standingPairs('recording', fromMs, toMs),
     pairsByMetadataWithin: (fromMs, toMs) => standingPairs('metadata', fromMs, toMs),
   };
@@ -541,18 +544,30 @@ export async function assemble(
     ambiguous?: boolean;
     /** The recording was just taken out of the unpaired set for this (fuzzy) pair. */
     claimed?: boolean;
+    /** What the caller found under the pairing key of the one file (under its lock), if it looked. */
+    nameEntry?: NameEntry;
   } = {},
 ): Promise<void> {
   const { method, match, ambiguous } = options;
   const id = callIdFor(recording, metadata, options.ownsExternalId ?? true);
   await awaitEarlierCrmBatches(deps, tenant, metadata);
   const crm = await resolveCrmLinks(deps.state.crm, tenant, metadata);
+  // What the steps below read, at once: the files' assets and the call (their compare-and-sets
+  // then need no read of their own), the record this one replaces, a missing file's rejection.
+  const [, replaced, statusReason] = await Promise.all([
+    deps.state.warm([
+      ...[recording?.fileName, metadata?.fileName].flatMap((fileName) =>
+        fileName ? [deps.state.keys.asset(tenant.id, fileName)] : [],
+      ),
+      deps.state.keys.call(tenant.id, id),
+    ]),
+    metadata?.replaces ? deps.state.metadata.get(tenant.id, metadata.replaces) : null,
+    rejectedCounterpart(deps, tenant.id, recording, metadata, options.nameEntry),
+  ]);
   // Files name their call before the call can be seen (or emitted) as ready: a caller that finds
   // a ready call also finds it from each of its files.
   await linkAssets(deps, tenant.id, id, recording, metadata);
   const now = deps.state.clock.now();
-  const replaced = metadata?.replaces ? await deps.state.metadata.get(tenant.id, metadata.replaces) : null;
-  const statusReason = await rejectedCounterpart(deps, tenant.id, recording, metadata);
   const { after } = await deps.state.calls.mutate(
     tenant.id,
     id,
@@ -580,16 +595,20 @@ export async function assemble(
   // The call the metadata record was in before: one it waited in alone is gone now; a
   // recording's call it left (a new version names another recording) waits for metadata again.
   if (metadata?.callId && metadata.callId !== id) await leaveCall(deps, tenant, metadata, metadata.callId);
-  if (recording && recording.callId !== id)
-    await deps.state.recordings.setCallId(tenant.id, recording.fileName, id);
-  if (metadata && metadata.callId !== id)
-    await deps.state.metadata.setCallId(tenant.id, metadata.recordId, id);
+  // Two documents, each its own compare-and-set: at once.
+  await Promise.all([
+    recording && recording.callId !== id
+      ? deps.state.recordings.setCallId(tenant.id, recording.fileName, id)
+      : undefined,
+    metadata && metadata.callId !== id
+      ? deps.state.metadata.setCallId(tenant.id, metadata.recordId, id)
+      : undefined,
+  ]);
   // Paired: neither side is a fuzzy candidate any more. The records this may make decidable are
   // queued first, so a crash before the takes queues them again (the same job ids).
   if (recording && metadata) {
     await queueAfterPair(deps, tenant, recording, metadata, options.claimed === true);
-    await deps.state.fuzzy.takeUnpaired(tenant.id, recording.fileName);
-    await deps.state.fuzzy.takeWaiting(tenant.id, metadata.recordId);
+    await deps.state.fuzzy.takeBoth(tenant.id, recording.fileName, metadata.recordId);
   }
   await emit(deps, call);
   await deps.state.crmWaiting.release(tenant.id, id, settled.resolved);
@@ -602,10 +621,13 @@ async function rejectedCounterpart(
   tenantId: string,
   recording: RecordingRecord | null,
   metadata: MetadataRecord | null,
+  /** The recording's key's entry, when the caller just read it under the key's lock. */
+  nameEntry?: NameEntry,
 ): Promise<Reason | undefined> {
   if (recording && metadata) return undefined;
   if (recording)
-    return (await deps.state.names.lookup(tenantId, recordingPairingKey(recording))).rejectedMetadata;
+    return (nameEntry ?? (await deps.state.names.lookup(tenantId, recordingPairingKey(recording))))
+      .rejectedMetadata;
   const stem = metadata ? meetingStem(metadata)?.stem : undefined;
   return stem ? (await deps.state.names.lookup(tenantId, stem)).rejectedRecording : undefined;
 }
@@ -708,9 +730,12 @@ async function linkAssets(
   recording: RecordingRecord | null,
   metadata: MetadataRecord | null,
 ) {
-  for (const fileName of new Set([recording?.fileName, metadata?.fileName])) {
-    if (fileName) await deps.state.assets.addCallIds(tenantId, fileName, [callId]);
-  }
+  // Two documents, each its own compare-and-set: at once.
+  await Promise.all(
+    [...new Set([recording?.fileName, metadata?.fileName])].map((fileName) =>
+      fileName ? deps.state.assets.addCallIds(tenantId, fileName, [callId]) : undefined,
+    ),
+  );
 }
 
 /**

@@ -16,7 +16,7 @@ import {
   type JobContext,
   type JobProducer,
 } from '@callintake/queues';
-import { RejectionError, type TenantConfig } from '@callintake/schemas';
+import { RejectionError, type RecordingRecord, type TenantConfig } from '@callintake/schemas';
 import type { ArchiveStore } from '@callintake/storage';
 import { judgeRecording, PROBE_TIME_LIMIT_MS } from './judge-recording';
 
@@ -61,31 +61,27 @@ async function captureRecording(deps: ProbeDeps, work: AssetWork): Promise<Captu
     );
   }
   if (isRepeatedContent(work, archived.sha256)) return { sha256: archived.sha256 };
-  await claimRecording(deps, work, archived.sha256);
-
-  await deps.state.recordings.put(
-    {
-      tenantId: tenant.id,
-      fileName: asset.name,
-      versionId: version.versionId,
-      version: version.number,
-      facts,
-      archiveUri: archived.uri,
-      sha256: archived.sha256,
-      name: {
-        pattern: name.pattern,
-        ...(name.timestamp ? { timestamp: name.timestamp } : {}),
-        ...(name.direction ? { direction: name.direction } : {}),
-        ...(name.uid ? { uid: name.uid } : {}),
-        ...(name.source ? { source: name.source } : {}),
-        ...(name.externalId ? { externalId: name.externalId } : {}),
-      },
-      warnings,
-      capturedAt: deps.state.clock.now().toISOString(),
-      seenAt: version.seenAt,
+  // Claimed and stored in one step (a refused claim stores nothing).
+  await claimRecording(deps, work, {
+    tenantId: tenant.id,
+    fileName: asset.name,
+    versionId: version.versionId,
+    version: version.number,
+    facts,
+    archiveUri: archived.uri,
+    sha256: archived.sha256,
+    name: {
+      pattern: name.pattern,
+      ...(name.timestamp ? { timestamp: name.timestamp } : {}),
+      ...(name.direction ? { direction: name.direction } : {}),
+      ...(name.uid ? { uid: name.uid } : {}),
+      ...(name.source ? { source: name.source } : {}),
+      ...(name.externalId ? { externalId: name.externalId } : {}),
     },
-    recordingPairingKey({ fileName: asset.name }),
-  );
+    warnings,
+    capturedAt: deps.state.clock.now().toISOString(),
+    seenAt: version.seenAt,
+  });
   return {
     sha256: archived.sha256,
     warnings,
@@ -107,18 +103,16 @@ async function captureRecording(deps: ProbeDeps, work: AssetWork): Promise<Captu
  * is rejected or fails; the rejected file stays in rejected/ (and its copy in the
  * archive), so nothing is lost and a customer who meant it can rename and re-upload.
  */
-async function claimRecording(deps: ProbeDeps, work: AssetWork, sha256: string): Promise<void> {
+async function claimRecording(deps: ProbeDeps, work: AssetWork, record: RecordingRecord): Promise<void> {
   const stem = recordingPairingKey({ fileName: work.asset.name });
-  let claim = await deps.state.recordings.claim(work.tenant.id, work.asset.name, stem, sha256);
+  let claim = await deps.state.recordings.claimAndPut(record, stem);
   if (!claim.ok && claim.heldBy === 'first-seen') {
     // A look-alike seen before this one (an earlier scan, or earlier in name order in the same
     // scan) decides first: captured, it keeps the key; rejected or failed, this one may take it.
     const first = await deps.state.assets.get(work.tenant.id, claim.fileName);
     if (first && (first.state === 'pending' || first.state === 'processing'))
       throw new RetryLaterError(`${claim.fileName} was seen first and is still being captured`, 1000);
-    claim = await deps.state.recordings.claim(work.tenant.id, work.asset.name, stem, sha256, {
-      overFirstSeen: true,
-    });
+    claim = await deps.state.recordings.claimAndPut(record, stem, { overFirstSeen: true });
   }
   if (claim.ok) return;
   throw new RejectionError(

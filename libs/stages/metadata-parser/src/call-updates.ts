@@ -27,13 +27,7 @@ export async function judgeCallUpdates(
   warnings: Reason[],
 ): Promise<UpdateVerdict[]> {
   const tenantId = work.tenant.id;
-  const [previous, holders] = await Promise.all([
-    state.metadata.getMany(
-      tenantId,
-      records.map(({ record }) => record.recordId),
-    ),
-    state.metadata.holdersOf(tenantId, records),
-  ]);
+  const { stored: previous, holders } = await state.metadata.storedAndHoldersOf(tenantId, records);
   // Holders among records already stored (read once), and those of this chunk so far.
   const stored = new Map<string, MetadataRecord>();
   const holderIds = new Set<string>();
