@@ -12,7 +12,7 @@ import { DATA_DIR } from '@callintake/asset-lifecycle';
 import { ConfigError, loadTenantsFile } from '@callintake/config';
 import { judgeCrmBatch } from '@callintake/crm-ingester';
 import { intakeCandidates, judgeAtIntake, type IntakeCandidate } from '@callintake/intake-watcher';
-import { judgeRecording } from '@callintake/media-prober';
+import { duplicateRecordingReason, judgeRecording } from '@callintake/media-prober';
 import { judgeMetadataFile } from '@callintake/metadata-parser';
 import { recordingPairingKey } from '@callintake/naming';
 import {
@@ -206,17 +206,9 @@ function rejectDuplicateRecordings(judged: JudgedFile[]): void {
     const sameBytes = entry.sha256 ? byContent.get(entry.sha256) : undefined;
     const sameKey = byKey.get(key);
     const reason: Reason | undefined = sameBytes
-      ? {
-          code: 'duplicate-content',
-          message: `the same bytes as ${sameBytes}; one recording makes one call`,
-          file: sameBytes,
-        }
+      ? duplicateRecordingReason('content', sameBytes)
       : sameKey
-        ? {
-            code: 'duplicate-recording',
-            message: `${sameKey} would be this call's recording (names are compared without extension, case and Unicode normalisation)`,
-            file: sameKey,
-          }
+        ? duplicateRecordingReason('name', sameKey)
         : undefined;
     if (reason) {
       entry.verdict = { file, kind: 'recording', verdict: 'rejected', reason, warnings: [] };

@@ -16,7 +16,7 @@ import {
   type JobContext,
   type JobProducer,
 } from '@callintake/queues';
-import { RejectionError, type RecordingRecord, type TenantConfig } from '@callintake/schemas';
+import { RejectionError, type Reason, type RecordingRecord, type TenantConfig } from '@callintake/schemas';
 import type { ArchiveStore } from '@callintake/storage';
 import { judgeRecording, PROBE_TIME_LIMIT_MS } from './judge-recording';
 
@@ -116,16 +116,24 @@ async function claimRecording(deps: ProbeDeps, work: AssetWork, record: Recordin
   }
   if (claim.ok) return;
   throw new RejectionError(
-    claim.heldBy === 'content'
-      ? {
-          code: 'duplicate-content',
-          message: `the same bytes were captured as ${claim.fileName}; one recording makes one call`,
-          file: claim.fileName,
-        }
-      : {
-          code: 'duplicate-recording',
-          message: `${claim.fileName} is already this call's recording (names are compared without extension, case and Unicode normalisation); one call has one recording`,
-          file: claim.fileName,
-        },
+    duplicateRecordingReason(claim.heldBy === 'content' ? 'content' : 'name', claim.fileName),
   );
+}
+
+/**
+ * Why a recording is a duplicate of `first`: the same bytes, or the same pairing key. The
+ * prober's reason, and `ingest validate`'s prediction of it.
+ */
+export function duplicateRecordingReason(heldBy: 'name' | 'content', first: string): Reason {
+  return heldBy === 'content'
+    ? {
+        code: 'duplicate-content',
+        message: `the same bytes were captured as ${first}; one recording makes one call`,
+        file: first,
+      }
+    : {
+        code: 'duplicate-recording',
+        message: `${first} is already this call's recording (names are compared without extension, case and Unicode normalisation); one call has one recording`,
+        file: first,
+      };
 }

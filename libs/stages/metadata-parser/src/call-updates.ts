@@ -8,7 +8,8 @@
 // recording it names, or its own name) or its external id. The record holding that key now is
 // the call's current metadata. Fuzzy pairs have no key, so a look-alike is never an update.
 import { RejectionError, type Call, type Reason } from '@callintake/schemas';
-import type { MetadataRecord, StateStore } from '@callintake/state';
+import { stemKey } from '@callintake/naming';
+import { metadataExternalId, type MetadataRecord, type StateStore } from '@callintake/state';
 import type { AssetWork } from '@callintake/asset-lifecycle';
 import type { StoredRecord } from './judge-metadata';
 
@@ -73,8 +74,9 @@ export async function judgeCallUpdates(
 function chunkKeys({ record, pairingStem }: StoredRecord): string[] {
   const keys: string[] = [];
   if (pairingStem) keys.push(`name:${pairingStem}`);
-  const externalId = record.canonical.externalCallId;
-  if (externalId) keys.push(`id:${externalId.toLowerCase()}`);
+  // As the state's index folds them (metadataExternalId, stemKey).
+  const externalId = metadataExternalId(record);
+  if (externalId) keys.push(`id:${stemKey(externalId)}`);
   return keys;
 }
 
