@@ -15,7 +15,7 @@ import {
   localTenant,
   removeNamespace,
   tempDir,
-  TEST_REDIS_URL,
+  testRedisEnv,
   uniqueNamespace,
   waitFor,
 } from '@callintake/testing';
@@ -34,7 +34,7 @@ before(async () => {
   await writeFile(join(folder.path, 'archive'), 'not a folder');
   runtime = await Runtime.create({
     service: 'test',
-    env: { REDIS_URL: TEST_REDIS_URL, REDIS_NAMESPACE: namespace, JOB_ATTEMPTS: '3', JOB_BACKOFF_MS: '20' },
+    env: { ...testRedisEnv(), REDIS_NAMESPACE: namespace, JOB_ATTEMPTS: '3', JOB_BACKOFF_MS: '20' },
     tenants: [localTenant(folder.path, { settleSeconds: 0, pollSeconds: 1 })],
     logger: silentLogger(),
   });
@@ -79,7 +79,7 @@ void describe('a file that fails every attempt', () => {
       'no host paths',
     );
     assert.equal(version?.location, `data/${STEM}.wav`, 'the file stays where the customer put it');
-    const metrics = await runtime.state.metrics.read();
+    const metrics = await runtime.state.metrics.read([...runtime.tenants.keys()]);
     assert.deepEqual(metrics.failures, [{ kind: 'recording', count: 1 }]);
 
     // Later scans leave it alone; the metadata waits for it.

@@ -6,7 +6,6 @@ import { mkdir, utimes, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { Job } from 'bullmq';
-import type { Redis } from 'ioredis';
 import { parseApiTokens } from '@callintake/config';
 import { handleIngestCrmBatch } from '@callintake/crm-ingester';
 import { scanSource } from '@callintake/intake-watcher';
@@ -15,7 +14,6 @@ import { encodeWav } from '@callintake/media';
 import { handleProbeRecording, type ProbeDeps } from '@callintake/media-prober';
 import { handleParseMetadata } from '@callintake/metadata-parser';
 import {
-  bullPrefix,
   JobProducer,
   workerConnection,
   type JobData,
@@ -23,22 +21,29 @@ import {
   type JobName,
   type JobPayloads,
   type QueueName,
+  queuePrefix,
 } from '@callintake/queues';
-import { manualClock, STAGE_BUCKETS_SECONDS, StateStore } from '@callintake/state';
+import { manualClock, STAGE_BUCKETS_SECONDS, StateStore, type RedisClient } from '@callintake/state';
 import { buildStatusApi } from '@callintake/status-api';
 import { LocalArchiveStore, LocalUploadArea } from '@callintake/storage';
 import { silentLogger } from '@callintake/telemetry';
-import { localTenant, removeNamespace, tempDir, TEST_REDIS_URL, uniqueNamespace } from '@callintake/testing';
+import {
+  localTenant,
+  removeNamespace,
+  tempDir,
+  uniqueNamespace,
+  testRedisSettings,
+} from '@callintake/testing';
 
 const namespace = uniqueNamespace('metrics');
 const START = new Date('2024-03-12T10:00:00Z');
-let redis: Redis;
+let redis: RedisClient;
 let producer: JobProducer;
 let folder: { path: string; remove(): Promise<void> };
 
 before(async () => {
-  redis = workerConnection({ url: TEST_REDIS_URL, namespace });
-  producer = new JobProducer(redis, bullPrefix({ namespace }));
+  redis = workerConnection(testRedisSettings(namespace));
+  producer = new JobProducer(redis, queuePrefix(testRedisSettings(namespace)));
   folder = await tempDir('metrics');
 });
 

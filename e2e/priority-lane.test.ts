@@ -10,7 +10,7 @@ import {
   localTenant,
   removeNamespace,
   tempDir,
-  TEST_REDIS_URL,
+  testRedisEnv,
   uniqueNamespace,
   waitFor,
 } from '@callintake/testing';
@@ -58,7 +58,7 @@ describe('priority lane', () => {
 
     const runtime = await Runtime.create({
       service: 'test',
-      env: { REDIS_URL: TEST_REDIS_URL, REDIS_NAMESPACE: namespace, WORKER_CONCURRENCY: '8' },
+      env: { ...testRedisEnv(), REDIS_NAMESPACE: namespace, WORKER_CONCURRENCY: '8' },
       tenants: [tenant],
       logger: silentLogger(),
     });

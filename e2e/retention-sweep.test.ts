@@ -4,28 +4,33 @@ import assert from 'node:assert/strict';
 import { lstat, mkdir, stat, symlink, utimes, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import type { Redis } from 'ioredis';
 import { scanSource } from '@callintake/intake-watcher';
 import { handleMatchRecording } from '@callintake/matcher';
 import { encodeWav } from '@callintake/media';
 import { handleProbeRecording, type ProbeDeps } from '@callintake/media-prober';
-import { bullPrefix, JobProducer, workerConnection } from '@callintake/queues';
+import { JobProducer, workerConnection, queuePrefix } from '@callintake/queues';
 import { handleSweepTenant } from '@callintake/retention';
 import type { TenantConfig } from '@callintake/schemas';
-import { manualClock, StateStore } from '@callintake/state';
+import { manualClock, StateStore, type RedisClient } from '@callintake/state';
 import { LocalArchiveStore, LocalUploadArea } from '@callintake/storage';
 import { silentLogger } from '@callintake/telemetry';
-import { localTenant, removeNamespace, tempDir, TEST_REDIS_URL, uniqueNamespace } from '@callintake/testing';
+import {
+  localTenant,
+  removeNamespace,
+  tempDir,
+  uniqueNamespace,
+  testRedisSettings,
+} from '@callintake/testing';
 
 const namespace = uniqueNamespace('retention');
-let redis: Redis;
+let redis: RedisClient;
 let producer: JobProducer;
 let folder: { path: string; remove(): Promise<void> };
 let tenantCount = 0;
 
 before(async () => {
-  redis = workerConnection({ url: TEST_REDIS_URL, namespace });
-  producer = new JobProducer(redis, bullPrefix({ namespace }));
+  redis = workerConnection(testRedisSettings(namespace));
+  producer = new JobProducer(redis, queuePrefix(testRedisSettings(namespace)));
   folder = await tempDir('retention');
 });
 

@@ -15,7 +15,7 @@ import {
   startS3Server,
   startSftpServer,
   tempDir,
-  TEST_REDIS_URL,
+  testRedisEnv,
   uniqueNamespace,
   waitFor,
   type S3TestServer,
@@ -106,7 +106,7 @@ async function runDrop(
   namespaces.push(namespace);
   const runtime = await Runtime.create({
     service: 'test',
-    env: { REDIS_URL: TEST_REDIS_URL, REDIS_NAMESPACE: namespace },
+    env: { ...testRedisEnv(), REDIS_NAMESPACE: namespace },
     tenants: [config],
     logger: silentLogger(),
   });

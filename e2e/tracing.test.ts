@@ -14,7 +14,7 @@ import {
   removeNamespace,
   startRecordingTracer,
   tempDir,
-  TEST_REDIS_URL,
+  testRedisEnv,
   uniqueNamespace,
   waitFor,
   type RecordedSpan,
@@ -48,7 +48,7 @@ before(async () => {
   for (const name of SERVICES) {
     const runtime = await Runtime.create({
       service: name,
-      env: { REDIS_URL: TEST_REDIS_URL, REDIS_NAMESPACE: namespace },
+      env: { ...testRedisEnv(), REDIS_NAMESPACE: namespace },
       tenants: [tenant],
       logger: silentLogger(),
     });

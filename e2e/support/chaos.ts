@@ -22,15 +22,26 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { randomBytes } from 'node:crypto';
 import { Queue, type JobType } from 'bullmq';
-import { Redis } from 'ioredis';
 import { commonEnv } from '@callintake/config';
 import { encodeWav } from '@callintake/media';
-import { bullPrefix, jobOptions, type QueueName } from '@callintake/queues';
+import {
+  jobOptions,
+  queuePrefix,
+  workerConnection,
+  type QueueName,
+  type RedisSettings,
+} from '@callintake/queues';
 import { freePort, redisAnswers, type ServiceName } from '@callintake/runtime';
 import type { Asset, Call } from '@callintake/schemas';
 import { STAGES } from '@callintake/services';
-import { StateStore, systemClock } from '@callintake/state';
-import { spawnService, type ServiceProcess } from '@callintake/testing';
+import { StateStore, systemClock, type RedisClient } from '@callintake/state';
+import {
+  spawnService,
+  startRedisCluster,
+  testRedisMode,
+  type RedisClusterHandle,
+  type ServiceProcess,
+} from '@callintake/testing';
 
 export const TENANT = 'chaos';
 const TOKEN = 'chaos-token';
@@ -72,6 +83,11 @@ export interface ChaosOptions {
   seed?: number;
   /** The private Redis's appendfsync (default always: every acknowledged write survives the crash). */
   appendfsync?: 'always' | 'everysec';
+  /**
+   * A private single redis-server, or a private 3-master Redis Cluster whose master holding
+   * the sentinel's slot is the one crashed (default: the test run's mode, REDIS_CLUSTER_NODES).
+   */
+  redis?: 'single' | 'cluster';
   /** SHUTDOWN_DEADLINE_MS of the services (default 3000). */
   shutdownDeadlineMs?: number;
   /** JOB_LOCK_MS: how soon a killed worker's jobs are taken over (default 3000). */
@@ -105,6 +121,8 @@ export interface SigtermRecord {
 
 export interface RedisCrashRecord {
   atSec: number;
+  /** What was crashed: `redis-server` or `cluster master 127.0.0.1:<port>`. */
+  what: string;
   downMs: number;
   /** From spawning redis-server again to its first PONG (AOF loaded). */
   restartMs: number;
@@ -304,6 +322,76 @@ class ChaosRedis {
     const log = await readFile(join(this.dir, 'redis.log'), 'utf8').catch(() => '');
     return log.split('\n').slice(-10).join('\n');
   }
+}
+
+/** The private Redis of a run, single or cluster: what the services use, and how it crashes. */
+interface ChaosBackend {
+  readonly describe: string;
+  /** The services' Redis variables. */
+  readonly env: Record<string, string>;
+  settings(namespace: string): RedisSettings;
+  start(signal?: AbortSignal): Promise<void>;
+  /** SIGKILLs the server (single) or the master holding `key` (cluster); says which. */
+  crash(connection: RedisClient, key: string): Promise<string>;
+  /** Starts what crash() killed on its folder (the AOF replays); returns how long that took. */
+  restart(signal?: AbortSignal): Promise<number>;
+  stop(): Promise<void>;
+  killNow(): void;
+}
+
+async function singleBackend(dir: string, appendfsync: string): Promise<ChaosBackend> {
+  const server = new ChaosRedis(await freePort(), dir, appendfsync);
+  return {
+    describe: `Redis on port ${server.port} (AOF, appendfsync ${appendfsync})`,
+    env: { REDIS_URL: server.url },
+    settings: (namespace) => ({ url: server.url, namespace }),
+    start: async (signal) => void (await server.start(signal)),
+    crash: async () => {
+      await server.crash();
+      return 'redis-server';
+    },
+    restart: (signal) => server.start(signal),
+    stop: () => server.stop(),
+    killNow: () => server.killNow(),
+  };
+}
+
+function clusterBackend(appendfsync: 'always' | 'everysec'): ChaosBackend {
+  let cluster: RedisClusterHandle | undefined;
+  let crashed: number | undefined;
+  const started = () => {
+    if (!cluster) throw new Error('the chaos cluster is not started');
+    return cluster;
+  };
+  return {
+    get describe() {
+      return `Redis Cluster of 3 masters ${cluster?.nodesEnv ?? ''} (AOF, appendfsync ${appendfsync})`;
+    },
+    get env() {
+      return { REDIS_URL: 'redis://127.0.0.1:6379', REDIS_CLUSTER_NODES: started().nodesEnv };
+    },
+    settings: (namespace) => ({ url: 'redis://127.0.0.1:6379', namespace, clusterNodes: started().nodes }),
+    start: async () => {
+      cluster = await startRedisCluster({ masters: 3, appendfsync });
+    },
+    crash: async (connection, key) => {
+      const slot = Number(await connection.call('CLUSTER', 'KEYSLOT', key));
+      const holder = (await started().masters()).find((master) => master.slots.includes(slot));
+      if (!holder) throw new Error(`no master holds slot ${slot}`);
+      crashed = holder.port;
+      await started().crash(holder.port);
+      return `cluster master ${holder.host}:${holder.port}`;
+    },
+    restart: async () => {
+      const began = performance.now();
+      if (crashed !== undefined) await started().restart(crashed);
+      crashed = undefined;
+      return performance.now() - began;
+    },
+    stop: async () => cluster?.stop(),
+    // startRedisCluster kills its nodes itself when the process exits.
+    killNow: () => undefined,
+  };
 }
 
 interface Running {
@@ -566,9 +654,10 @@ export async function runChaos(options: ChaosOptions = {}): Promise<ChaosReport>
   await mkdir(join(root, 'archive'), { recursive: true });
   await mkdir(redisDir, { recursive: true });
 
-  const redisServer = new ChaosRedis(await freePort(), redisDir, appendfsync);
+  const mode = options.redis ?? testRedisMode();
+  const redisServer =
+    mode === 'cluster' ? clusterBackend(appendfsync) : await singleBackend(redisDir, appendfsync);
   const namespace = `chaos-${randomBytes(4).toString('hex')}`;
-  const prefix = bullPrefix({ namespace });
   const statusPort = await freePort();
   const statusUrl = `http://127.0.0.1:${statusPort}`;
   const tenantsFile = join(root, 'tenants.json');
@@ -599,7 +688,6 @@ export async function runChaos(options: ChaosOptions = {}): Promise<ChaosReport>
     ),
   );
   const env: NodeJS.ProcessEnv = {
-    REDIS_URL: redisServer.url,
     REDIS_NAMESPACE: namespace,
     INGEST_TENANTS: tenantsFile,
     SHUTDOWN_DEADLINE_MS: String(shutdownDeadlineMs),
@@ -628,20 +716,23 @@ export async function runChaos(options: ChaosOptions = {}): Promise<ChaosReport>
   };
   process.once('exit', killNow);
 
-  let redis: Redis | undefined;
+  let redis: RedisClient | undefined;
   const queues = new Map<QueueName, Queue>();
   try {
-    say(
-      `seed ${seed}; ${pairs} pairs over ${(dropMs / 1000).toFixed(0)} s; Redis on port ${redisServer.port} (AOF, appendfsync ${appendfsync}); work dir ${root}`,
-    );
     await redisServer.start(signal);
-    redis = new Redis(redisServer.url, { maxRetriesPerRequest: null });
+    Object.assign(env, redisServer.env);
+    say(
+      `seed ${seed}; ${pairs} pairs over ${(dropMs / 1000).toFixed(0)} s; ${redisServer.describe}; work dir ${root}`,
+    );
+    const settings = redisServer.settings(namespace);
+    const prefix = queuePrefix(settings);
+    redis = workerConnection(settings);
     redis.on('error', () => undefined);
     const connection = redis;
     const queue = (name: QueueName): Queue => {
       let found = queues.get(name);
       if (!found) {
-        found = new Queue(name, { connection, prefix });
+        found = new Queue(name, { connection, prefix: prefix(name) });
         found.on('error', () => undefined);
         queues.set(name, found);
       }
@@ -650,7 +741,8 @@ export async function runChaos(options: ChaosOptions = {}): Promise<ChaosReport>
     const state = new StateStore(redis, namespace, systemClock);
     const activeOn = async (service: ServiceName): Promise<number> => {
       let total = 0;
-      for (const name of STAGES[service].consumes) total += await connection.llen(`${prefix}:${name}:active`);
+      for (const name of STAGES[service].consumes)
+        total += await connection.llen(`${prefix(name)}:${name}:active`);
       return total;
     };
     const readyIds = async (): Promise<string[]> => queue('calls-ready').getRanges(ALL_JOB_STATES, 0, -1);
@@ -775,16 +867,17 @@ export async function runChaos(options: ChaosOptions = {}): Promise<ChaosReport>
       const readyJobsBefore = (await readyIds()).length;
       const sentinel = `${namespace}:chaos:sentinel`;
       await connection.set(sentinel, String(seed));
-      await redisServer.crash();
+      const what = await redisServer.crash(connection, sentinel);
       const downMs = 1_000 + Math.floor(random() * 2_000);
-      say(`SIGKILL redis-server (${readyJobsBefore} calls-ready jobs); restarting it in ${downMs} ms`);
+      say(`SIGKILL ${what} (${readyJobsBefore} calls-ready jobs); restarting it in ${downMs} ms`);
       await wait(downMs);
-      const restartMs = await redisServer.start(signal);
+      const restartMs = await redisServer.restart(signal);
       const readyJobsAfter = (await readyIds()).length;
       const sentinelKept = (await connection.get(sentinel)) === String(seed);
       await connection.del(sentinel);
       redisCrash = {
         atSec: atSec(),
+        what,
         downMs,
         restartMs: Math.round(restartMs),
         readyJobsBefore,
@@ -792,7 +885,7 @@ export async function runChaos(options: ChaosOptions = {}): Promise<ChaosReport>
         sentinelKept,
       };
       say(
-        `redis-server back after ${Math.round(restartMs)} ms (AOF replayed): ${readyJobsAfter} calls-ready jobs, sentinel ${sentinelKept ? 'kept' : 'LOST'}`,
+        `${what} back after ${Math.round(restartMs)} ms (AOF replayed): ${readyJobsAfter} calls-ready jobs, sentinel ${sentinelKept ? 'kept' : 'LOST'}`,
       );
     };
     const stallTwice = async () => {
@@ -829,7 +922,7 @@ export async function runChaos(options: ChaosOptions = {}): Promise<ChaosReport>
           versionId,
         }).jobId;
         record.jobId = id;
-        const jobKey = `${prefix}:media-probe:${id}`;
+        const jobKey = `${prefix('media-probe')}:media-probe:${id}`;
         await until(async () => (await connection.exists(jobKey)) === 1, {
           timeoutMs: 60_000,
           what: `probe job ${id}`,
@@ -990,7 +1083,7 @@ export async function runChaos(options: ChaosOptions = {}): Promise<ChaosReport>
     }
     const finalStall = stall as StallRecord | null;
     if (finalStall?.jobId) {
-      const jobKey = `${prefix}:media-probe:${finalStall.jobId}`;
+      const jobKey = `${prefix('media-probe')}:media-probe:${finalStall.jobId}`;
       const [stalls, finishedOn, failedReason] = await Promise.all([
         redis.hget(jobKey, 'stc'),
         redis.hget(jobKey, 'finishedOn'),
@@ -1084,7 +1177,7 @@ export function formatReport(report: ChaosReport): string {
   row(
     'Redis crash',
     crash
-      ? `at ${crash.atSec} s, down ${seconds(crash.downMs)}, AOF replayed in ${seconds(crash.restartMs)}; calls-ready ${crash.readyJobsBefore} → ${crash.readyJobsAfter}; sentinel ${crash.sentinelKept ? 'kept' : 'LOST'} (appendfsync ${report.appendfsync})`
+      ? `${crash.what} at ${crash.atSec} s, down ${seconds(crash.downMs)}, AOF replayed in ${seconds(crash.restartMs)}; calls-ready ${crash.readyJobsBefore} → ${crash.readyJobsAfter}; sentinel ${crash.sentinelKept ? 'kept' : 'LOST'} (appendfsync ${report.appendfsync})`
       : 'none',
   );
   const limit = report.shutdownDeadlineMs + 1_000;

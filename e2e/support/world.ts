@@ -6,7 +6,6 @@ import { mkdir, readdir, readFile, utimes, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before } from 'node:test';
 import type { Job } from 'bullmq';
-import type { Redis } from 'ioredis';
 import { handleIngestCrmBatch } from '@callintake/crm-ingester';
 import { type ErrorReport } from '@callintake/asset-lifecycle';
 import { scanSource } from '@callintake/intake-watcher';
@@ -21,7 +20,6 @@ import { encodeWav, stampTag } from '@callintake/media';
 import { handleProbeRecording, type ProbeDeps } from '@callintake/media-prober';
 import { handleParseMetadata } from '@callintake/metadata-parser';
 import {
-  bullPrefix,
   JobProducer,
   RetryLaterError,
   workerConnection,
@@ -30,19 +28,26 @@ import {
   type JobName,
   type JobPayloads,
   type QueueName,
+  queuePrefix,
 } from '@callintake/queues';
 import type { Call, TenantConfig } from '@callintake/schemas';
-import { manualClock, StateStore } from '@callintake/state';
+import { manualClock, StateStore, type RedisClient } from '@callintake/state';
 import { LocalArchiveStore, LocalUploadArea, type UploadArea } from '@callintake/storage';
 import { silentLogger } from '@callintake/telemetry';
-import { localTenant, removeNamespace, tempDir, TEST_REDIS_URL, uniqueNamespace } from '@callintake/testing';
+import {
+  localTenant,
+  removeNamespace,
+  tempDir,
+  uniqueNamespace,
+  testRedisSettings,
+} from '@callintake/testing';
 
 export interface Harness {
   /** A new tenant with its own folders, clock and handlers; overrides go into its config. */
   world(overrides?: Record<string, unknown>): Promise<World>;
   /** The producer every world's handlers write with (queues of this harness's namespace). */
   readonly producer: JobProducer;
-  readonly redis: Redis;
+  readonly redis: RedisClient;
 }
 
 export type World = Awaited<ReturnType<typeof makeWorld>>;
@@ -55,8 +60,8 @@ export function pipelineHarness(label: string): Harness {
   const namespace = uniqueNamespace(label);
   const shared: Shared = { namespace, tenantCount: 0 } as Shared;
   before(async () => {
-    shared.redis = workerConnection({ url: TEST_REDIS_URL, namespace });
-    shared.producer = new JobProducer(shared.redis, bullPrefix({ namespace }));
+    shared.redis = workerConnection(testRedisSettings(namespace));
+    shared.producer = new JobProducer(shared.redis, queuePrefix(testRedisSettings(namespace)));
     shared.folder = await tempDir(label);
   });
   after(async () => {
@@ -78,7 +83,7 @@ export function pipelineHarness(label: string): Harness {
 
 interface Shared {
   namespace: string;
-  redis: Redis;
+  redis: RedisClient;
   producer: JobProducer;
   folder: { path: string; remove(): Promise<void> };
   tenantCount: number;

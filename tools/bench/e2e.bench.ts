@@ -20,11 +20,11 @@
 import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Queue, QueueEvents, Worker, type Job } from 'bullmq';
-import type { Redis } from 'ioredis';
 import { encodeWav, stampTag } from '@callintake/media';
 import { bullPrefix, jobId, workerConnection } from '@callintake/queues';
 import { startPrivateRedis, type RedisEndpoint } from '@callintake/runtime';
 import type { Call } from '@callintake/schemas';
+import { masters, type RedisClient } from '@callintake/state';
 import { spawnService, type ServiceProcess } from '@callintake/testing';
 import { percentile, perSecond, sleep, type Benchmark, type BenchContext, type BenchTable } from './harness';
 import { roundTripCounts, type RoundTripCounts } from './service-probe.mjs';
@@ -61,17 +61,21 @@ interface RedisWork {
 }
 
 /** `INFO commandstats` as calls by command name (the observer's own left out), and `INFO cpu`. */
-async function commandStats(redis: Redis): Promise<Map<string, number>> {
+async function commandStats(redis: RedisClient): Promise<Map<string, number>> {
   const stats = new Map<string, number>();
-  for (const line of (await redis.info('commandstats')).split(/\r?\n/)) {
-    const match = /^cmdstat_([^:]+):calls=(\d+)/.exec(line);
-    if (match && !OBSERVER_COMMANDS.has(match[1] as string)) stats.set(match[1] as string, Number(match[2]));
-  }
-  // The server's CPU (all its threads), as a pseudo-command for the delta.
+  // A cluster's masters, added up.
   let cpuSeconds = 0;
-  for (const line of (await redis.info('cpu')).split(/\r?\n/)) {
-    const match = /^used_cpu_(?:sys|user):([\d.]+)/.exec(line);
-    if (match) cpuSeconds += Number(match[1]);
+  for (const node of masters(redis)) {
+    for (const line of (await node.info('commandstats')).split(/\r?\n/)) {
+      const match = /^cmdstat_([^:]+):calls=(\d+)/.exec(line);
+      if (match && !OBSERVER_COMMANDS.has(match[1] as string))
+        stats.set(match[1] as string, (stats.get(match[1] as string) ?? 0) + Number(match[2]));
+    }
+    // The server's CPU (all its threads), as a pseudo-command for the delta.
+    for (const line of (await node.info('cpu')).split(/\r?\n/)) {
+      const match = /^used_cpu_(?:sys|user):([\d.]+)/.exec(line);
+      if (match) cpuSeconds += Number(match[1]);
+    }
   }
   stats.set(CPU_STAT, cpuSeconds * 1000);
   return stats;
@@ -198,7 +202,7 @@ interface StageTimes {
 }
 
 async function stageTimes(
-  redis: Redis,
+  redis: RedisClient,
   prefix: string,
   queues: string[],
   sinceEpochMs: number,
@@ -229,7 +233,7 @@ async function stageTimes(
 }
 
 /** Our services, as processes; returns the per-run figures. */
-async function runServices(ctx: BenchContext, redis: Redis, redisUrl: string) {
+async function runServices(ctx: BenchContext, redis: RedisClient, redisUrl: string) {
   const root = await ctx.tempDir('e2e');
   const countDir = await ctx.tempDir('redis-counts');
   const profileDir = process.env['BENCH_E2E_CPU_PROF'];
@@ -360,9 +364,9 @@ async function runServices(ctx: BenchContext, redis: Redis, redisUrl: string) {
 }
 
 /** The bare chain: same hops and job counts per pair, handlers that only pass ids on. */
-async function runBareChain(ctx: BenchContext, redis: Redis) {
+async function runBareChain(ctx: BenchContext, redis: RedisClient) {
   const prefix = `${bullPrefix({ namespace: ctx.namespace })}-bare`;
-  const connection = redis.duplicate({ maxRetriesPerRequest: null });
+  const connection = redis.duplicate();
   const queue = (name: string) => new Queue(name, { connection, prefix });
   const queues = {
     scan: queue('scan'),

@@ -93,7 +93,7 @@ const bench: Benchmark = {
         },
       ],
       notes: [
-        `ours: the matcher's rules (decideMetadata over linked groups, metadataToReconsider, metadataAfterPair, metadataAfterUndo, scoreCandidate) over in-memory indexes by call time and user, with each file's links scored once as it arrives; the matcher runs the same rules over Redis sorted sets by call time; Redis round trips are not included`,
+        `ours: the matcher's rules (decideMetadata over linked groups, metadataToReconsider, metadataAfterPair, metadataAfterUndo, scoreCandidate) over in-memory indexes by call time and user (file numbers in sorted arrays, each file indexed once), with each file's links scored once as it arrives; the matcher runs the same rules over Redis sorted sets by call time; Redis round trips are not included, nor is ranking the candidates a call document lists (decideMetadata with listed: false, the same decisions)`,
         `naive: measured on ${sample.length.toLocaleString('en-US')} metadata × all recordings (${naiveComparisons.toLocaleString('en-US')} scoreCandidate calls, ${naive.ms.toFixed(0)} ms, ${naiveHits.toLocaleString('en-US')} within the window), then ×${scale.toFixed(0)}; scoring only, no decision`,
         `quality on this set: precision ${quality.precision.toFixed(4)} (${quality.correctPairs}/${quality.pairsMade}), recall ${quality.recall.toFixed(4)} (of ${quality.pairableTruth} pairable), ${engine.ambiguous.size} left ambiguous`,
       ],

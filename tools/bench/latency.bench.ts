@@ -143,7 +143,10 @@ const bench: Benchmark = {
     });
     // QueueEvents blocks on its connection, so it gets its own.
     const eventsConnection = workerConnection(runtime.settings);
-    const events = new QueueEvents('media-probe', { connection: eventsConnection, prefix: runtime.prefix });
+    const events = new QueueEvents('media-probe', {
+      connection: eventsConnection,
+      prefix: runtime.queuePrefix('media-probe'),
+    });
     const addedAt = new Map<string, number>();
     events.on('added', ({ jobId: id }) => {
       if (!addedAt.has(id)) addedAt.set(id, performance.now());

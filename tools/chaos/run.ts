@@ -1,5 +1,5 @@
 // `npm run chaos [-- --pairs N] [--seed S] [--drop-seconds S] [--drain-timeout S] [--kills N]
-// [--sigterms N] [--fsync always|everysec] [--json FILE]`: the chaos suite (engine in
+// [--sigterms N] [--fsync always|everysec] [--redis single|cluster] [--json FILE]`: the chaos suite (engine in
 // e2e/support/chaos.ts). Prints progress on stderr, then the figures as a table and one JSON
 // line on stdout; exits 1 unless nothing was lost, duplicated or left stuck. Ctrl-C stops the
 // run and removes everything it started.
@@ -7,7 +7,7 @@ import { writeFile } from 'node:fs/promises';
 import { chaosPassed, formatReport, reportJson, runChaos, type ChaosOptions } from '../../e2e/support/chaos';
 
 const USAGE =
-  'usage: npm run chaos -- [--pairs N] [--seed S] [--drop-seconds S] [--drain-timeout S] [--kills N] [--sigterms N] [--fsync always|everysec] [--json FILE]';
+  'usage: npm run chaos -- [--pairs N] [--seed S] [--drop-seconds S] [--drain-timeout S] [--kills N] [--sigterms N] [--fsync always|everysec] [--redis single|cluster] [--json FILE]';
 
 function parseArgs(argv: string[]): { options: ChaosOptions; jsonFile?: string } {
   const options: ChaosOptions = {};
@@ -49,6 +49,13 @@ function parseArgs(argv: string[]): { options: ChaosOptions; jsonFile?: string }
           process.exit(2);
         }
         options.appendfsync = value;
+        break;
+      case '--redis':
+        if (value !== 'single' && value !== 'cluster') {
+          console.error(`--redis is single or cluster\n${USAGE}`);
+          process.exit(2);
+        }
+        options.redis = value;
         break;
       case '--json':
         jsonFile = value;

@@ -1,7 +1,9 @@
 // `npm run demo`: a sample tenant end to end on this machine, with a summary a person can read.
 import { resolve } from 'node:path';
-import { Redis } from 'ioredis';
+import { commonEnv, loadEnv } from '@callintake/config';
+import { redisSettingsOf, workerConnection } from '@callintake/queues';
 import type { Call } from '@callintake/schemas';
+import { unlinkMatching } from '@callintake/state';
 import { ensureRedis, freePort, stopOnSignals, type ShutdownDeadline } from '@callintake/runtime';
 import { createLogger } from '@callintake/telemetry';
 import { randomToken, startAllServices, type AllServices } from './all-services';
@@ -70,7 +72,7 @@ export async function demo(options: { exit: boolean }): Promise<number> {
 
   if (options.exit) {
     await all.stop();
-    if (!redis.stop && !process.env['REDIS_NAMESPACE']) await removeNamespace(redis.url, namespace);
+    if (!redis.stop && !process.env['REDIS_NAMESPACE']) await removeNamespace(env, namespace);
     await redis.stop?.();
     return allReady ? 0 : 1;
   }
@@ -116,15 +118,10 @@ function printSummary(calls: Array<Call | null>): void {
 }
 
 /** The demo's keys in a shared Redis go when it ends; a private server goes whole. */
-async function removeNamespace(url: string, namespace: string): Promise<void> {
-  const redis = new Redis(url);
+async function removeNamespace(env: NodeJS.ProcessEnv, namespace: string): Promise<void> {
+  const redis = workerConnection(redisSettingsOf(loadEnv(commonEnv, env)), { maxRetriesPerRequest: 3 });
   try {
-    let cursor = '0';
-    do {
-      const [next, keys] = await redis.scan(cursor, 'MATCH', `${namespace}:*`, 'COUNT', 1000);
-      if (keys.length) await redis.unlink(...keys);
-      cursor = next;
-    } while (cursor !== '0');
+    await unlinkMatching(redis, `${namespace}:*`);
   } finally {
     await redis.quit();
   }

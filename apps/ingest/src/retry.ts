@@ -3,7 +3,13 @@
 // lifecycle call as the status API's `POST …/files/{file}/retry`: new job ids, idempotent.
 import { retryFile } from '@callintake/asset-lifecycle';
 import { commonEnv, loadEnv } from '@callintake/config';
-import { bullPrefix, JobProducer, producerConnection, waitForReady } from '@callintake/queues';
+import {
+  JobProducer,
+  producerConnection,
+  queuePrefix,
+  redisSettingsOf,
+  waitForReady,
+} from '@callintake/queues';
 import type { Asset, AssetState } from '@callintake/schemas';
 import { StateStore, systemClock } from '@callintake/state';
 
@@ -24,11 +30,11 @@ export interface RetryOptions {
 export async function retry(options: RetryOptions): Promise<number> {
   const print = options.print ?? ((line: string) => console.log(line));
   const env = loadEnv(commonEnv, options.env ?? process.env);
-  const settings = { url: env.REDIS_URL, namespace: env.REDIS_NAMESPACE };
+  const settings = redisSettingsOf(env);
   const redis = producerConnection(settings);
   redis.on('error', () => undefined); // reported by waitForReady
   const state = new StateStore(redis, env.REDIS_NAMESPACE || 'callintake', systemClock);
-  const producer = new JobProducer(redis, bullPrefix(settings));
+  const producer = new JobProducer(redis, queuePrefix(settings));
   try {
     await waitForReady(redis);
     const chosen = (await candidates(state, options)).filter(

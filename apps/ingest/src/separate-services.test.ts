@@ -6,19 +6,19 @@ import { readdir, writeFile, mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { Queue } from 'bullmq';
-import { Redis } from 'ioredis';
 import { encodeWav } from '@callintake/media';
-import { bullPrefix } from '@callintake/queues';
+import { workerConnection, queuePrefix } from '@callintake/queues';
 import { freePort } from '@callintake/runtime';
 import type { Call } from '@callintake/schemas';
 import {
   removeNamespace,
   spawnService,
   tempDir,
-  TEST_REDIS_URL,
+  testRedisSettings,
   uniqueNamespace,
   waitFor,
   type ServiceProcess,
+  testRedisEnv,
 } from '@callintake/testing';
 
 const SERVICES = [
@@ -59,7 +59,7 @@ before(async () => {
   const port = await freePort();
   baseUrl = `http://127.0.0.1:${port}`;
   const env = {
-    REDIS_URL: TEST_REDIS_URL,
+    ...testRedisEnv(),
     REDIS_NAMESPACE: namespace,
     INGEST_TENANTS: tenantsFile,
     STATUS_PORT: String(port),
@@ -143,8 +143,11 @@ describe('separate services', () => {
     );
     assert.equal(call.metadata?.fields['disposition'], 'connected');
 
-    const redis = new Redis(TEST_REDIS_URL);
-    const ready = new Queue('calls-ready', { connection: redis, prefix: bullPrefix({ namespace }) });
+    const redis = workerConnection(testRedisSettings(namespace));
+    const ready = new Queue('calls-ready', {
+      connection: redis,
+      prefix: queuePrefix(testRedisSettings(namespace))('calls-ready'),
+    });
     try {
       const job = await ready.getJob(`acme/${stem}`);
       assert.ok(job, 'the call is on calls-ready with <tenant>/<call id> as job id');

@@ -24,6 +24,7 @@ import {
   uniqueNamespace,
   waitFor,
   type ServiceProcess,
+  testRedisEnv,
 } from '@callintake/testing';
 
 const TRACED = ['intake-watcher', 'media-prober', 'metadata-parser', 'matcher'];
@@ -134,7 +135,7 @@ before(async () => {
   const port = await freePort();
   baseUrl = `http://127.0.0.1:${port}`;
   const env = {
-    REDIS_URL: TEST_REDIS_URL,
+    ...testRedisEnv(),
     REDIS_NAMESPACE: namespace,
     INGEST_TENANTS: tenantsFile,
     STATUS_PORT: String(port),

@@ -8,32 +8,31 @@ import { mkdir, readdir, readFile, symlink, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { Job } from 'bullmq';
-import type { Redis } from 'ioredis';
 import { handleIngestCrmBatch } from '@callintake/crm-ingester';
 import { scanSource } from '@callintake/intake-watcher';
 import { encodeWav } from '@callintake/media';
 import { handleProbeRecording, type ProbeDeps } from '@callintake/media-prober';
 import { handleParseMetadata } from '@callintake/metadata-parser';
 import {
-  bullPrefix,
   JobProducer,
   RetryLaterError,
   workerConnection,
   type AssetVersionJob,
   type JobContext,
   type QueueName,
+  queuePrefix,
 } from '@callintake/queues';
 import type { Asset, TenantConfig } from '@callintake/schemas';
-import { manualClock, StateStore } from '@callintake/state';
+import { manualClock, StateStore, type RedisClient } from '@callintake/state';
 import { LocalArchiveStore, LocalUploadArea } from '@callintake/storage';
 import { silentLogger } from '@callintake/telemetry';
 import {
   localTenant,
   removeNamespace,
   tempDir,
-  TEST_REDIS_URL,
   uniqueNamespace,
   WORKSPACE_ROOT,
+  testRedisSettings,
 } from '@callintake/testing';
 import { judgeDir } from './validate';
 
@@ -98,13 +97,13 @@ async function populate(dir: string, outside: string): Promise<void> {
 type Verdict = { verdict: string; code?: string; warnings: string[] };
 
 const namespace = uniqueNamespace('validate-agreement');
-let redis: Redis;
+let redis: RedisClient;
 let producer: JobProducer;
 let folder: Awaited<ReturnType<typeof tempDir>>;
 
 before(async () => {
-  redis = workerConnection({ url: TEST_REDIS_URL, namespace });
-  producer = new JobProducer(redis, bullPrefix({ namespace }));
+  redis = workerConnection(testRedisSettings(namespace));
+  producer = new JobProducer(redis, queuePrefix(testRedisSettings(namespace)));
   folder = await tempDir('validate-agreement');
 });
 

@@ -7,9 +7,9 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
-import { bullPrefix } from '@callintake/queues';
 import type { Asset } from '@callintake/schemas';
 import { Keys } from '@callintake/state';
+import { queuePrefix } from '@callintake/queues';
 import {
   removeNamespace,
   spawnService,
@@ -17,6 +17,8 @@ import {
   TEST_REDIS_URL,
   uniqueNamespace,
   waitFor,
+  testRedisEnv,
+  testRedisSettings,
 } from '@callintake/testing';
 
 const FILES = Number(process.env['CRASH_FILES'] ?? 20_000);
@@ -43,13 +45,16 @@ before(async () => {
     'tenants:\n  - id: acme\n    source: { kind: local, root: upload }\n    archive: { kind: local, root: archive }\n    settleSeconds: 0\n    pollSeconds: 1\n',
   );
   env = {
-    REDIS_URL: TEST_REDIS_URL,
+    ...testRedisEnv(),
     REDIS_NAMESPACE: namespace,
     INGEST_TENANTS: tenantsFile,
     LOG_LEVEL: 'warn',
   };
   redis = new Redis(TEST_REDIS_URL);
-  probeQueue = new Queue('media-probe', { connection: redis, prefix: bullPrefix({ namespace }) });
+  probeQueue = new Queue('media-probe', {
+    connection: redis,
+    prefix: queuePrefix(testRedisSettings(namespace))('media-probe'),
+  });
 });
 
 after(async () => {

@@ -3,7 +3,7 @@ import { after, before, describe, it } from 'node:test';
 import type { Server } from 'node:http';
 import { Redis } from 'ioredis';
 import type { RunningWorker } from '@callintake/queues';
-import { removeNamespace, TEST_REDIS_URL, uniqueNamespace } from '@callintake/testing';
+import { removeNamespace, testRedisEnv, uniqueNamespace } from '@callintake/testing';
 import { silentLogger } from '@callintake/telemetry';
 import { startHealthServer } from './health';
 import { freePort } from './redis-bootstrap';
@@ -20,7 +20,7 @@ const fakeWorker = { queue: 'call-match', lastProgressAt: () => lastProgress } a
 before(async () => {
   runtime = await Runtime.create({
     service: 'test',
-    env: { REDIS_URL: TEST_REDIS_URL, REDIS_NAMESPACE: namespace },
+    env: { ...testRedisEnv(), REDIS_NAMESPACE: namespace },
     tenants: [],
     logger: silentLogger(),
   });

@@ -125,12 +125,16 @@ export async function startPrivateRedis(
   throw new RedisUnavailableError(`started ${binary} on port ${port} but it did not answer within 10 s`);
 }
 
-/** REDIS_URL if given; else the default address if it answers; else a private server. */
+/**
+ * REDIS_URL if given; else the default address if it answers; else a private server. With
+ * REDIS_CLUSTER_NODES the cluster is used as given (REDIS_URL then only carries credentials).
+ */
 export async function ensureRedis(
   env: NodeJS.ProcessEnv = process.env,
   defaultUrl = DEFAULT_REDIS_URL,
 ): Promise<RedisEndpoint> {
   if (env['REDIS_URL']) return { url: env['REDIS_URL'] };
+  if (env['REDIS_CLUSTER_NODES']) return { url: defaultUrl };
   if (await redisAnswers(defaultUrl)) return { url: defaultUrl };
   return startPrivateRedis(env['REDIS_SERVER_BIN'] ?? 'redis-server');
 }

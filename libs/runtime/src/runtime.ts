@@ -1,18 +1,19 @@
 // Everything a service needs, built once at start from validated configuration: Redis
 // connections, state, the job producer, tenants and their storage adapters.
-import type { Redis } from 'ioredis';
 import { commonEnv, loadEnv, loadTenantsFile, type EnvValues } from '@callintake/config';
 import {
-  bullPrefix,
   JobProducer,
   producerConnection,
+  queuePrefix,
+  redisSettingsOf,
   type JobRetryPolicy,
+  type QueuePrefix,
   waitForReady,
   workerConnection,
   type RedisSettings,
 } from '@callintake/queues';
 import type { TenantConfig } from '@callintake/schemas';
-import { StateStore, systemClock, type Clock } from '@callintake/state';
+import { StateStore, systemClock, type Clock, type RedisClient } from '@callintake/state';
 import { openArchive, openUploadArea, type ArchiveStore, type UploadArea } from '@callintake/storage';
 import { createLogger, type Logger } from '@callintake/telemetry';
 import { settleBy } from './shutdown';
@@ -33,7 +34,8 @@ export interface RuntimeOptions {
 
 export class Runtime {
   readonly tenants: Map<string, TenantConfig>;
-  readonly prefix: string;
+  /** Each queue's BullMQ prefix (one for all on a single Redis; one per queue on a cluster). */
+  readonly queuePrefix: QueuePrefix;
   private readonly areas = new Map<string, UploadArea>();
   private readonly archives = new Map<string, ArchiveStore>();
 
@@ -41,16 +43,16 @@ export class Runtime {
     readonly env: CommonEnv,
     readonly settings: RedisSettings,
     /** Shared by workers and state: retries forever, so a Redis restart pauses work instead of failing it. */
-    readonly redis: Redis,
+    readonly redis: RedisClient,
     /** For request paths (status API): fails fast while Redis is away. */
-    readonly producerRedis: Redis,
+    readonly producerRedis: RedisClient,
     readonly state: StateStore,
     readonly producer: JobProducer,
     readonly logger: Logger,
     tenants: TenantConfig[],
   ) {
     this.tenants = new Map(tenants.map((tenant) => [tenant.id, tenant]));
-    this.prefix = bullPrefix(settings);
+    this.queuePrefix = queuePrefix(settings);
     // Fail at start, not at first use, for a tenant whose storage kind we cannot open.
     for (const tenant of tenants) {
       this.uploadArea(tenant);
@@ -63,7 +65,7 @@ export class Runtime {
     const logger = options.logger ?? createLogger({ service: options.service, level: env.LOG_LEVEL });
     const tenants =
       options.tenants ?? (await loadTenantsFile(options.tenantsPath ?? env.INGEST_TENANTS)).tenants;
-    const settings: RedisSettings = { url: env.REDIS_URL, namespace: env.REDIS_NAMESPACE };
+    const settings = redisSettingsOf(env);
     const redis = workerConnection(settings);
     const producerRedis = producerConnection(settings);
     for (const connection of [redis, producerRedis])
@@ -78,7 +80,7 @@ export class Runtime {
     }
     warnUnpinnedSftpHosts(tenants, logger);
     const state = new StateStore(redis, env.REDIS_NAMESPACE || 'callintake', options.clock ?? systemClock);
-    const producer = new JobProducer(redis, bullPrefix(settings), retryPolicyOf(env));
+    const producer = new JobProducer(redis, queuePrefix(settings), retryPolicyOf(env));
     return new Runtime(env, settings, redis, producerRedis, state, producer, logger, tenants);
   }
 

@@ -10,7 +10,7 @@ import { performance } from 'node:perf_hooks';
 import { after, before, describe, it } from 'node:test';
 import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
-import { bullPrefix, JobProducer } from '@callintake/queues';
+import { bullPrefix, JobProducer, queuePrefix } from '@callintake/queues';
 import {
   removeNamespace,
   spawnScript,
@@ -20,6 +20,7 @@ import {
   uniqueNamespace,
   waitFor,
   type ServiceProcess,
+  testRedisSettings,
 } from '@callintake/testing';
 import { startPrivateRedis } from './redis-bootstrap';
 
@@ -89,8 +90,11 @@ describe('SIGTERM keeps SHUTDOWN_DEADLINE_MS', () => {
     namespaces.push(namespace);
     const log = join(dir.path, `${namespace}.log`);
     const redis = new Redis(TEST_REDIS_URL);
-    const producer = new JobProducer(redis, bullPrefix({ namespace }));
-    const queue = new Queue('media-probe', { connection: redis, prefix: bullPrefix({ namespace }) });
+    const producer = new JobProducer(redis, queuePrefix(testRedisSettings(namespace)));
+    const queue = new Queue('media-probe', {
+      connection: redis,
+      prefix: queuePrefix(testRedisSettings(namespace))('media-probe'),
+    });
     const env = serviceEnv(TEST_REDIS_URL, namespace, { HOLD_LOG: log, QUICK_MS: '1000' });
     let second: ServiceProcess | undefined;
     try {

@@ -100,7 +100,7 @@ export async function startStage(
       handlers: handlers[queue] as QueueHandlers<typeof queue>,
       ...(onFailure ? { onFailure } : {}),
       connection: runtime.redis,
-      prefix: runtime.prefix,
+      prefix: runtime.queuePrefix(queue),
       logger: runtime.logger,
       concurrency: runtime.env.WORKER_CONCURRENCY,
       shutdownDeadlineMs: runtime.env.SHUTDOWN_DEADLINE_MS,

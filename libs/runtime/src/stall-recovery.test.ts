@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
-import { bullPrefix, JobProducer } from '@callintake/queues';
+import { JobProducer, queuePrefix } from '@callintake/queues';
 import {
   removeNamespace,
   spawnScript,
@@ -17,6 +17,8 @@ import {
   uniqueNamespace,
   waitFor,
   type ServiceProcess,
+  testRedisEnv,
+  testRedisSettings,
 } from '@callintake/testing';
 
 const HOLD_SERVICE = join(import.meta.dirname, '..', 'test', 'hold-service.ts');
@@ -37,7 +39,7 @@ before(async () => {
   );
   log = join(dir.path, 'runs.log');
   env = {
-    REDIS_URL: TEST_REDIS_URL,
+    ...testRedisEnv(),
     REDIS_NAMESPACE: namespace,
     INGEST_TENANTS: tenantsFile,
     LOG_LEVEL: 'warn',
@@ -46,8 +48,14 @@ before(async () => {
     HOLD_LOG: log,
   };
   redis = new Redis(TEST_REDIS_URL);
-  producer = new JobProducer(redis, bullPrefix({ namespace }), { attempts: 3, backoffDelayMs: 1_000 });
-  queue = new Queue('media-probe', { connection: redis, prefix: bullPrefix({ namespace }) });
+  producer = new JobProducer(redis, queuePrefix(testRedisSettings(namespace)), {
+    attempts: 3,
+    backoffDelayMs: 1_000,
+  });
+  queue = new Queue('media-probe', {
+    connection: redis,
+    prefix: queuePrefix(testRedisSettings(namespace))('media-probe'),
+  });
 });
 
 after(async () => {

@@ -1,6 +1,7 @@
 // Checks at start that fail loudly, before a service takes its first job: settings under which
 // files would end silently, or under which a tenant's traffic could be intercepted unnoticed.
 import type { Redis } from 'ioredis';
+import { masters, type RedisClient } from '@callintake/state';
 import type { TenantConfig } from '@callintake/schemas';
 import type { Logger } from '@callintake/telemetry';
 
@@ -13,7 +14,13 @@ export class StartupCheckError extends Error {
  * Redis's maxmemory-policy from `CONFIG GET`, or from `INFO memory` where CONFIG is disabled
  * (managed Redis); undefined when neither answers.
  */
-export async function readEvictionPolicy(redis: Redis): Promise<string | undefined> {
+export async function readEvictionPolicy(redis: RedisClient): Promise<string | undefined> {
+  // A cluster evicts on whichever master runs out: every master must say noeviction.
+  const policies = await Promise.all(masters(redis).map((node) => readNodeEvictionPolicy(node)));
+  return policies.find((policy) => policy !== 'noeviction') ?? policies[0];
+}
+
+async function readNodeEvictionPolicy(redis: Redis): Promise<string | undefined> {
   try {
     const reply = (await redis.config('GET', 'maxmemory-policy')) as unknown;
     if (Array.isArray(reply) && typeof reply[1] === 'string' && reply[1]) return reply[1];
@@ -36,7 +43,7 @@ export async function readEvictionPolicy(redis: Redis): Promise<string | undefin
  * which starts with a warning.
  */
 export async function checkEvictionPolicy(
-  redis: Redis,
+  redis: RedisClient,
   options: { allowEviction: boolean; logger: Logger },
 ): Promise<void> {
   const policy = await readEvictionPolicy(redis);

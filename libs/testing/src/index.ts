@@ -5,25 +5,34 @@ import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { Redis } from 'ioredis';
 import { parseTenantsFile, type TenantConfig } from '@callintake/schemas';
+import { Cluster, Redis } from 'ioredis';
+import { TEST_REDIS_CLUSTER_NODES, TEST_REDIS_URL } from './redis-env';
 
-export const TEST_REDIS_URL = process.env['REDIS_URL'] || 'redis://127.0.0.1:6379';
+export * from './redis-env';
 
 export function uniqueNamespace(label: string): string {
   return `test-${label}-${randomBytes(4).toString('hex')}`;
 }
 
-/** Removes every key of a namespace, BullMQ's included (they sit under `<namespace>:bull`). */
+/**
+ * Removes every key of a namespace, BullMQ's included (they sit under `<namespace>:bull`), on
+ * every master in the cluster pass. `url`: another single Redis than the test Redis.
+ */
 export async function removeNamespace(namespace: string, url = TEST_REDIS_URL): Promise<void> {
-  const redis = new Redis(url);
+  const cluster = url === TEST_REDIS_URL && TEST_REDIS_CLUSTER_NODES.length > 0;
+  const redis = cluster ? new Cluster(TEST_REDIS_CLUSTER_NODES) : new Redis(url);
   try {
-    let cursor = '0';
-    do {
-      const [next, keys] = await redis.scan(cursor, 'MATCH', `${namespace}:*`, 'COUNT', 1000);
-      if (keys.length) await redis.unlink(...keys);
-      cursor = next;
-    } while (cursor !== '0');
+    if (redis instanceof Cluster) await new Promise((resolve) => redis.once('ready', resolve));
+    for (const node of redis instanceof Cluster ? redis.nodes('master') : [redis]) {
+      let cursor = '0';
+      do {
+        const [next, keys] = await node.scan(cursor, 'MATCH', `${namespace}:*`, 'COUNT', 1000);
+        // One UNLINK per key: on a cluster node the keys may sit in different slots.
+        if (keys.length) await keys.reduce((pipeline, key) => pipeline.unlink(key), node.pipeline()).exec();
+        cursor = next;
+      } while (cursor !== '0');
+    }
   } finally {
     await redis.quit();
   }
@@ -128,3 +137,18 @@ export type { SftpServerMode, SftpTestServer } from './sftp-server';
 export { findProgram, missingTestTools, provisionTestMachine, TEST_TOOLS } from './test-machine';
 export type { Provisioned, TestTool } from './test-machine';
 export * from './recording-tracer';
+export {
+  REDIS_CLUSTER_SLOTS,
+  REDIS_CLUSTER_TOOLS,
+  redisModes,
+  sharedRedisCluster,
+  startRedisCluster,
+} from './redis-cluster';
+export type {
+  RedisClusterHandle,
+  RedisClusterMaster,
+  RedisClusterNode,
+  RedisMode,
+  RedisModeName,
+  ReshardResult,
+} from './redis-cluster';

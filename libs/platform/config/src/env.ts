@@ -72,6 +72,22 @@ export const parsers = {
     if (!/^rediss?:\/\//.test(raw)) throw new Error('expected redis://host:port or rediss://...');
     return raw;
   },
+  /** host:port,host:port,… (IPv6 hosts in brackets: [::1]:7000). */
+  redisNodes(raw: string): Array<{ host: string; port: number }> {
+    const nodes = raw
+      .split(',')
+      .map((part) => part.trim())
+      .filter(Boolean)
+      .map((part) => {
+        const match = /^(\[[^\]]+\]|[^:[\]\s]+):(\d{1,5})$/.exec(part);
+        const port = Number(match?.[2]);
+        if (!match || port < 1 || port > 65535)
+          throw new Error(`expected host:port,host:port,… ("${part}" is not host:port)`);
+        return { host: (match[1] as string).replace(/^\[|\]$/g, ''), port };
+      });
+    if (nodes.length === 0) throw new Error('expected host:port,host:port,…');
+    return nodes;
+  },
   logLevel(raw: string): string {
     const levels = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
     if (!levels.includes(raw)) throw new Error(`expected one of ${levels.join(', ')}`);
@@ -219,6 +235,12 @@ export const commonEnv = {
     parse: parsers.redisUrl,
     default: DEFAULT_REDIS_URL,
     sensitive: true,
+  },
+  REDIS_CLUSTER_NODES: {
+    description:
+      'Redis Cluster seed nodes, host:port,host:port,…: every connection is a cluster client (credentials and TLS from REDIS_URL; queues under <prefix>:{<queue>}); unset: the single Redis of REDIS_URL',
+    parse: parsers.redisNodes,
+    default: [] as Array<{ host: string; port: number }>,
   },
   REDIS_NAMESPACE: {
     description:

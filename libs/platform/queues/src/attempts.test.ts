@@ -4,9 +4,9 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { Queue } from 'bullmq';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '@callintake/state';
 import { silentLogger } from '@callintake/telemetry';
-import { removeNamespace, TEST_REDIS_URL, uniqueNamespace, waitFor } from '@callintake/testing';
+import { removeNamespace, uniqueNamespace, waitFor, testRedisSettings } from '@callintake/testing';
 import { attemptNumber, failureOfRun, maxStalledCountFor, outOfAttempts } from './attempts';
 import { bullPrefix, workerConnection } from './connection';
 import { JobProducer } from './producer';
@@ -14,12 +14,12 @@ import { startWorker } from './worker';
 
 const namespace = uniqueNamespace('attempts');
 const prefix = bullPrefix({ namespace });
-let redis: Redis;
+let redis: RedisClient;
 let producer: JobProducer;
 let queue: Queue;
 
 before(() => {
-  redis = workerConnection({ url: TEST_REDIS_URL, namespace });
+  redis = workerConnection(testRedisSettings(namespace));
   producer = new JobProducer(redis, prefix, { attempts: 3, backoffDelayMs: 1 });
   queue = new Queue('call-match', { connection: redis, prefix });
 });

@@ -1,16 +1,39 @@
 // Redis connections for the two roles BullMQ distinguishes: workers block and must retry
 // forever (maxRetriesPerRequest: null); producers in request paths fail fast instead of
-// queueing commands while Redis is away.
-import { Redis, type RedisOptions } from 'ioredis';
+// queueing commands while Redis is away. Either a single server (REDIS_URL) or a Redis
+// Cluster (REDIS_CLUSTER_NODES, with credentials and TLS still taken from REDIS_URL).
+import { Cluster, Redis, type ClusterOptions, type RedisOptions } from 'ioredis';
+import type { RedisClient } from '@callintake/state';
+import type { QueueName } from './registry';
+
+export interface ClusterNode {
+  host: string;
+  port: number;
+}
 
 export interface RedisSettings {
   url: string;
   /** Namespace for every key we write; BullMQ queues live under `<namespace>:bull` unless it is empty. */
   namespace: string;
+  /** Seed nodes of a Redis Cluster: when given, every connection is a cluster client. */
+  clusterNodes?: readonly ClusterNode[];
 }
 
-export function workerConnection(settings: RedisSettings, extra: RedisOptions = {}): Redis {
-  return new Redis(settings.url, {
+/** The settings of REDIS_URL, REDIS_NAMESPACE and REDIS_CLUSTER_NODES (validated by loadEnv). */
+export function redisSettingsOf(env: {
+  REDIS_URL: string;
+  REDIS_NAMESPACE: string;
+  REDIS_CLUSTER_NODES: readonly ClusterNode[];
+}): RedisSettings {
+  return { url: env.REDIS_URL, namespace: env.REDIS_NAMESPACE, clusterNodes: env.REDIS_CLUSTER_NODES };
+}
+
+export function inClusterMode(settings: Pick<RedisSettings, 'clusterNodes'>): boolean {
+  return (settings.clusterNodes?.length ?? 0) > 0;
+}
+
+export function workerConnection(settings: RedisSettings, extra: RedisOptions = {}): RedisClient {
+  return connect(settings, {
     maxRetriesPerRequest: null,
     enableReadyCheck: true,
     lazyConnect: false,
@@ -18,13 +41,46 @@ export function workerConnection(settings: RedisSettings, extra: RedisOptions = 
   });
 }
 
-export function producerConnection(settings: RedisSettings, extra: RedisOptions = {}): Redis {
-  return new Redis(settings.url, {
+export function producerConnection(settings: RedisSettings, extra: RedisOptions = {}): RedisClient {
+  return connect(settings, {
     maxRetriesPerRequest: 3,
     enableOfflineQueue: false,
     lazyConnect: false,
     ...extra,
   });
+}
+
+function connect(settings: RedisSettings, options: RedisOptions): RedisClient {
+  if (!inClusterMode(settings)) return new Redis(settings.url, options);
+  const { enableOfflineQueue, lazyConnect, enableReadyCheck, ...perNode } = options;
+  const clusterOptions: ClusterOptions = {
+    redisOptions: { ...credentialsOf(settings.url), ...perNode },
+    ...(enableOfflineQueue !== undefined ? { enableOfflineQueue } : {}),
+    ...(lazyConnect !== undefined ? { lazyConnect } : {}),
+    ...(enableReadyCheck !== undefined ? { enableReadyCheck } : {}),
+    // A failover or a slot migration answers MOVED/ASK/TRYAGAIN/CLUSTERDOWN for a moment:
+    // follow and retry instead of failing the job.
+    maxRedirections: 32,
+    retryDelayOnMoved: 50,
+    retryDelayOnFailover: 200,
+    retryDelayOnClusterDown: 200,
+    retryDelayOnTryAgain: 200,
+    clusterRetryStrategy: (times) => Math.min(100 * times, 2_000),
+    // Managed clusters (ElastiCache, MemoryDB) announce names a TLS certificate is issued for:
+    // connect by name, not by the looked-up address.
+    dnsLookup: (address, callback) => callback(null, address),
+  };
+  return new Cluster([...(settings.clusterNodes ?? [])], clusterOptions);
+}
+
+/** Username, password, database and TLS from REDIS_URL: a cluster's nodes share them. */
+function credentialsOf(url: string): RedisOptions {
+  const parsed = new URL(url);
+  return {
+    ...(parsed.username ? { username: decodeURIComponent(parsed.username) } : {}),
+    ...(parsed.password ? { password: decodeURIComponent(parsed.password) } : {}),
+    ...(parsed.protocol === 'rediss:' ? { tls: {} } : {}),
+  };
 }
 
 /**
@@ -35,7 +91,20 @@ export function bullPrefix(settings: Pick<RedisSettings, 'namespace'>): string {
   return settings.namespace ? `${settings.namespace}:bull` : 'bull';
 }
 
-export async function waitForReady(redis: Redis, timeoutMs = 10_000): Promise<void> {
+/** Which prefix each queue's keys sit under. */
+export type QueuePrefix = (queue: QueueName) => string;
+
+/**
+ * Single server: every queue under bullPrefix (`bull`). Cluster: each queue under its own hash
+ * tag, `bull:{calls-ready}`, so a queue's keys share a slot (BullMQ's scripts need that) and
+ * the queues spread over the masters. Downstream consumers use the same prefix.
+ */
+export function queuePrefix(settings: Pick<RedisSettings, 'namespace' | 'clusterNodes'>): QueuePrefix {
+  const base = bullPrefix(settings);
+  return inClusterMode(settings) ? (queue) => `${base}:{${queue}}` : () => base;
+}
+
+export async function waitForReady(redis: RedisClient, timeoutMs = 10_000): Promise<void> {
   if (redis.status === 'ready') return;
   await new Promise<void>((resolve, reject) => {
     const timer = setTimeout(() => {

@@ -2,7 +2,8 @@
 // every add idempotent: BullMQ ignores an add whose id already exists. Job data is the payload
 // itself; the enqueuer's trace context rides in the job options (job-trace.ts).
 import { Queue, type JobsOptions } from 'bullmq';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '@callintake/state';
+import type { QueuePrefix } from './connection';
 import { traceJobOptions } from './job-trace';
 import { JOB_QUEUE, type JobData, type JobName, type JobPayloads, type QueueName } from './registry';
 
@@ -50,11 +51,16 @@ export interface AddOptions {
 export class JobProducer {
   private readonly queues = new Map<QueueName, Queue>();
 
+  private readonly prefixOf: QueuePrefix;
+
+  /** `prefix`: one for every queue, or each queue's own (queuePrefix: cluster mode). */
   constructor(
-    private readonly connection: Redis,
-    private readonly prefix: string,
+    private readonly connection: RedisClient,
+    prefix: string | QueuePrefix,
     private readonly retry: JobRetryPolicy = DEFAULT_RETRY_POLICY,
-  ) {}
+  ) {
+    this.prefixOf = typeof prefix === 'string' ? () => prefix : prefix;
+  }
 
   queue(name: QueueName): Queue {
     let queue = this.queues.get(name);
@@ -62,7 +68,7 @@ export class JobProducer {
       const downstream = name === 'calls-ready' || name === 'calls-updated';
       queue = new Queue(name, {
         connection: this.connection,
-        prefix: this.prefix,
+        prefix: this.prefixOf(name),
         defaultJobOptions: downstream ? downstreamJobOptions(this.retry) : defaultJobOptions(this.retry),
       });
       this.queues.set(name, queue);

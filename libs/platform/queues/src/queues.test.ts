@@ -1,27 +1,27 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '@callintake/state';
 import {
   removeNamespace,
   startRecordingTracer,
-  TEST_REDIS_URL,
   uniqueNamespace,
   waitFor,
+  testRedisSettings,
 } from '@callintake/testing';
 import { silentLogger, withSpan } from '@callintake/telemetry';
-import { bullPrefix, workerConnection } from './connection';
+import { bullPrefix, queuePrefix, workerConnection } from './connection';
 import { JobProducer } from './producer';
 import { traceCarrierOf } from './job-trace';
 import { jobId, JOB_QUEUE, QUEUE_NAMES } from './registry';
 import { assertHandlers, PermanentJobError, startWorker } from './worker';
 
 const namespace = uniqueNamespace('queues');
-let redis: Redis;
+let redis: RedisClient;
 let producer: JobProducer;
 
 before(() => {
-  redis = workerConnection({ url: TEST_REDIS_URL, namespace });
-  producer = new JobProducer(redis, bullPrefix({ namespace }));
+  redis = workerConnection(testRedisSettings(namespace));
+  producer = new JobProducer(redis, queuePrefix(testRedisSettings(namespace)));
 });
 after(async () => {
   await producer.close();
@@ -162,7 +162,10 @@ describe('trace context', () => {
 
 describe('worker failure reports', () => {
   it('tells the stage of every failed attempt, final only on the last or a permanent error', async () => {
-    const quick = new JobProducer(redis, bullPrefix({ namespace }), { attempts: 3, backoffDelayMs: 5 });
+    const quick = new JobProducer(redis, queuePrefix(testRedisSettings(namespace)), {
+      attempts: 3,
+      backoffDelayMs: 5,
+    });
     const reports: Array<{
       payload: unknown;
       attempt: number;

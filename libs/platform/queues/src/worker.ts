@@ -3,7 +3,7 @@
 // to fail: transient faults retry with exponential backoff and jitter; input that can never
 // succeed is marked unrecoverable so it fails at once and stays visible in the failed set.
 import { DelayedError, Job, Worker, UnrecoverableError } from 'bullmq';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '@callintake/state';
 import { withSpan, type Logger } from '@callintake/telemetry';
 import {
   attemptNumber,
@@ -74,7 +74,8 @@ export interface WorkerOptions<Q extends QueueName> {
    * processor). It must be idempotent; its own errors are logged, never the job's outcome.
    */
   onFailure?: JobFailureHook;
-  connection: Redis;
+  connection: RedisClient;
+  /** This queue's prefix (queuePrefix(settings)(queue)). */
   prefix: string;
   logger: Logger;
   concurrency?: number;
@@ -106,6 +107,23 @@ export interface RunningWorker {
    */
   close(options?: { deadlineAt?: number }): Promise<void>;
 }
+
+/** The ways a job run ends that the status API counts per queue (its job-events.ts). */
+export const JOB_OUTCOMES = ['completed', 'failed', 'stalled'] as const;
+export type JobOutcome = (typeof JOB_OUTCOMES)[number];
+
+/**
+ * The hash whose `count` field totals a queue's job runs that ended one way, never trimmed:
+ * BullMQ's own metrics hash for completed and failed (for good), which the script that moves
+ * the job increments (our workers pass `metrics`), and one in the same layout for stalled runs,
+ * which BullMQ counts nowhere but its trimmed event stream (our workers add each stall they see).
+ */
+export function jobOutcomeCountKey(queue: { toKey(type: string): string }, outcome: JobOutcome): string {
+  return queue.toKey(`metrics:${outcome}`);
+}
+
+/** BullMQ keeps per-minute points beside its counts (bull-board charts them): a day's worth. */
+const METRICS_DATA_POINTS = 24 * 60;
 
 export function assertHandlers(queue: QueueName, handlers: Record<string, unknown>): void {
   const expected = new Set<string>(jobNamesOf(queue));
@@ -211,8 +229,13 @@ export function startWorker<Q extends QueueName>(options: WorkerOptions<Q>): Run
     // BullMQ's default is 30 s for the default 60 s lock; a shorter lock is checked as often.
     stalledInterval: Math.max(500, Math.round(lockDuration / 2)),
     maxStalledCount: maxStalledCountFor(options.attempts ?? 8),
+    metrics: { maxDataPoints: METRICS_DATA_POINTS },
     autorun: true,
   });
+  // The totals exist from the first such worker on, so a reader knows they are kept.
+  Promise.all(
+    JOB_OUTCOMES.map((outcome) => options.connection.hsetnx(jobOutcomeCountKey(worker, outcome), 'count', 0)),
+  ).catch((error: unknown) => logger.warn({ queue, err: error }, 'could not set up the job outcome counts'));
   worker.on('completed', () => (lastProgress = Date.now()));
   worker.on('failed', (job, error) => {
     lastProgress = Date.now();
@@ -234,6 +257,11 @@ export function startWorker<Q extends QueueName>(options: WorkerOptions<Q>): Run
   // as a failed attempt (not final: BullMQ runs it again, or fails it once stalls used the
   // attempts up, which the failed event above reports), so the file shows it was tried.
   worker.on('stalled', (stalledId) => {
+    options.connection
+      .hincrby(jobOutcomeCountKey(worker, 'stalled'), 'count', 1)
+      .catch((error: unknown) =>
+        logger.warn({ queue, jobId: stalledId, err: error }, 'could not count a stall'),
+      );
     void (async () => {
       const job = await Job.fromId<JobData<JobName>>(worker, stalledId);
       if (!job) return;

@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { RedisClient } from './redis-client';
 import type {
   Asset,
   AssetKind,
@@ -70,7 +70,7 @@ export interface VersionUpdate {
 
 export class AssetRepository {
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisClient,
     private readonly keys: Keys,
     private readonly clock: Clock,
   ) {}
@@ -226,16 +226,16 @@ export class AssetRepository {
         : [];
     if (to === 'rejected' && update.reason)
       ops.push(
-        ...rejectionOps(this.keys, kind, update.reason.code),
+        ...rejectionOps(this.keys, tenantId, kind, update.reason.code),
         ...tenantOutcomeOps(this.keys, tenantId, 'rejected'),
       );
     else if (to === 'failed')
-      ops.push(...failureOps(this.keys, kind), ...tenantOutcomeOps(this.keys, tenantId, 'failed'));
+      ops.push(...failureOps(this.keys, tenantId, kind), ...tenantOutcomeOps(this.keys, tenantId, 'failed'));
     else if (to === 'processed' && previous.state !== 'purged') {
       const seconds = (Date.parse(now) - Date.parse(previous.seenAt)) / 1000;
       ops.push(
-        ...stageOps(this.keys, 'seen_to_captured', kind, seconds),
-        ...(update.rejectedRows ? rejectedRowOps(this.keys, kind, update.rejectedRows) : []),
+        ...stageOps(this.keys, tenantId, 'seen_to_captured', kind, seconds),
+        ...(update.rejectedRows ? rejectedRowOps(this.keys, tenantId, kind, update.rejectedRows) : []),
         ...tenantOutcomeOps(this.keys, tenantId, 'processed'),
       );
     }

@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { RedisClient } from './redis-client';
 import type { Call, CallStatus } from '@callintake/schemas';
 import { getJson, mutateJson, type IndexOp, type Mutation } from './cas';
 import type { Keys } from './keys';
@@ -13,7 +13,7 @@ import { pageOf, type Page, type PageRequest } from './pagination';
 
 export class CallRepository {
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisClient,
     private readonly keys: Keys,
   ) {}
 
@@ -42,17 +42,18 @@ export class CallRepository {
       const next = change(current);
       if (next === undefined) return { next };
       const ops = this.indexOps(tenantId, callId, current, next);
-      if (timing && next?.readyAt && !current?.readyAt) ops.push(...this.readyOps(next.readyAt, timing));
+      if (timing && next?.readyAt && !current?.readyAt)
+        ops.push(...this.readyOps(tenantId, next.readyAt, timing));
       return { next, ops };
     });
   }
 
-  private readyOps(readyAt: string, timing: CallTiming): IndexOp[] {
+  private readyOps(tenantId: string, readyAt: string, timing: CallTiming): IndexOp[] {
     const ready = Date.parse(readyAt);
     const since = (at: string | undefined) => (at ? (ready - Date.parse(at)) / 1000 : Number.NaN);
     return [
-      ...stageOps(this.keys, 'captured_to_ready', 'call', since(timing.capturedAt)),
-      ...stageOps(this.keys, 'seen_to_ready', 'call', since(timing.seenAt)),
+      ...stageOps(this.keys, tenantId, 'captured_to_ready', 'call', since(timing.capturedAt)),
+      ...stageOps(this.keys, tenantId, 'seen_to_ready', 'call', since(timing.seenAt)),
     ];
   }
 

@@ -1,6 +1,7 @@
 // Captured recordings and metadata records, plus the name and external-id indexes that pair them.
 import { splitExtension, stemKey } from '@callintake/naming';
-import type { ChainableCommander, Redis } from 'ioredis';
+import type { ChainableCommander } from 'ioredis';
+import type { RedisClient } from './redis-client';
 import { getJson, mutateJson } from './cas';
 import type { Keys } from './keys';
 import { evalScript, luaScript } from './lua';
@@ -27,7 +28,7 @@ return {'ok', ARGV[1]}
 
 export class RecordingRepository {
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisClient,
     private readonly keys: Keys,
   ) {}
 
@@ -132,7 +133,7 @@ export class RecordingRepository {
 
 export class MetadataRepository {
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisClient,
     private readonly keys: Keys,
   ) {}
 
@@ -290,7 +291,7 @@ function claimExternalId(
 
 export class ExternalIdIndex {
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisClient,
     private readonly keys: Keys,
   ) {}
 
@@ -305,7 +306,7 @@ export class ExternalIdIndex {
 
 export class NameIndex {
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisClient,
     private readonly keys: Keys,
   ) {}
 
@@ -390,7 +391,7 @@ return 1
  */
 export class FuzzyIndex {
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisClient,
     private readonly keys: Keys,
   ) {}
 

@@ -7,7 +7,7 @@
 // expected one without reading it first (a guess: a wrong one only costs the round trip the
 // read would have, since the script refuses it and answers with the real one). A change is only
 // ever decided on a document the script then confirms, so the guesses change no outcome.
-import type { Redis } from 'ioredis';
+import type { RedisClient } from './redis-client';
 import { evalScript, luaScript } from './lua';
 
 export type IndexOp =
@@ -59,7 +59,7 @@ interface Guess {
   freshUntil: number;
 }
 const FRESH_MS = 250;
-const GUESSES = new WeakMap<Redis, Map<string, Guess>>();
+const GUESSES = new WeakMap<RedisClient, Map<string, Guess>>();
 const GUESS_LIMIT = 2_000;
 /** Bigger documents are not kept (a guess is only worth a round trip). */
 const GUESS_MAX_CHARS = 256 * 1024;
@@ -68,7 +68,7 @@ const GUESS_MAX_CHARS = 256 * 1024;
  * Notes what a key holds now (null: nothing), as just read or written: mutateJson of that key
  * may then skip its read. For repositories that read documents by other means (MGET, pipelines).
  */
-export function rememberJson(redis: Redis, key: string, raw: string | null, fresh = false): void {
+export function rememberJson(redis: RedisClient, key: string, raw: string | null, fresh = false): void {
   let guesses = GUESSES.get(redis);
   if (!guesses) {
     guesses = new Map();
@@ -80,7 +80,7 @@ export function rememberJson(redis: Redis, key: string, raw: string | null, fres
   if (guesses.size > GUESS_LIMIT) guesses.delete(guesses.keys().next().value as string);
 }
 
-function guessOf(redis: Redis, key: string): { raw: string | null; fresh: boolean } | undefined {
+function guessOf(redis: RedisClient, key: string): { raw: string | null; fresh: boolean } | undefined {
   const guess = GUESSES.get(redis)?.get(key);
   if (!guess) return undefined;
   const fresh = guess.freshUntil >= Date.now();
@@ -88,7 +88,7 @@ function guessOf(redis: Redis, key: string): { raw: string | null; fresh: boolea
   return { raw: guess.raw, fresh };
 }
 
-export async function getJson<T>(redis: Redis, key: string): Promise<T | null> {
+export async function getJson<T>(redis: RedisClient, key: string): Promise<T | null> {
   const raw = await redis.get(key);
   rememberJson(redis, key, raw);
   return raw === null ? null : (JSON.parse(raw) as T);
@@ -100,7 +100,7 @@ export async function getJson<T>(redis: Redis, key: string): Promise<T | null> {
  * must be pure: it may be called more than once.
  */
 export async function mutateJson<T>(
-  redis: Redis,
+  redis: RedisClient,
   key: string,
   change: (current: T | null) => Mutation<T>,
 ): Promise<{ before: T | null; after: T | null; changed: boolean }> {

@@ -1,10 +1,10 @@
-import type { Redis } from 'ioredis';
+import type { RedisClient } from './redis-client';
 import type { CrmObjectType } from '@callintake/schemas';
 import type { Keys } from './keys';
 
 export class CrmRepository {
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisClient,
     private readonly keys: Keys,
   ) {}
 

@@ -1,7 +1,8 @@
 // The late-CRM reverse index: which calls wait for a CRM object that is not stored yet, so the
 // CRM ingester finds them when the object arrives (matcher `refresh-crm.ts`). One sorted set per
 // tenant, object type and id; members are call ids, scored by when the call first waited (ms).
-import type { ChainableCommander, Redis } from 'ioredis';
+import type { ChainableCommander } from 'ioredis';
+import type { RedisClient } from './redis-client';
 import type { CrmObjectType } from '@callintake/schemas';
 import type { Keys } from './keys';
 
@@ -26,7 +27,7 @@ export interface CrmObjectRef {
 
 export class CrmWaitingIndex {
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisClient,
     private readonly keys: Keys,
   ) {}
 

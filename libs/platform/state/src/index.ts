@@ -12,3 +12,4 @@ export * from './crm-waiting-index';
 export * from './lock';
 export * from './state-store';
 export * from './metrics-repository';
+export * from './redis-client';

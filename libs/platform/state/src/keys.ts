@@ -1,10 +1,27 @@
 // Every Redis key we own, in one place. Tenant ids are [a-z0-9-]+, so `<ns>:<tenant>:` never
 // collides; names come last so any character in a file name is safe.
+//
+// Every key belongs to one tenant, metrics included: a script or transaction touches one
+// tenant's keys only, so on Redis Cluster (`hashTags`) each tenant's keys share a slot via the
+// hash tag `{<tenant>}` and every multi-key script stays on one node. Single-server key names
+// carry no tag (as before cluster support), so existing state keeps its names.
+export interface KeysOptions {
+  /** Redis Cluster: wrap the tenant id in a hash tag. */
+  hashTags?: boolean;
+}
+
 export class Keys {
-  constructor(readonly namespace: string) {}
+  readonly hashTags: boolean;
+
+  constructor(
+    readonly namespace: string,
+    options: KeysOptions = {},
+  ) {
+    this.hashTags = options.hashTags ?? false;
+  }
 
   private t(tenantId: string): string {
-    return `${this.namespace}:t:${tenantId}`;
+    return this.hashTags ? `${this.namespace}:t:{${tenantId}}` : `${this.namespace}:t:${tenantId}`;
   }
   tenantPattern(tenantId: string): string {
     return `${this.t(tenantId)}:*`;
@@ -100,29 +117,29 @@ export class Keys {
   crmWaiting(tenantId: string, type: string, id: string): string {
     return `${this.t(tenantId)}:crm-waiting:${type}:${id}`;
   }
-  /** Pipeline metrics (metrics-repository.ts): tenant-agnostic, so outside every tenant's keys. */
-  metricsRejections(): string {
-    return `${this.namespace}:metrics:rejections`;
-  }
-  metricsRejectedRows(): string {
-    return `${this.namespace}:metrics:rejected-rows`;
-  }
-  metricsFailures(): string {
-    return `${this.namespace}:metrics:failures`;
-  }
-  metricsStages(): string {
-    return `${this.namespace}:metrics:stages`;
-  }
   /**
-   * Per-tenant metrics: a tenant's file outcomes (`<tenant>|<outcome>` -> count) and the newest
-   * upload each tenant's versions came from (sorted set: tenant scored by seen time, ms). Outside
-   * every tenant's keys too, so one read serves all tenants.
+   * Pipeline metrics (metrics-repository.ts), per tenant so that the transition's script that
+   * counts them stays in the tenant's slot; readers add the tenants up.
    */
-  metricsTenantFiles(): string {
-    return `${this.namespace}:metrics:tenant-files`;
+  metricsRejections(tenantId: string): string {
+    return `${this.t(tenantId)}:metrics:rejections`;
   }
-  metricsTenantLastUpload(): string {
-    return `${this.namespace}:metrics:tenant-last-upload`;
+  metricsRejectedRows(tenantId: string): string {
+    return `${this.t(tenantId)}:metrics:rejected-rows`;
+  }
+  metricsFailures(tenantId: string): string {
+    return `${this.t(tenantId)}:metrics:failures`;
+  }
+  metricsStages(tenantId: string): string {
+    return `${this.t(tenantId)}:metrics:stages`;
+  }
+  /** A tenant's file outcomes (`<outcome>` -> count). */
+  metricsTenantFiles(tenantId: string): string {
+    return `${this.t(tenantId)}:metrics:files`;
+  }
+  /** The newest upload the tenant's versions came from (seen time, ms). */
+  metricsTenantLastUpload(tenantId: string): string {
+    return `${this.t(tenantId)}:metrics:last-upload`;
   }
   lock(tenantId: string, scope: string): string {
     return `${this.t(tenantId)}:lock:${scope}`;

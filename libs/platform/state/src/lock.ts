@@ -3,7 +3,7 @@
 // while the owner works, so a holder that dies (SIGKILL, OOM) blocks others for one TTL at
 // most, however long the work itself takes.
 import { randomUUID } from 'node:crypto';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from './redis-client';
 import { evalScript, luaScript } from './lua';
 
 const RELEASE = luaScript(
@@ -21,7 +21,7 @@ export interface LockOptions {
 }
 
 export async function withLock<T>(
-  redis: Redis,
+  redis: RedisClient,
   key: string,
   work: () => Promise<T>,
   options: LockOptions = {},

@@ -2,7 +2,7 @@
 // every call. A server that does not know it yet (restarted, flushed, another cluster node)
 // answers NOSCRIPT, and the call is made once with EVAL, which also loads it.
 import { createHash } from 'node:crypto';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from './redis-client';
 
 export interface LuaScript {
   source: string;
@@ -14,7 +14,7 @@ export function luaScript(source: string): LuaScript {
 }
 
 export async function evalScript(
-  redis: Redis,
+  redis: RedisClient,
   script: LuaScript,
   keys: string[],
   args: Array<string | number>,

@@ -5,8 +5,10 @@
 // once, so a retried or redelivered job never counts twice, and no count is lost to a crash
 // between "done" and "counted". Labels are reason codes, asset kinds, stages and, for the few
 // per-tenant series the alerts need (file outcomes, last upload), tenant ids: tenants are tens,
-// not thousands. Never file names, so the series stay few.
-import type { Redis } from 'ioredis';
+// not thousands. Never file names, so the series stay few. Each tenant's counters live in the
+// tenant's own keys (one slot on Redis Cluster, with the rest of the transition's keys); a read
+// adds up the tenants it is given.
+import { masters, type RedisClient } from './redis-client';
 import type { IndexOp } from './cas';
 import type { Keys } from './keys';
 
@@ -51,20 +53,20 @@ export type TenantOutcome = (typeof TENANT_OUTCOMES)[number];
 const SEPARATOR = '|';
 
 /** An increment of the rejection counter, to run inside the transition's script. */
-export function rejectionOps(keys: Keys, kind: string, reason: string): IndexOp[] {
-  return [{ op: 'HINCRBY', key: keys.metricsRejections(), field: `${kind}${SEPARATOR}${reason}`, by: 1 }];
+export function rejectionOps(keys: Keys, tenantId: string, kind: string, reason: string): IndexOp[] {
+  return [
+    { op: 'HINCRBY', key: keys.metricsRejections(tenantId), field: `${kind}${SEPARATOR}${reason}`, by: 1 },
+  ];
 }
 
 /** An increment of the failed-files counter (by kind, i.e. by the stage that failed). */
-export function failureOps(keys: Keys, kind: string): IndexOp[] {
-  return [{ op: 'HINCRBY', key: keys.metricsFailures(), field: kind, by: 1 }];
+export function failureOps(keys: Keys, tenantId: string, kind: string): IndexOp[] {
+  return [{ op: 'HINCRBY', key: keys.metricsFailures(tenantId), field: kind, by: 1 }];
 }
 
 /** One more version of the tenant's that ended `outcome` (inside the transition's script). */
 export function tenantOutcomeOps(keys: Keys, tenantId: string, outcome: TenantOutcome): IndexOp[] {
-  return [
-    { op: 'HINCRBY', key: keys.metricsTenantFiles(), field: `${tenantId}${SEPARATOR}${outcome}`, by: 1 },
-  ];
+  return [{ op: 'HINCRBY', key: keys.metricsTenantFiles(tenantId), field: outcome, by: 1 }];
 }
 
 /**
@@ -75,32 +77,52 @@ export function tenantOutcomeOps(keys: Keys, tenantId: string, outcome: TenantOu
  */
 export function tenantUploadOps(keys: Keys, tenantId: string, seenAtMs: number): IndexOp[] {
   if (!Number.isFinite(seenAtMs)) return [];
-  return [{ op: 'ZADD', key: keys.metricsTenantLastUpload(), score: seenAtMs, member: tenantId }];
+  return [{ op: 'ZADD', key: keys.metricsTenantLastUpload(tenantId), score: seenAtMs, member: tenantId }];
 }
 
-export function rejectedRowOps(keys: Keys, kind: string, reasons: Record<string, number>): IndexOp[] {
+export function rejectedRowOps(
+  keys: Keys,
+  tenantId: string,
+  kind: string,
+  reasons: Record<string, number>,
+): IndexOp[] {
   return Object.entries(reasons)
     .filter(([, count]) => count > 0)
     .map(([reason, count]) => ({
       op: 'HINCRBY',
-      key: keys.metricsRejectedRows(),
+      key: keys.metricsRejectedRows(tenantId),
       field: `${kind}${SEPARATOR}${reason}`,
       by: count,
     }));
 }
 
 /** One observation of a stage's duration; negative durations (clock skew between hosts) count as 0. */
-export function stageOps(keys: Keys, stage: Stage, kind: string, seconds: number): IndexOp[] {
+export function stageOps(
+  keys: Keys,
+  tenantId: string,
+  stage: Stage,
+  kind: string,
+  seconds: number,
+): IndexOp[] {
   if (!Number.isFinite(seconds)) return [];
   const value = Math.max(0, seconds);
   const bucket = STAGE_BUCKETS_SECONDS.findIndex((bound) => value <= bound);
   const prefix = `${stage}${SEPARATOR}${kind}${SEPARATOR}`;
-  const key = keys.metricsStages();
+  const key = keys.metricsStages(tenantId);
   return [
     { op: 'HINCRBY', key, field: `${prefix}${bucket === -1 ? 'inf' : `b${bucket}`}`, by: 1 },
     { op: 'HINCRBY', key, field: `${prefix}count`, by: 1 },
     { op: 'HINCRBYFLOAT', key, field: `${prefix}sum`, by: Number(value.toFixed(6)) },
   ];
+}
+
+/** The fields of the tenants' hashes, added up. */
+function sumHashes(hashes: Array<Record<string, string>>): Record<string, string> {
+  const sums = new Map<string, number>();
+  for (const hash of hashes)
+    for (const [field, value] of Object.entries(hash))
+      sums.set(field, (sums.get(field) ?? 0) + Number(value));
+  return Object.fromEntries([...sums].map(([field, value]) => [field, String(value)]));
 }
 
 function counters(raw: Record<string, string>) {
@@ -114,18 +136,27 @@ function counters(raw: Record<string, string>) {
 
 export class MetricsRepository {
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisClient,
     private readonly keys: Keys,
   ) {}
 
-  async read(): Promise<PipelineMetrics> {
-    const [rejections, rejectedRows, stages, failures, tenantFiles] = await Promise.all([
-      this.redis.hgetall(this.keys.metricsRejections()),
-      this.redis.hgetall(this.keys.metricsRejectedRows()),
-      this.redis.hgetall(this.keys.metricsStages()),
-      this.redis.hgetall(this.keys.metricsFailures()),
-      this.redis.hgetall(this.keys.metricsTenantFiles()),
+  /** The counters of these tenants (the configured ones), added up; tenant files per tenant. */
+  async read(tenantIds: readonly string[]): Promise<PipelineMetrics> {
+    const tenants = [...new Set(tenantIds)];
+    const all = (key: (tenantId: string) => string) =>
+      Promise.all(tenants.map((tenant) => this.redis.hgetall(key(tenant))));
+    const [rejections, rejectedRows, stages, failures, files] = await Promise.all([
+      all((tenant) => this.keys.metricsRejections(tenant)).then(sumHashes),
+      all((tenant) => this.keys.metricsRejectedRows(tenant)).then(sumHashes),
+      all((tenant) => this.keys.metricsStages(tenant)).then(sumHashes),
+      all((tenant) => this.keys.metricsFailures(tenant)).then(sumHashes),
+      all((tenant) => this.keys.metricsTenantFiles(tenant)),
     ]);
+    const tenantFiles = Object.fromEntries(
+      files.flatMap((hash, index) =>
+        Object.entries(hash).map(([outcome, count]) => [`${tenants[index]}${SEPARATOR}${outcome}`, count]),
+      ),
+    );
     const histograms = new Map<string, StageHistogram>();
     for (const [field, raw] of Object.entries(stages)) {
       const [stage, kind = '', part = ''] = field.split(SEPARATOR);
@@ -171,22 +202,23 @@ export class MetricsRepository {
   /**
    * Each tenant's newest upload (epoch seconds): the later of the newest version noted by
    * tenantUploadOps and the first-seen time of its newest asset (the per-tenant asset index is
-   * scored by it). `tenantIds`: these tenants only (the configured ones); else every tenant noted.
-   * A tenant with no upload yet is left out.
+   * scored by it), for these tenants (the configured ones). A tenant with no upload yet is left out.
    */
-  async lastUploads(tenantIds?: readonly string[]): Promise<Array<{ tenant: string; seconds: number }>> {
-    const noted = new Map<string, number>();
-    const flat = await this.redis.zrange(this.keys.metricsTenantLastUpload(), 0, -1, 'WITHSCORES');
-    for (let i = 0; i + 1 < flat.length; i += 2) noted.set(flat[i] as string, Number(flat[i + 1]));
-    const tenants = tenantIds ? [...tenantIds] : [...noted.keys()];
-    const newestAssets = await Promise.all(
-      tenants.map((tenant) => this.redis.zrange(this.keys.assetIndex(tenant), -1, -1, 'WITHSCORES')),
+  async lastUploads(tenantIds: readonly string[]): Promise<Array<{ tenant: string; seconds: number }>> {
+    const tenants = [...new Set(tenantIds)];
+    const newest = await Promise.all(
+      tenants.map((tenant) =>
+        Promise.all([
+          this.redis.zscore(this.keys.metricsTenantLastUpload(tenant), tenant),
+          this.redis.zrange(this.keys.assetIndex(tenant), -1, -1, 'WITHSCORES'),
+        ]),
+      ),
     );
     return tenants
       .map((tenant, index) => {
-        const asset = Number(newestAssets[index]?.[1] ?? Number.NaN);
-        const newest = Math.max(noted.get(tenant) ?? -Infinity, Number.isFinite(asset) ? asset : -Infinity);
-        return { tenant, seconds: newest / 1000 };
+        const [noted, asset] = newest[index] ?? [null, []];
+        const scores = [Number(noted ?? Number.NaN), Number(asset[1] ?? Number.NaN)].filter(Number.isFinite);
+        return { tenant, seconds: Math.max(...scores) / 1000 };
       })
       .filter(({ seconds }) => Number.isFinite(seconds))
       .sort((a, b) => a.tenant.localeCompare(b.tenant));
@@ -198,8 +230,13 @@ export class MetricsRepository {
    */
   async evictionPolicy(): Promise<string | undefined> {
     try {
-      const info = await this.redis.info('memory');
-      return /^maxmemory_policy:(\S+)/m.exec(info)?.[1];
+      // A cluster evicts on any master that runs out: report the first that would.
+      const policies = await Promise.all(
+        masters(this.redis).map(
+          async (node) => /^maxmemory_policy:(\S+)/m.exec(await node.info('memory'))?.[1],
+        ),
+      );
+      return policies.find((policy) => policy !== 'noeviction') ?? policies[0];
     } catch {
       return undefined;
     }

@@ -1,6 +1,6 @@
 // What the scanner saw of each file in data/ and since when, so a file is taken only after
 // it kept the same size and mtime (or ETag) for the tenant's settle interval.
-import type { Redis } from 'ioredis';
+import type { RedisClient } from './redis-client';
 import type { Keys } from './keys';
 
 export interface Observation {
@@ -14,7 +14,7 @@ const WRITE_CHUNK = 1_000;
 
 export class ObservationRepository {
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisClient,
     private readonly keys: Keys,
   ) {}
 

@@ -1,6 +1,6 @@
 // Cursor pagination over a sorted-set index, newest (highest score) first. The cursor names
 // the last item served (score and member), so items added meanwhile never shift a page.
-import type { Redis } from 'ioredis';
+import type { RedisClient } from './redis-client';
 
 export interface PageRequest {
   limit: number;
@@ -34,7 +34,7 @@ export class InvalidCursorError extends Error {
 }
 
 export async function pageOf<T>(
-  redis: Redis,
+  redis: RedisClient,
   indexKey: string,
   request: PageRequest,
   documentKey: (member: string) => string,

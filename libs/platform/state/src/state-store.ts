@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { RedisClient } from './redis-client';
 import { AssetRepository } from './asset-repository';
 import { CallRepository } from './call-repository';
 import {
@@ -12,10 +12,11 @@ import { rememberJson } from './cas';
 import type { Clock } from './clock';
 import { CrmRepository } from './crm-repository';
 import { CrmWaitingIndex } from './crm-waiting-index';
-import { Keys } from './keys';
+import { Keys, type KeysOptions } from './keys';
 import { withLock, type LockOptions } from './lock';
 import { MetricsRepository } from './metrics-repository';
 import { ObservationRepository } from './observation-repository';
+import { isCluster } from './redis-client';
 
 /** Every repository over one Redis connection and key namespace. */
 export class StateStore {
@@ -33,11 +34,13 @@ export class StateStore {
   readonly metrics: MetricsRepository;
 
   constructor(
-    readonly redis: Redis,
+    readonly redis: RedisClient,
     namespace: string,
     readonly clock: Clock,
+    /** Hash-tagged keys by default exactly when `redis` is a cluster client. */
+    options: KeysOptions = {},
   ) {
-    this.keys = new Keys(namespace);
+    this.keys = new Keys(namespace, { hashTags: options.hashTags ?? isCluster(redis) });
     this.assets = new AssetRepository(redis, this.keys, clock);
     this.observations = new ObservationRepository(redis, this.keys);
     this.recordings = new RecordingRepository(redis, this.keys);

@@ -5,24 +5,29 @@ import assert from 'node:assert/strict';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import type { Redis } from 'ioredis';
 import { fingerprintOf } from '@callintake/asset-lifecycle';
-import { bullPrefix, JobProducer, jobId, workerConnection, type JobData } from '@callintake/queues';
-import { manualClock, StateStore } from '@callintake/state';
+import { JobProducer, jobId, workerConnection, type JobData, queuePrefix } from '@callintake/queues';
+import { manualClock, StateStore, type RedisClient } from '@callintake/state';
 import { LocalUploadArea, type UploadArea } from '@callintake/storage';
 import { silentLogger } from '@callintake/telemetry';
-import { localTenant, removeNamespace, tempDir, TEST_REDIS_URL, uniqueNamespace } from '@callintake/testing';
+import {
+  localTenant,
+  removeNamespace,
+  tempDir,
+  uniqueNamespace,
+  testRedisSettings,
+} from '@callintake/testing';
 import { handleIngestCrmBatch } from './ingest-handler';
 
 const namespace = uniqueNamespace('crm-ingest');
 const DAY = 86_400_000;
-let redis: Redis;
+let redis: RedisClient;
 let producer: JobProducer;
 let folder: Awaited<ReturnType<typeof tempDir>>;
 
 before(async () => {
-  redis = workerConnection({ url: TEST_REDIS_URL, namespace });
-  producer = new JobProducer(redis, bullPrefix({ namespace }));
+  redis = workerConnection(testRedisSettings(namespace));
+  producer = new JobProducer(redis, queuePrefix(testRedisSettings(namespace)));
   folder = await tempDir('crm-ingest');
 });
 after(async () => {

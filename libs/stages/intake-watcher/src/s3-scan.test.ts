@@ -8,34 +8,33 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { DeleteObjectCommand, GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import type { Job } from 'bullmq';
-import type { Redis } from 'ioredis';
-import { bullPrefix, jobId, JobProducer, workerConnection, type QueueName } from '@callintake/queues';
+import { jobId, JobProducer, workerConnection, type QueueName, queuePrefix } from '@callintake/queues';
 import type { TenantConfig } from '@callintake/schemas';
-import { manualClock, StateStore } from '@callintake/state';
+import { manualClock, StateStore, type RedisClient } from '@callintake/state';
 import { S3UploadArea, type StoredEntry } from '@callintake/storage';
 import { silentLogger } from '@callintake/telemetry';
 import {
   localTenant,
   removeNamespace,
   startS3Server,
-  TEST_REDIS_URL,
   uniqueNamespace,
   type S3TestServer,
+  testRedisSettings,
 } from '@callintake/testing';
 import { startAssetJob, type ErrorReport } from '@callintake/asset-lifecycle';
 import { scanSource } from './scan';
 
 const BUCKET = 'customer-uploads';
 const namespace = uniqueNamespace('intake-s3-scan');
-let redis: Redis;
+let redis: RedisClient;
 let producer: JobProducer;
 let server: S3TestServer;
 let tenantCount = 0;
 const areas: S3UploadArea[] = [];
 
 before(async () => {
-  redis = workerConnection({ url: TEST_REDIS_URL, namespace });
-  producer = new JobProducer(redis, bullPrefix({ namespace }));
+  redis = workerConnection(testRedisSettings(namespace));
+  producer = new JobProducer(redis, queuePrefix(testRedisSettings(namespace)));
   server = await startS3Server();
   await server.createBucket(BUCKET);
 });

@@ -5,25 +5,30 @@ import { lstat, mkdir, readFile, rename, stat, symlink, utimes, writeFile } from
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { Job } from 'bullmq';
-import type { Redis } from 'ioredis';
-import { bullPrefix, jobId, JobProducer, workerConnection, type QueueName } from '@callintake/queues';
+import { jobId, JobProducer, workerConnection, type QueueName, queuePrefix } from '@callintake/queues';
 import type { TenantConfig } from '@callintake/schemas';
-import { manualClock, StateStore } from '@callintake/state';
+import { manualClock, StateStore, type RedisClient } from '@callintake/state';
 import { LocalUploadArea } from '@callintake/storage';
 import { silentLogger } from '@callintake/telemetry';
-import { localTenant, removeNamespace, tempDir, TEST_REDIS_URL, uniqueNamespace } from '@callintake/testing';
+import {
+  localTenant,
+  removeNamespace,
+  tempDir,
+  uniqueNamespace,
+  testRedisSettings,
+} from '@callintake/testing';
 import { transitionVersion, type ErrorReport } from '@callintake/asset-lifecycle';
 import { scanSource } from './scan';
 
 const namespace = uniqueNamespace('intake-scan');
-let redis: Redis;
+let redis: RedisClient;
 let producer: JobProducer;
 let folder: { path: string; remove(): Promise<void> };
 let tenantCount = 0;
 
 before(async () => {
-  redis = workerConnection({ url: TEST_REDIS_URL, namespace });
-  producer = new JobProducer(redis, bullPrefix({ namespace }));
+  redis = workerConnection(testRedisSettings(namespace));
+  producer = new JobProducer(redis, queuePrefix(testRedisSettings(namespace)));
   folder = await tempDir('intake-scan');
 });
 

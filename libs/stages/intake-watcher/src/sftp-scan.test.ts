@@ -6,10 +6,9 @@ import { mkdir, readFile, stat, utimes, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { Job } from 'bullmq';
-import type { Redis } from 'ioredis';
-import { bullPrefix, jobId, JobProducer, workerConnection, type QueueName } from '@callintake/queues';
+import { jobId, JobProducer, workerConnection, type QueueName, queuePrefix } from '@callintake/queues';
 import type { TenantConfig } from '@callintake/schemas';
-import { manualClock, StateStore } from '@callintake/state';
+import { manualClock, StateStore, type RedisClient } from '@callintake/state';
 import { SftpUploadArea } from '@callintake/storage';
 import { silentLogger } from '@callintake/telemetry';
 import {
@@ -17,15 +16,15 @@ import {
   removeNamespace,
   startSftpServer,
   tempDir,
-  TEST_REDIS_URL,
   uniqueNamespace,
   type SftpTestServer,
+  testRedisSettings,
 } from '@callintake/testing';
 import type { ErrorReport } from '@callintake/asset-lifecycle';
 import { scanSource } from './scan';
 
 const namespace = uniqueNamespace('intake-sftp-scan');
-let redis: Redis;
+let redis: RedisClient;
 let producer: JobProducer;
 let server: SftpTestServer;
 let archive: { path: string; remove(): Promise<void> };
@@ -33,8 +32,8 @@ let tenantCount = 0;
 const areas: SftpUploadArea[] = [];
 
 before(async () => {
-  redis = workerConnection({ url: TEST_REDIS_URL, namespace });
-  producer = new JobProducer(redis, bullPrefix({ namespace }));
+  redis = workerConnection(testRedisSettings(namespace));
+  producer = new JobProducer(redis, queuePrefix(testRedisSettings(namespace)));
   server = await startSftpServer();
   archive = await tempDir('intake-sftp-scan');
 });

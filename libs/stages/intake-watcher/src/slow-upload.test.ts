@@ -4,22 +4,27 @@ import assert from 'node:assert/strict';
 import { appendFile, mkdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import type { Redis } from 'ioredis';
-import { bullPrefix, JobProducer, workerConnection } from '@callintake/queues';
-import { StateStore, systemClock } from '@callintake/state';
+import { JobProducer, workerConnection, queuePrefix } from '@callintake/queues';
+import { StateStore, systemClock, type RedisClient } from '@callintake/state';
 import { LocalUploadArea } from '@callintake/storage';
 import { silentLogger } from '@callintake/telemetry';
-import { localTenant, removeNamespace, tempDir, TEST_REDIS_URL, uniqueNamespace } from '@callintake/testing';
+import {
+  localTenant,
+  removeNamespace,
+  tempDir,
+  uniqueNamespace,
+  testRedisSettings,
+} from '@callintake/testing';
 import { scanSource } from './scan';
 
 const namespace = uniqueNamespace('slow-upload');
-let redis: Redis;
+let redis: RedisClient;
 let producer: JobProducer;
 let folder: Awaited<ReturnType<typeof tempDir>>;
 
 before(async () => {
-  redis = workerConnection({ url: TEST_REDIS_URL, namespace });
-  producer = new JobProducer(redis, bullPrefix({ namespace }));
+  redis = workerConnection(testRedisSettings(namespace));
+  producer = new JobProducer(redis, queuePrefix(testRedisSettings(namespace)));
   folder = await tempDir('slow-upload');
 });
 after(async () => {

@@ -4,13 +4,18 @@
 // over Redis reach the same on a permuted slice, and on the audit's case in both orders.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import type { Redis } from 'ioredis';
 import { pairingKey } from '@callintake/naming';
-import { bullPrefix, JobProducer, workerConnection, type JobContext } from '@callintake/queues';
+import { JobProducer, workerConnection, type JobContext, queuePrefix } from '@callintake/queues';
 import type { TenantConfig } from '@callintake/schemas';
-import { StateStore, systemClock, type MetadataRecord, type RecordingRecord } from '@callintake/state';
+import {
+  StateStore,
+  systemClock,
+  type MetadataRecord,
+  type RecordingRecord,
+  type RedisClient,
+} from '@callintake/state';
 import { silentLogger } from '@callintake/telemetry';
-import { localTenant, removeNamespace, TEST_REDIS_URL, uniqueNamespace } from '@callintake/testing';
+import { localTenant, removeNamespace, uniqueNamespace, testRedisSettings } from '@callintake/testing';
 import {
   datasetTenant,
   generateFuzzyDataset,
@@ -145,7 +150,12 @@ interface RedisRun {
 }
 
 /** Files arrive one at a time; the match-metadata jobs each one queues run before the next. */
-function redisRun(redis: Redis, producer: JobProducer, namespace: string, tenant: TenantConfig): RedisRun {
+function redisRun(
+  redis: RedisClient,
+  producer: JobProducer,
+  namespace: string,
+  tenant: TenantConfig,
+): RedisRun {
   const state = new StateStore(redis, namespace, systemClock);
   const deps = { state, producer, tenant: () => tenant };
   const context: JobContext = { jobId: 'order', attempt: 1, logger: silentLogger() };
@@ -198,11 +208,11 @@ function redisRun(redis: Redis, producer: JobProducer, namespace: string, tenant
 
 describe('the match handlers over Redis, in any order', () => {
   const namespace = uniqueNamespace('fuzzy-order');
-  let redis: Redis;
+  let redis: RedisClient;
   let producer: JobProducer;
   before(() => {
-    redis = workerConnection({ url: TEST_REDIS_URL, namespace });
-    producer = new JobProducer(redis, bullPrefix({ namespace }));
+    redis = workerConnection(testRedisSettings(namespace));
+    producer = new JobProducer(redis, queuePrefix(testRedisSettings(namespace)));
   });
   after(async () => {
     await producer.close();

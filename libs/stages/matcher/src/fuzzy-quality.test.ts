@@ -3,12 +3,11 @@
 // a smaller slice runs through the real match handlers over Redis and must pair the same way.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import type { Redis } from 'ioredis';
 import { pairingKey } from '@callintake/naming';
-import { bullPrefix, JobProducer, workerConnection, type JobContext } from '@callintake/queues';
-import { StateStore, systemClock } from '@callintake/state';
+import { JobProducer, workerConnection, type JobContext, queuePrefix } from '@callintake/queues';
+import { StateStore, systemClock, type RedisClient } from '@callintake/state';
 import { silentLogger } from '@callintake/telemetry';
-import { localTenant, removeNamespace, TEST_REDIS_URL, uniqueNamespace } from '@callintake/testing';
+import { localTenant, removeNamespace, uniqueNamespace, testRedisSettings } from '@callintake/testing';
 import {
   datasetTenant,
   generateFuzzyDataset,
@@ -104,11 +103,11 @@ describe('the labelled data set', () => {
 
 describe('the match handlers over Redis, on a slice of the data set', () => {
   const namespace = uniqueNamespace('fuzzy-quality');
-  let redis: Redis;
+  let redis: RedisClient;
   let producer: JobProducer;
   before(() => {
-    redis = workerConnection({ url: TEST_REDIS_URL, namespace });
-    producer = new JobProducer(redis, bullPrefix({ namespace }));
+    redis = workerConnection(testRedisSettings(namespace));
+    producer = new JobProducer(redis, queuePrefix(testRedisSettings(namespace)));
   });
   after(async () => {
     await producer.close();

@@ -19,8 +19,8 @@ import {
   clearWinner,
   contests,
   decideFuzzy,
-  FUZZY_MARGIN,
-  FUZZY_THRESHOLD,
+  FUZZY_WINDOW_MS,
+  LINK_MIN,
   metadataTimeMs,
   metadataToReconsider,
   metadataUserKeys,
@@ -44,15 +44,14 @@ import {
 
 type Score = typeof scoreCandidate;
 
-/** Scores below this link nothing: such a recording can neither win, spoil a win, nor be contested. */
-export const LINK_MIN = FUZZY_THRESHOLD - FUZZY_MARGIN - 1e-9;
+export { LINK_MIN };
 
 /** The files linked to some seeds, through the pool (unpaired, waiting and fuzzily paired). */
 export interface FuzzyComponent {
   metadata: Map<string, MetadataRecord>;
   recordings: Map<string, RecordingRecord>;
   /** metadata record id -> recording -> its score, for links only. */
-  links: Map<string, Map<string, FuzzyCandidate>>;
+  links: Map<string, ReadonlyMap<string, FuzzyCandidate>>;
   /** metadata record id -> the fuzzy pair it stands in. */
   pairs: Map<string, StandingPair>;
 }
@@ -63,6 +62,7 @@ export async function fuzzyComponent(
   tenant: TenantConfig,
   score: Score = scoreCandidate,
 ): Promise<FuzzyComponent> {
+  if (source.links) return componentOfLinks(seeds, source.links);
   const component: FuzzyComponent = {
     metadata: new Map(),
     recordings: new Map(),
@@ -71,7 +71,6 @@ export async function fuzzyComponent(
   };
   const linked = (candidate: FuzzyCandidate | undefined): candidate is FuzzyCandidate =>
     candidate !== undefined && candidate.score >= LINK_MIN;
-  if (source.links) return componentOfLinks(seeds, source.links);
   const pendingMetadata = [...(seeds.metadata ?? [])];
   const pendingRecordings = [...(seeds.recordings ?? [])];
   for (const metadata of pendingMetadata) component.metadata.set(metadata.recordId, metadata);
@@ -110,7 +109,10 @@ export async function fuzzyComponent(
   return component;
 }
 
-/** `fuzzyComponent` over links a source keeps: the same files, read by walking them. */
+/** No links: a record with no candidate at or above LINK_MIN. */
+const NO_LINKS: ReadonlyMap<string, FuzzyCandidate> = new Map();
+
+/** `fuzzyComponent` over links a source keeps: the same files, read by walking them (not copied). */
 function componentOfLinks(
   seeds: { metadata?: MetadataRecord[]; recordings?: RecordingRecord[] },
   graph: FuzzyLinks,
@@ -128,14 +130,14 @@ function componentOfLinks(
   while (pendingMetadata.length > 0 || pendingRecordings.length > 0) {
     const metadata = pendingMetadata.pop();
     if (metadata) {
-      const links = new Map<string, FuzzyCandidate>();
+      const links = graph.ofMetadata(metadata.recordId) ?? NO_LINKS;
       component.links.set(metadata.recordId, links);
       const pair = graph.pairOf(metadata.recordId);
       if (pair) component.pairs.set(metadata.recordId, pair);
-      for (const [recording, candidate] of graph.ofMetadata(metadata.recordId)) {
-        links.set(recording.fileName, candidate);
-        if (component.recordings.has(recording.fileName)) continue;
-        component.recordings.set(recording.fileName, recording);
+      for (const fileName of links.keys()) {
+        if (component.recordings.has(fileName)) continue;
+        const recording = graph.recording(fileName) as RecordingRecord;
+        component.recordings.set(fileName, recording);
         pendingRecordings.push(recording);
       }
       continue;
@@ -154,7 +156,7 @@ function componentOfLinks(
 async function poolRecordings(
   source: FuzzyCandidateSource,
   at: number,
-  keys: string[],
+  keys: readonly string[],
   component: FuzzyComponent,
 ) {
   const recordings: RecordingRecord[] = [];
@@ -172,7 +174,7 @@ async function poolRecordings(
 async function poolMetadata(
   source: FuzzyCandidateSource,
   at: number,
-  keys: string[],
+  keys: readonly string[],
   component: FuzzyComponent,
 ) {
   const metadata: MetadataRecord[] = [];
@@ -186,40 +188,57 @@ async function poolMetadata(
   return metadata;
 }
 
-/** The elimination's fixed point on a component: metadata record id -> its recording. */
+/**
+ * The elimination's fixed point on a component: metadata record id -> its recording. Any order
+ * of elimination ends there, so records are taken from a work list: a record is looked at again
+ * only when what can change its answer changes (one of its recordings is taken, or a record
+ * that could contest its winner is), not in rounds over all of them.
+ */
 export function settleComponent(component: FuzzyComponent): Map<string, string> {
-  const remainingMetadata = new Set(component.metadata.keys());
-  const remainingRecordings = new Set(component.recordings.keys());
-  const scorers = new Map<string, Array<{ recordId: string; score: number }>>();
-  for (const [recordId, links] of component.links)
-    for (const [fileName, candidate] of links) {
-      const list = scorers.get(fileName) ?? [];
-      list.push({ recordId, score: candidate.score });
-      scorers.set(fileName, list);
-    }
   const target = new Map<string, string>();
-  for (;;) {
-    // Every record decided in one round: clear, uncontested winners never share a recording.
-    const decided: Array<[string, string]> = [];
-    for (const recordId of remainingMetadata) {
-      const links = component.links.get(recordId);
-      const winner = links && clearWinner(links.values(), remainingRecordings);
-      if (!winner) continue;
-      const contested = (scorers.get(winner.recording) ?? []).some(
-        (rival) =>
-          rival.recordId !== recordId &&
-          remainingMetadata.has(rival.recordId) &&
-          contests(winner.score, rival.score),
-      );
-      if (!contested) decided.push([recordId, winner.recording]);
+  if (component.links.size === 1) {
+    // One record (the most common group): nothing contests it.
+    for (const [recordId, links] of component.links) {
+      const winner = clearWinner(links.values());
+      if (winner) target.set(recordId, winner.recording);
     }
-    if (decided.length === 0) return target;
-    for (const [recordId, fileName] of decided) {
-      target.set(recordId, fileName);
-      remainingMetadata.delete(recordId);
-      remainingRecordings.delete(fileName);
-    }
+    return target;
   }
+  // recording -> the records linking to it (their scores are in component.links).
+  const scorers = new Map<string, string[]>();
+  for (const [recordId, links] of component.links)
+    for (const fileName of links.keys()) {
+      const list = scorers.get(fileName);
+      if (list) list.push(recordId);
+      else scorers.set(fileName, [recordId]);
+    }
+  const taken = new Set<string>();
+  const pending = [...component.links.keys()];
+  const queued = new Set(pending);
+  while (pending.length > 0) {
+    const recordId = pending.pop() as string;
+    queued.delete(recordId);
+    const links = component.links.get(recordId) as ReadonlyMap<string, FuzzyCandidate>;
+    const winner = clearWinner(links.values(), taken);
+    if (!winner) continue;
+    const contested = (scorers.get(winner.recording) as string[]).some((rival) => {
+      if (rival === recordId || target.has(rival)) return false;
+      const rivalScore = component.links.get(rival)?.get(winner.recording)?.score as number;
+      return contests(winner.score, rivalScore);
+    });
+    if (contested) continue;
+    target.set(recordId, winner.recording);
+    taken.add(winner.recording);
+    // Its recording taken: the records that scored it have one candidate fewer. The record
+    // gone: those whose winner it could contest (it scored their recordings) may now win.
+    for (const fileName of links.keys())
+      for (const other of scorers.get(fileName) as string[])
+        if (!target.has(other) && !queued.has(other)) {
+          queued.add(other);
+          pending.push(other);
+        }
+  }
+  return target;
 }
 
 /** The records of a component whose standing (paired or not, and with which) is not its target. */
@@ -261,11 +280,17 @@ export type FuzzyDecision = { others: MetadataRecord[] } & (
   | { kind: 'none' }
 );
 
+/**
+ * `listed: false` when the caller writes no document (in memory): the decision is the same, but
+ * `ranked`, `scored` and `rivals` stay empty, so the record's whole window is neither read nor
+ * scored. The target's score is its link's, and whether it has candidates is one range query.
+ */
 export async function decideMetadata(
   metadata: MetadataRecord,
   source: FuzzyCandidateSource,
   tenant: TenantConfig,
   score: Score = scoreCandidate,
+  { listed = true }: { listed?: boolean } = {},
 ): Promise<FuzzyDecision> {
   const component = await fuzzyComponent({ metadata: [metadata] }, source, tenant, score);
   const target = settleComponent(component);
@@ -274,6 +299,19 @@ export async function decideMetadata(
   const standing = component.pairs.get(metadata.recordId);
   if (standing)
     return { kind: standing.recording.fileName === wanted ? 'keep' : 'undo', pair: standing, others };
+  if (!listed) {
+    // The target is unpaired unless a pair of the component holds it (its record links to it).
+    let winner = wanted === undefined ? undefined : component.links.get(metadata.recordId)?.get(wanted);
+    for (const pair of component.pairs.values()) if (pair.recording.fileName === wanted) winner = undefined;
+    if (winner) return { kind: 'pair', winner, ranked: [], scored: [], others };
+    const at = metadataTimeMs(metadata);
+    const near = Number.isNaN(at)
+      ? []
+      : await source.recordingNamesWithin(at - FUZZY_WINDOW_MS, at + FUZZY_WINDOW_MS, 1);
+    return near.length === 0
+      ? { kind: 'none', others }
+      : { kind: 'ambiguous', ranked: [], rivals: [], others };
+  }
   const scored = await rankRecordings(metadata, source, tenant, score);
   const { winner, ranked } = decideFuzzy(scored.map((entry) => entry.candidate));
   const mine = wanted ? scored.find((entry) => entry.recording.fileName === wanted) : undefined;

@@ -83,6 +83,8 @@ interface MetadataFacts {
   person: string | undefined;
   direction: string | undefined;
   durationSec: number | undefined;
+  /** metadataUserKeys, built on first use. */
+  userKeys?: readonly string[];
 }
 
 interface RecordingFacts {
@@ -92,6 +94,8 @@ interface RecordingFacts {
   person: string | undefined;
   direction: string | undefined;
   durationSec: number | undefined;
+  /** recordingUserKeys, built on first use. */
+  userKeys?: readonly string[];
 }
 
 const metadataFacts = new WeakMap<MetadataRecord, MetadataFacts>();
@@ -137,15 +141,15 @@ function factsOfRecording(recording: RecordingRecord, tenant: TenantConfig): Rec
  * recording sharing one): the directory's person, and the name as written (whole, and before
  * `@`). None when it names no user.
  */
-export function metadataUserKeys(metadata: MetadataRecord, tenant: TenantConfig): string[] {
-  const { user, userLocal, person } = factsOfMetadata(metadata, tenant);
-  return userKeys(user, userLocal, person);
+export function metadataUserKeys(metadata: MetadataRecord, tenant: TenantConfig): readonly string[] {
+  const facts = factsOfMetadata(metadata, tenant);
+  return (facts.userKeys ??= userKeys(facts.user, facts.userLocal, facts.person));
 }
 
 /** The keys a recording's user is found under: the directory's person, and the uid as written. */
-export function recordingUserKeys(recording: RecordingRecord, tenant: TenantConfig): string[] {
-  const { uid, person } = factsOfRecording(recording, tenant);
-  return userKeys(uid, uid, person);
+export function recordingUserKeys(recording: RecordingRecord, tenant: TenantConfig): readonly string[] {
+  const facts = factsOfRecording(recording, tenant);
+  return (facts.userKeys ??= userKeys(facts.uid, facts.uid, facts.person));
 }
 
 function userKeys(name: string | undefined, local: string | undefined, person: string | undefined) {
@@ -254,18 +258,18 @@ export function decideFuzzy(candidates: FuzzyCandidate[]): {
 }
 
 /**
- * `decideFuzzy`'s winner without ranking (of those `among`, when given): one pass for the best
- * two scores. (Two candidates tied
- * at the top leave no winner whichever sorts first, so the order of ties does not matter.)
+ * `decideFuzzy`'s winner without ranking (of those not `taken`, when given): one pass for the
+ * best two scores. (Two candidates tied at the top leave no winner whichever sorts first, so the
+ * order of ties does not matter.)
  */
 export function clearWinner(
   candidates: Iterable<FuzzyCandidate>,
-  among?: ReadonlySet<string>,
+  taken?: ReadonlySet<string>,
 ): FuzzyCandidate | undefined {
   let best: FuzzyCandidate | undefined;
   let runnerUp: number | undefined;
   for (const candidate of candidates) {
-    if (among && !among.has(candidate.recording)) continue;
+    if (taken?.has(candidate.recording)) continue;
     if (!best || candidate.score > best.score) {
       if (best) runnerUp = best.score;
       best = candidate;
@@ -294,6 +298,18 @@ export function reachMs(user: number, minScore: number): number {
   return Math.min(FUZZY_WINDOW_MS, Math.ceil(-TIME_SCALE_MS * Math.log(timeNeeded)) + 1000);
 }
 
+/** reachMs for each user score, per minScore (the rules ask for two or three minScores only). */
+const reaches = new Map<number, { same: number; unknown: number; other: number }>();
+
+function reachesFor(minScore: number) {
+  let reach = reaches.get(minScore);
+  if (!reach) {
+    reach = { same: reachMs(1, minScore), unknown: reachMs(UNKNOWN, minScore), other: reachMs(0, minScore) };
+    reaches.set(minScore, reach);
+  }
+  return reach;
+}
+
 /** One range query of a source; `user`: only files under that user key, `null`: naming no user. */
 export interface FuzzyQuery {
   fromMs: number;
@@ -311,7 +327,7 @@ export interface FuzzyQuery {
 export function nearQueries(
   source: FuzzyCandidateSource,
   atMs: number,
-  keys: string[],
+  keys: readonly string[],
   minScore: number,
 ): FuzzyQuery[] {
   const window = (reach: number, user?: string | null): FuzzyQuery =>
@@ -319,9 +335,7 @@ export function nearQueries(
       ? { fromMs: atMs - reach, toMs: atMs + reach }
       : { fromMs: atMs - reach, toMs: atMs + reach, user };
   if (!source.byUser) return [window(FUZZY_WINDOW_MS)];
-  const same = reachMs(1, minScore);
-  const unknown = reachMs(UNKNOWN, minScore);
-  const other = reachMs(0, minScore);
+  const { same, unknown, other } = reachesFor(minScore);
   if (keys.length === 0) return unknown < 0 ? [] : [window(unknown)];
   if (other === FUZZY_WINDOW_MS) return [window(FUZZY_WINDOW_MS)];
   const queries = same < 0 ? [] : keys.map((key) => window(same, key));
@@ -341,6 +355,9 @@ export function nearQueries(
 export function contests(winnerScore: number, rivalScore: number): boolean {
   return rivalScore > winnerScore - FUZZY_MARGIN;
 }
+
+/** Scores below this link nothing: such a recording can neither win, spoil a win, nor be contested. */
+export const LINK_MIN = FUZZY_THRESHOLD - FUZZY_MARGIN - 1e-9;
 
 /**
  * Where fuzzy candidates come from: the unpaired recordings and the waiting fuzzy-eligible
@@ -364,10 +381,11 @@ export interface FuzzyCandidateSource {
    */
   recordingNamesWithin(fromMs: number, toMs: number, limit?: number): Promise<string[]>;
   /**
-   * Optional: the same names with their call times, by time. With it, the records a recording is
-   * the only candidate of are found with one query (the gaps between the others), not one each.
+   * Optional: the call times of the unpaired recordings in the range, by time, leaving out the
+   * recording named `except`. With it, the records a recording is the only candidate of are
+   * found with one query (the gaps between the others), not one each.
    */
-  recordingTimesWithin?(fromMs: number, toMs: number): Promise<Array<[string, number]>>;
+  recordingTimesWithin?(fromMs: number, toMs: number, except: string): Promise<number[]>;
   /** Standing fuzzy pairs whose recording's call time is in the range. */
   pairsByRecordingWithin(fromMs: number, toMs: number, user?: string | null): Promise<StandingPair[]>;
   /** Standing fuzzy pairs whose metadata record's call time is in the range. */
@@ -382,8 +400,13 @@ export interface FuzzyCandidateSource {
 
 /** Links (a score of threshold - margin or more) among the pool's files, both ways. */
 export interface FuzzyLinks {
-  /** The recordings a record links to, with their scores (also while it arrives). */
-  ofMetadata(recordId: string): Iterable<[RecordingRecord, FuzzyCandidate]>;
+  /**
+   * The recordings a record links to (by name), with their scores (also while it arrives). Read,
+   * never copied: the source changes it only when a file arrives.
+   */
+  ofMetadata(recordId: string): ReadonlyMap<string, FuzzyCandidate> | undefined;
+  /** A recording some record links to. */
+  recording(fileName: string): RecordingRecord | undefined;
   /** The records a recording links to. */
   ofRecording(fileName: string): Iterable<MetadataRecord>;
   /** The fuzzy pair the record stands in. */
@@ -486,11 +509,23 @@ export async function metadataToReconsider(
   if (Number.isNaN(at)) return [];
   const scored: Array<{ metadata: MetadataRecord; score: number }> = [];
   if (flips && source.recordingTimesWithin) {
-    // Those scoring minScore or more, and those in the gaps the other candidates leave.
-    const near =
-      minScore === Infinity ? [] : nearQueries(source, at, recordingUserKeys(recording, tenant), minScore);
-    const gaps = await onlyCandidateOf(recording, at, source);
+    // Those scoring minScore or more, and those in the gaps the other candidates leave. A source
+    // keeping links has the first scored already: the waiting records among the recording's.
     const seen = new Set<string>();
+    const { links } = source;
+    const linked = links !== undefined && minScore >= LINK_MIN;
+    if (linked && minScore !== Infinity)
+      for (const metadata of links.ofRecording(recording.fileName)) {
+        const result = links.ofMetadata(metadata.recordId)?.get(recording.fileName);
+        if (!result || result.score < minScore || links.pairOf(metadata.recordId)) continue;
+        seen.add(metadata.recordId);
+        scored.push({ metadata, score: result.score });
+      }
+    const near =
+      linked || minScore === Infinity
+        ? []
+        : nearQueries(source, at, recordingUserKeys(recording, tenant), minScore);
+    const gaps = await onlyCandidateOf(recording, at, source);
     for (const [queries, anyScore] of [
       [near, false],
       [gaps, true],
@@ -562,14 +597,22 @@ async function onlyCandidateOf(
   source: FuzzyCandidateSource,
 ): Promise<FuzzyQuery[]> {
   const [first, last] = [at - FUZZY_WINDOW_MS, at + FUZZY_WINDOW_MS];
+  // Another unpaired recording on each side within the window covers it all (its window holds
+  // that half): no gap, and no need to read every other one (the usual case).
+  const other = (names: string[]) => names.some((name) => name !== recording.fileName);
+  if (
+    other(await source.recordingNamesWithin(first, at, 2)) &&
+    other(await source.recordingNamesWithin(at, last, 2))
+  )
+    return [];
   const others = await (source.recordingTimesWithin as NonNullable<typeof source.recordingTimesWithin>)(
     at - 2 * FUZZY_WINDOW_MS,
     at + 2 * FUZZY_WINDOW_MS,
+    recording.fileName,
   );
   const gaps: FuzzyQuery[] = [];
   let from = first;
-  for (const [name, time] of others) {
-    if (name === recording.fileName) continue;
+  for (const time of others) {
     if (time - FUZZY_WINDOW_MS - 1 >= from)
       gaps.push({ fromMs: from, toMs: Math.min(last, time - FUZZY_WINDOW_MS - 1) });
     from = Math.max(from, time + FUZZY_WINDOW_MS + 1);

@@ -43,7 +43,9 @@ interface Bucket<T> {
 
 /**
  * Items sorted by time (then key), found by binary search, like ZRANGEBYSCORE over a sorted set.
- * Kept in buckets of a minute, so adding to a large index never shifts it all.
+ * Kept in buckets of a minute, so adding to a large index never shifts it all. A query may
+ * `keep` only some items: the in-memory pool indexes every file once and tells unpaired from
+ * paired by looking, instead of moving files between indexes.
  */
 export class TimeIndex<T> {
   private readonly buckets = new Map<number, Bucket<T>>();
@@ -76,9 +78,15 @@ export class TimeIndex<T> {
       (bucket.keys[index] as string) < key
     )
       index++;
-    bucket.times.splice(index, 0, atMs);
-    bucket.keys.splice(index, 0, key);
-    bucket.values.splice(index, 0, item);
+    if (index === bucket.times.length) {
+      bucket.times.push(atMs);
+      bucket.keys.push(key);
+      bucket.values.push(item);
+    } else {
+      bucket.times.splice(index, 0, atMs);
+      bucket.keys.splice(index, 0, key);
+      bucket.values.splice(index, 0, item);
+    }
     this.items.set(key, { atMs, item });
   }
 
@@ -99,33 +107,34 @@ export class TimeIndex<T> {
     return true;
   }
 
-  within(fromMs: number, toMs: number): T[] {
+  within(fromMs: number, toMs: number, keep?: (item: T) => boolean): T[] {
     const found: T[] = [];
-    this.scan(fromMs, toMs, Infinity, (bucket, index) => found.push(bucket.values[index] as T));
+    this.scan(fromMs, toMs, Infinity, keep, (bucket, index) => found.push(bucket.values[index] as T));
     return found;
   }
 
   /** The keys in the range with their times. */
-  entriesWithin(fromMs: number, toMs: number): Array<[string, number]> {
+  entriesWithin(fromMs: number, toMs: number, keep?: (item: T) => boolean): Array<[string, number]> {
     const found: Array<[string, number]> = [];
-    this.scan(fromMs, toMs, Infinity, (bucket, index) =>
+    this.scan(fromMs, toMs, Infinity, keep, (bucket, index) =>
       found.push([bucket.keys[index] as string, bucket.times[index] as number]),
     );
     return found;
   }
 
   /** The keys in the range, at most `limit` of them (like ZRANGEBYSCORE ... LIMIT 0 limit). */
-  keysWithin(fromMs: number, toMs: number, limit = Infinity): string[] {
+  keysWithin(fromMs: number, toMs: number, limit = Infinity, keep?: (item: T) => boolean): string[] {
     const found: string[] = [];
-    this.scan(fromMs, toMs, limit, (bucket, index) => found.push(bucket.keys[index] as string));
+    this.scan(fromMs, toMs, limit, keep, (bucket, index) => found.push(bucket.keys[index] as string));
     return found;
   }
 
-  /** Calls `take` for each entry in the range in order, until it has returned `limit` times. */
+  /** Calls `take` for each entry in the range (that `keep` keeps) in order, at most `limit` times. */
   private scan(
     fromMs: number,
     toMs: number,
     limit: number,
+    keep: ((item: T) => boolean) | undefined,
     take: (bucket: Bucket<T>, index: number) => void,
   ) {
     if (toMs < fromMs) return;
@@ -134,9 +143,10 @@ export class TimeIndex<T> {
     for (let slot = Math.floor(fromMs / this.bucketMs); slot <= last; slot++) {
       const bucket = this.buckets.get(slot);
       if (!bucket) continue;
-      const { times } = bucket;
+      const { times, values } = bucket;
       for (let index = firstAtOrAfter(times, fromMs); index < times.length; index++) {
         if ((times[index] as number) > toMs || taken >= limit) return;
+        if (keep && !keep(values[index] as T)) continue;
         take(bucket, index);
         taken++;
       }
@@ -163,7 +173,7 @@ export class UserTimeIndex<T> {
   private readonly all = new TimeIndex<T>();
   private readonly noUser = new TimeIndex<T>(USER_BUCKET_MS);
   private readonly byUser = new Map<string, TimeIndex<T>>();
-  private readonly userKeys = new Map<string, string[]>();
+  private readonly userKeys = new Map<string, readonly string[]>();
 
   get size(): number {
     return this.all.size;
@@ -177,7 +187,7 @@ export class UserTimeIndex<T> {
     return this.all.get(key);
   }
 
-  add(atMs: number, key: string, item: T, userKeys: string[]): void {
+  add(atMs: number, key: string, item: T, userKeys: readonly string[]): void {
     this.remove(key);
     this.all.add(atMs, key, item);
     this.userKeys.set(key, userKeys);
@@ -191,7 +201,7 @@ export class UserTimeIndex<T> {
 
   remove(key: string): boolean {
     if (!this.all.remove(key)) return false;
-    const userKeys = this.userKeys.get(key) as string[];
+    const userKeys = this.userKeys.get(key) as readonly string[];
     this.userKeys.delete(key);
     if (userKeys.length === 0) this.noUser.remove(key);
     for (const user of userKeys) this.byUser.get(user)?.remove(key);
@@ -199,18 +209,145 @@ export class UserTimeIndex<T> {
   }
 
   /** All in the range; with `user`, only those under that key (`null`: naming no user). */
-  within(fromMs: number, toMs: number, user?: string | null): T[] {
-    if (user === undefined) return this.all.within(fromMs, toMs);
-    if (user === null) return this.noUser.within(fromMs, toMs);
-    return this.byUser.get(user)?.within(fromMs, toMs) ?? [];
+  within(fromMs: number, toMs: number, user?: string | null, keep?: (item: T) => boolean): T[] {
+    if (user === undefined) return this.all.within(fromMs, toMs, keep);
+    if (user === null) return this.noUser.within(fromMs, toMs, keep);
+    return this.byUser.get(user)?.within(fromMs, toMs, keep) ?? [];
   }
 
-  keysWithin(fromMs: number, toMs: number, limit?: number): string[] {
-    return this.all.keysWithin(fromMs, toMs, limit);
+  keysWithin(fromMs: number, toMs: number, limit?: number, keep?: (item: T) => boolean): string[] {
+    return this.all.keysWithin(fromMs, toMs, limit, keep);
   }
 
-  entriesWithin(fromMs: number, toMs: number): Array<[string, number]> {
-    return this.all.entriesWithin(fromMs, toMs);
+  entriesWithin(fromMs: number, toMs: number, keep?: (item: T) => boolean): Array<[string, number]> {
+    return this.all.entriesWithin(fromMs, toMs, keep);
+  }
+}
+
+/**
+ * Numbers (ids of files) sorted by time in buckets, for the in-memory pool: files are added once,
+ * as they arrive, and never move. Numbers, not names: string-keyed maps and per-entry objects
+ * were most of the cost of an index at 100,000 files.
+ */
+class IdTimes {
+  /** Buckets by slot (time / bucketMs), from `firstSlot` on: an array, not a map of slots. */
+  private buckets: Array<{ times: number[]; ids: number[] } | undefined> = [];
+  private firstSlot = Number.NaN;
+
+  constructor(private readonly bucketMs: number) {}
+
+  private bucketAt(slot: number) {
+    return this.buckets[slot - this.firstSlot];
+  }
+
+  add(atMs: number, id: number): void {
+    const slot = Math.floor(atMs / this.bucketMs);
+    if (Number.isNaN(this.firstSlot)) this.firstSlot = slot;
+    if (slot < this.firstSlot) {
+      // Earlier than any so far (rare): the array moves up.
+      this.buckets = [...new Array<undefined>(this.firstSlot - slot), ...this.buckets];
+      this.firstSlot = slot;
+    }
+    let bucket = this.bucketAt(slot);
+    if (!bucket) this.buckets[slot - this.firstSlot] = bucket = { times: [], ids: [] };
+    const { times, ids } = bucket;
+    // Insertion by hand (buckets are small, and files mostly arrive in time order): cheaper
+    // than splice.
+    let index = times.length;
+    times.push(atMs);
+    ids.push(id);
+    for (; index > 0 && (times[index - 1] as number) > atMs; index--) {
+      times[index] = times[index - 1] as number;
+      ids[index] = ids[index - 1] as number;
+    }
+    times[index] = atMs;
+    ids[index] = id;
+  }
+
+  /** Takes out an id added at that time. */
+  remove(atMs: number, id: number): void {
+    const bucket = this.bucketAt(Math.floor(atMs / this.bucketMs));
+    if (!bucket) return;
+    const { times, ids } = bucket;
+    let index = firstAtOrAfter(times, atMs);
+    while (index < times.length && ids[index] !== id) index++;
+    if (index === times.length) return;
+    for (; index < times.length - 1; index++) {
+      times[index] = times[index + 1] as number;
+      ids[index] = ids[index + 1] as number;
+    }
+    times.pop();
+    ids.pop();
+  }
+
+  /** Calls `visit` with each id in the range, by time, until it returns false. */
+  scan(fromMs: number, toMs: number, visit: (id: number, atMs: number) => boolean | void): void {
+    if (toMs < fromMs || Number.isNaN(this.firstSlot)) return;
+    const last = Math.min(Math.floor(toMs / this.bucketMs), this.firstSlot + this.buckets.length - 1);
+    for (let slot = Math.max(Math.floor(fromMs / this.bucketMs), this.firstSlot); slot <= last; slot++) {
+      const bucket = this.bucketAt(slot);
+      if (!bucket) continue;
+      const { times, ids } = bucket;
+      for (let index = firstAtOrAfter(times, fromMs); index < times.length; index++) {
+        const atMs = times[index] as number;
+        if (atMs > toMs) return;
+        if (visit(ids[index] as number, atMs) === false) return;
+      }
+    }
+  }
+}
+
+/**
+ * One kind of file in the pool: each numbered as it arrives, indexed by time, and by user key
+ * (`recordingUserKeys`, `metadataUserKeys`; `null`: naming no user) for a source's answers by
+ * user (`FuzzyCandidateSource.byUser`).
+ */
+class PoolFiles<T> {
+  readonly files: T[] = [];
+  readonly names: string[] = [];
+  readonly ids = new Map<string, number>();
+  private readonly all = new IdTimes(BUCKET_MS);
+  private readonly noUser = new IdTimes(USER_BUCKET_MS);
+  private readonly byUser = new Map<string, IdTimes>();
+
+  add(atMs: number, name: string, file: T, userKeys: readonly string[]): number {
+    const id = this.files.length;
+    this.files.push(file);
+    this.names.push(name);
+    this.ids.set(name, id);
+    this.all.add(atMs, id);
+    if (userKeys.length === 0) this.noUser.add(atMs, id);
+    for (const user of userKeys) {
+      let times = this.byUser.get(user);
+      if (!times) this.byUser.set(user, (times = new IdTimes(USER_BUCKET_MS)));
+      times.add(atMs, id);
+    }
+    return id;
+  }
+
+  get(name: string): T | undefined {
+    const id = this.ids.get(name);
+    return id === undefined ? undefined : this.files[id];
+  }
+
+  /** All in the range; with `user`, only those under that key (`null`: naming no user). */
+  scan(
+    fromMs: number,
+    toMs: number,
+    user: string | null | undefined,
+    visit: (id: number, atMs: number) => boolean | void,
+  ): void {
+    const times = user === undefined ? this.all : user === null ? this.noUser : this.byUser.get(user);
+    times?.scan(fromMs, toMs, visit);
+  }
+
+  /** The files in the range (by `user`) that `keep` keeps. */
+  within(fromMs: number, toMs: number, user: string | null | undefined, keep: (id: number) => boolean): T[] {
+    const found: T[] = [];
+    this.scan(fromMs, toMs, user, (id) => {
+      if (keep(id)) found.push(this.files[id] as T);
+    });
+    return found;
   }
 }
 
@@ -224,24 +361,38 @@ export class InMemoryFuzzyPairing implements FuzzyCandidateSource {
   readonly pairs = new Map<string, string>();
   /** Metadata records that wait with candidates but no clear winner. */
   readonly ambiguous = new Set<string>();
-  private readonly unpaired = new UserTimeIndex<RecordingRecord>();
-  private readonly waiting = new UserTimeIndex<MetadataRecord>();
-  /** Standing pairs by recording name, indexed by the recording's and by the metadata's time and user. */
-  private readonly pairedByRecording = new UserTimeIndex<StandingPair>();
-  private readonly pairedByMetadata = new UserTimeIndex<StandingPair>();
-  private readonly standing = new Map<string, StandingPair>();
+  /**
+   * The pool: every recording and every (dated) record that arrived, each indexed once by time
+   * and user. Here no file ever leaves it (no pair by key), and each file is unpaired (waiting)
+   * or in a standing pair, which the arrays of standing pairs (by file id) say.
+   */
+  private readonly recordings = new PoolFiles<RecordingRecord>();
+  private readonly metadata = new PoolFiles<MetadataRecord>();
+  /** The unpaired recordings alone, by time: whether a record has candidates, and which. */
+  private readonly unpairedTimes = new IdTimes(BUCKET_MS);
+  private readonly recordingAt: number[] = [];
+  private readonly recordingPair: Array<StandingPair | undefined> = [];
+  private readonly metadataPair: Array<StandingPair | undefined> = [];
+  private readonly unpaired = (id: number) => this.recordingPair[id] === undefined;
+  private readonly paired = (id: number) => this.recordingPair[id] !== undefined;
+  private readonly waiting = (id: number) => this.metadataPair[id] === undefined;
+  private readonly standing = (id: number) => this.metadataPair[id] !== undefined;
   /**
    * The links among the pool's files (record id -> recording name, and back), each scored once,
    * when the later of its two files arrives: here files never leave the pool (no pair by key),
    * so a linked group is read by walking them.
    */
-  private readonly recordingLinks = new Map<string, Map<string, [RecordingRecord, FuzzyCandidate]>>();
-  private readonly metadataLinks = new Map<string, Map<string, MetadataRecord>>();
+  private readonly recordingLinks = new Map<string, Map<string, FuzzyCandidate>>();
+  private readonly metadataLinks = new Map<string, MetadataRecord[]>();
   readonly links: FuzzyLinks = {
-    ofMetadata: (recordId) => this.recordingLinks.get(recordId)?.values() ?? [],
-    ofRecording: (fileName) => this.metadataLinks.get(fileName)?.values() ?? [],
-    pairOf: (recordId) => this.standing.get(recordId),
+    ofMetadata: (recordId) => this.recordingLinks.get(recordId),
+    recording: (fileName) => this.recordings.get(fileName),
+    ofRecording: (fileName) => this.metadataLinks.get(fileName) ?? [],
+    pairOf: (recordId) => this.pairOfRecord(recordId),
   };
+  /** Which arrival last visited a file, so a file two queries find is linked once. */
+  private readonly visited: number[] = [];
+  private visit = 0;
   private seq = 0;
   /** Records to judge again, first in first out: the matcher's queued jobs. */
   private readonly queued: string[] = [];
@@ -252,28 +403,54 @@ export class InMemoryFuzzyPairing implements FuzzyCandidateSource {
 
   constructor(private readonly tenant: TenantConfig) {}
 
+  private pairOfRecord(recordId: string): StandingPair | undefined {
+    const id = this.metadata.ids.get(recordId);
+    return id === undefined ? undefined : this.metadataPair[id];
+  }
+
   recordingsWithin(fromMs: number, toMs: number, user?: string | null): Promise<RecordingRecord[]> {
-    return Promise.resolve(this.unpaired.within(fromMs, toMs, user));
+    return Promise.resolve(this.recordings.within(fromMs, toMs, user, this.unpaired));
   }
 
   metadataWithin(fromMs: number, toMs: number, user?: string | null): Promise<MetadataRecord[]> {
-    return Promise.resolve(this.waiting.within(fromMs, toMs, user));
+    return Promise.resolve(this.metadata.within(fromMs, toMs, user, this.waiting));
   }
 
-  recordingNamesWithin(fromMs: number, toMs: number, limit?: number): Promise<string[]> {
-    return Promise.resolve(this.unpaired.keysWithin(fromMs, toMs, limit));
+  recordingNamesWithin(fromMs: number, toMs: number, limit = Infinity): Promise<string[]> {
+    const names: string[] = [];
+    if (limit > 0)
+      this.unpairedTimes.scan(fromMs, toMs, (id) => {
+        names.push(this.recordings.names[id] as string);
+        return names.length < limit;
+      });
+    return Promise.resolve(names);
   }
 
-  recordingTimesWithin(fromMs: number, toMs: number): Promise<Array<[string, number]>> {
-    return Promise.resolve(this.unpaired.entriesWithin(fromMs, toMs));
+  recordingTimesWithin(fromMs: number, toMs: number, except: string): Promise<number[]> {
+    const times: number[] = [];
+    const left = this.recordings.ids.get(except);
+    this.unpairedTimes.scan(fromMs, toMs, (id, atMs) => {
+      if (id !== left) times.push(atMs);
+    });
+    return Promise.resolve(times);
   }
 
   pairsByRecordingWithin(fromMs: number, toMs: number, user?: string | null): Promise<StandingPair[]> {
-    return Promise.resolve(this.pairedByRecording.within(fromMs, toMs, user));
+    const pairs: StandingPair[] = [];
+    this.recordings.scan(fromMs, toMs, user, (id) => {
+      const pair = this.recordingPair[id];
+      if (pair) pairs.push(pair);
+    });
+    return Promise.resolve(pairs);
   }
 
   pairsByMetadataWithin(fromMs: number, toMs: number, user?: string | null): Promise<StandingPair[]> {
-    return Promise.resolve(this.pairedByMetadata.within(fromMs, toMs, user));
+    const pairs: StandingPair[] = [];
+    this.metadata.scan(fromMs, toMs, user, (id) => {
+      const pair = this.metadataPair[id];
+      if (pair) pairs.push(pair);
+    });
+    return Promise.resolve(pairs);
   }
 
   private link(metadata: MetadataRecord, recording: RecordingRecord): void {
@@ -281,61 +458,56 @@ export class InMemoryFuzzyPairing implements FuzzyCandidateSource {
     if (!candidate || candidate.score < LINK_MIN) return;
     let recordings = this.recordingLinks.get(metadata.recordId);
     if (!recordings) this.recordingLinks.set(metadata.recordId, (recordings = new Map()));
-    recordings.set(recording.fileName, [recording, candidate]);
-    let records = this.metadataLinks.get(recording.fileName);
-    if (!records) this.metadataLinks.set(recording.fileName, (records = new Map()));
-    records.set(metadata.recordId, metadata);
+    recordings.set(recording.fileName, candidate);
+    const records = this.metadataLinks.get(recording.fileName);
+    if (records) records.push(metadata);
+    else this.metadataLinks.set(recording.fileName, [metadata]);
   }
 
-  /** A record arriving links to the pool's recordings (unpaired and paired) near it. */
-  private linkMetadata(metadata: MetadataRecord): void {
-    const at = metadataTimeMs(metadata);
-    for (const query of nearQueries(this, at, metadataUserKeys(metadata, this.tenant), LINK_MIN)) {
-      for (const recording of this.unpaired.within(query.fromMs, query.toMs, query.user))
-        this.link(metadata, recording);
-      for (const pair of this.pairedByRecording.within(query.fromMs, query.toMs, query.user))
-        this.link(metadata, pair.recording);
-    }
-  }
-
-  /** A recording arriving links to the pool's records (waiting and paired) near it. */
-  private linkRecording(recording: RecordingRecord): void {
-    const at = recordingTimeMs(recording, this.tenant);
-    for (const query of nearQueries(this, at, recordingUserKeys(recording, this.tenant), LINK_MIN)) {
-      for (const metadata of this.waiting.within(query.fromMs, query.toMs, query.user))
-        this.link(metadata, recording);
-      for (const pair of this.pairedByMetadata.within(query.fromMs, query.toMs, query.user))
-        this.link(pair.metadata, recording);
-    }
-  }
-
-  private addUnpaired(recording: RecordingRecord): void {
-    const at = recordingTimeMs(recording, this.tenant);
-    this.unpaired.add(at, recording.fileName, recording, recordingUserKeys(recording, this.tenant));
-  }
-
-  private addWaiting(metadata: MetadataRecord): void {
-    const keys = metadataUserKeys(metadata, this.tenant);
-    this.waiting.add(metadataTimeMs(metadata), metadata.recordId, metadata, keys);
+  /**
+   * A file arriving links to the pool's files of the other kind near it, unpaired or paired
+   * (`nearQueries`: one may be found by two of them, and is scored once).
+   */
+  private linkArrival<T>(
+    atMs: number,
+    keys: readonly string[],
+    files: PoolFiles<T>,
+    link: (file: T) => void,
+  ): void {
+    const visit = ++this.visit;
+    for (const query of nearQueries(this, atMs, keys, LINK_MIN))
+      files.scan(query.fromMs, query.toMs, query.user, (id) => {
+        if (this.visited[id] === visit) return;
+        this.visited[id] = visit;
+        link(files.files[id] as T);
+      });
   }
 
   async addMetadata(metadata: MetadataRecord): Promise<void> {
-    if (Number.isNaN(metadataTimeMs(metadata))) return;
-    this.linkMetadata(metadata);
+    const at = metadataTimeMs(metadata);
+    if (Number.isNaN(at) || this.metadata.ids.has(metadata.recordId)) return;
+    const keys = metadataUserKeys(metadata, this.tenant);
+    this.linkArrival(at, keys, this.recordings, (recording) => this.link(metadata, recording));
+    this.metadata.add(at, metadata.recordId, metadata, keys);
+    this.metadataPair.push(undefined);
     await this.judge(metadata, true);
     await this.runQueued();
   }
 
   async addRecording(recording: RecordingRecord): Promise<void> {
     const at = recordingTimeMs(recording, this.tenant);
-    if (Number.isNaN(at)) return;
-    this.linkRecording(recording);
-    this.addUnpaired(recording);
+    if (Number.isNaN(at) || this.recordings.ids.has(recording.fileName)) return;
+    const keys = recordingUserKeys(recording, this.tenant);
+    this.linkArrival(at, keys, this.metadata, (metadata) => this.link(metadata, recording));
+    const id = this.recordings.add(at, recording.fileName, recording, keys);
+    this.recordingAt.push(at);
+    this.recordingPair.push(undefined);
+    this.unpairedTimes.add(at, id);
     this.queue(await recordsToMove({ recordings: [recording] }, this, this.tenant, this.score));
     const near = await metadataToReconsider(recording, this, this.tenant, this.score, undefined, true);
     for (const metadata of near) {
       await this.judge(metadata, false);
-      if (!this.unpaired.has(recording.fileName)) break;
+      if (this.paired(id)) break;
     }
     await this.runQueued();
   }
@@ -347,8 +519,7 @@ export class InMemoryFuzzyPairing implements FuzzyCandidateSource {
   /** The queued jobs, in order, including those they queue. */
   private async runQueued(): Promise<void> {
     for (let index = 0; index < this.queued.length; index++) {
-      const recordId = this.queued[index] as string;
-      const metadata = this.waiting.get(recordId) ?? this.standing.get(recordId)?.metadata;
+      const metadata = this.metadata.get(this.queued[index] as string);
       if (metadata) await this.judge(metadata, false);
     }
     this.queued.length = 0;
@@ -356,48 +527,49 @@ export class InMemoryFuzzyPairing implements FuzzyCandidateSource {
 
   /** One record's job: moves it to its target; `arrived` also queues the others it moved. */
   private async judge(metadata: MetadataRecord, arrived: boolean): Promise<void> {
+    const id = this.metadata.ids.get(metadata.recordId) as number;
+    // Arriving, it neither waited nor stood in a pair before (the matcher's metadataWasWaiting).
+    let waited = !arrived;
     for (;;) {
-      const decision = await decideMetadata(metadata, this, this.tenant, this.score);
+      // No document is written here, so the candidates it would list are not ranked.
+      const decision = await decideMetadata(metadata, this, this.tenant, this.score, { listed: false });
       if (arrived) this.queue(decision.others);
       arrived = false;
       if (decision.kind === 'keep') return;
       if (decision.kind === 'undo') {
         const { pair } = decision;
         this.queue(await metadataAfterUndo(pair, decision.others, this, this.tenant, this.score));
-        this.standing.delete(metadata.recordId);
-        this.pairedByRecording.remove(pair.recording.fileName);
-        this.pairedByMetadata.remove(pair.recording.fileName);
+        this.metadataPair[id] = undefined;
+        const recordingId = this.recordings.ids.get(pair.recording.fileName) as number;
+        this.recordingPair[recordingId] = undefined;
+        this.unpairedTimes.add(this.recordingAt[recordingId] as number, recordingId);
         this.pairs.delete(metadata.recordId);
-        this.addUnpaired(pair.recording);
-        this.addWaiting(metadata);
         this.undone++;
+        waited = true;
         continue;
       }
       if (decision.kind === 'pair') {
         const fileName = decision.winner.recording;
-        const recording = this.unpaired.get(fileName) as RecordingRecord;
-        this.unpaired.remove(fileName);
-        const wasWaiting = this.waiting.has(metadata.recordId);
+        const recordingId = this.recordings.ids.get(fileName) as number;
+        const recording = this.recordings.files[recordingId] as RecordingRecord;
+        // Asked before the pair stands: it reads only the other unpaired recordings and the
+        // waiting records (this one is left out of its answer).
         const event = {
           recording,
           metadata,
           recordingWasUnpaired: true,
-          metadataWasWaiting: wasWaiting,
+          metadataWasWaiting: waited,
           fuzzy: true,
         };
         this.queue(await metadataAfterPair(event, this, this.tenant, this.score));
-        this.waiting.remove(metadata.recordId);
         this.ambiguous.delete(metadata.recordId);
         this.pairs.set(metadata.recordId, fileName);
         const pair: StandingPair = { recording, metadata, score: decision.winner.score, seq: ++this.seq };
-        this.standing.set(metadata.recordId, pair);
-        const recordingKeys = recordingUserKeys(recording, this.tenant);
-        this.pairedByRecording.add(recordingTimeMs(recording, this.tenant), fileName, pair, recordingKeys);
-        const metadataKeys = metadataUserKeys(metadata, this.tenant);
-        this.pairedByMetadata.add(metadataTimeMs(metadata), fileName, pair, metadataKeys);
+        this.metadataPair[id] = pair;
+        this.recordingPair[recordingId] = pair;
+        this.unpairedTimes.remove(this.recordingAt[recordingId] as number, recordingId);
         return;
       }
-      this.addWaiting(metadata);
       if (decision.kind === 'ambiguous') this.ambiguous.add(metadata.recordId);
       else this.ambiguous.delete(metadata.recordId);
       return;

@@ -5,13 +5,18 @@ import assert from 'node:assert/strict';
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import type { Redis } from 'ioredis';
 import { workerConnection } from '@callintake/queues';
 import type { CallStatus, TenantConfig } from '@callintake/schemas';
-import { manualClock, StateStore, type MetadataRecord } from '@callintake/state';
+import { manualClock, StateStore, type MetadataRecord, type RedisClient } from '@callintake/state';
 import { LocalUploadArea } from '@callintake/storage';
 import { silentLogger } from '@callintake/telemetry';
-import { localTenant, removeNamespace, tempDir, TEST_REDIS_URL, uniqueNamespace } from '@callintake/testing';
+import {
+  localTenant,
+  removeNamespace,
+  tempDir,
+  uniqueNamespace,
+  testRedisSettings,
+} from '@callintake/testing';
 import { handleSweepTenant } from './sweep';
 
 const namespace = uniqueNamespace('sweep-ambiguous');
@@ -19,12 +24,12 @@ const DAY = 24 * 3600_000;
 const EVERYTHING = Date.parse('2030-01-01');
 const CALL_TIME = '2024-03-01T09:30:00.000Z';
 const context = { jobId: 'test', attempt: 1, logger: silentLogger() };
-let redis: Redis;
+let redis: RedisClient;
 let folder: { path: string; remove(): Promise<void> };
 let tenantCount = 0;
 
 before(async () => {
-  redis = workerConnection({ url: TEST_REDIS_URL, namespace });
+  redis = workerConnection(testRedisSettings(namespace));
   folder = await tempDir('sweep-ambiguous');
 });
 after(async () => {

@@ -6,10 +6,16 @@ import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
 import { Redis } from 'ioredis';
 import { parseApiTokens } from '@callintake/config';
 import { pairingKey } from '@callintake/naming';
-import { bullPrefix, jobId, JobProducer, QUEUE_NAMES, workerConnection } from '@callintake/queues';
+import { jobId, JobProducer, QUEUE_NAMES, workerConnection, queuePrefix } from '@callintake/queues';
 import type { Asset, Call, CallStatus, TenantConfig } from '@callintake/schemas';
-import { manualClock, StateStore } from '@callintake/state';
-import { localTenant, removeNamespace, tempDir, TEST_REDIS_URL, uniqueNamespace } from '@callintake/testing';
+import { manualClock, StateStore, type RedisClient } from '@callintake/state';
+import {
+  localTenant,
+  removeNamespace,
+  tempDir,
+  uniqueNamespace,
+  testRedisSettings,
+} from '@callintake/testing';
 import { TRANSITIONS } from '@callintake/asset-lifecycle';
 import { buildStatusApi } from './app';
 import { checkResponses, type ResponseCheck } from './response-check';
@@ -25,7 +31,7 @@ const REJECT = { name: 'reject', ...TRANSITIONS.reject };
 const UNICODE_FILE = 'Anruf Müller – 日本語 #1 50%.wav';
 
 let root: { path: string; remove(): Promise<void> };
-let redis: Redis;
+let redis: RedisClient;
 let producer: JobProducer;
 let state: StateStore;
 let tenants: Map<string, TenantConfig>;
@@ -81,8 +87,8 @@ const GLOBEX_TIED_CALLS = 80;
 
 before(async () => {
   root = await tempDir('status-api');
-  redis = workerConnection({ url: TEST_REDIS_URL, namespace });
-  producer = new JobProducer(redis, bullPrefix({ namespace }));
+  redis = workerConnection(testRedisSettings(namespace));
+  producer = new JobProducer(redis, queuePrefix(testRedisSettings(namespace)));
   state = new StateStore(redis, namespace, clock);
   tenants = new Map([
     ['acme', localTenant(root.path)],

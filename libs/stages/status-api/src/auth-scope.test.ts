@@ -4,11 +4,16 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { FastifyInstance, HTTPMethods, LightMyRequestResponse } from 'fastify';
-import type { Redis } from 'ioredis';
 import { parseApiTokens } from '@callintake/config';
-import { bullPrefix, JobProducer, workerConnection } from '@callintake/queues';
-import { manualClock, StateStore } from '@callintake/state';
-import { localTenant, removeNamespace, tempDir, TEST_REDIS_URL, uniqueNamespace } from '@callintake/testing';
+import { JobProducer, workerConnection, queuePrefix } from '@callintake/queues';
+import { manualClock, StateStore, type RedisClient } from '@callintake/state';
+import {
+  localTenant,
+  removeNamespace,
+  tempDir,
+  uniqueNamespace,
+  testRedisSettings,
+} from '@callintake/testing';
 import { buildStatusApi } from './app';
 
 const namespace = uniqueNamespace('status-api-auth');
@@ -49,7 +54,7 @@ const BAD_TOKENS: Array<Record<string, string>> = [
 ];
 
 let root: { path: string; remove(): Promise<void> };
-let redis: Redis;
+let redis: RedisClient;
 let producer: JobProducer;
 let app: FastifyInstance;
 let routes: Array<{ method: HTTPMethods; path: string }>;
@@ -103,8 +108,8 @@ function assertError(response: LightMyRequestResponse, method: HTTPMethods, stat
 
 before(async () => {
   root = await tempDir('status-api-auth');
-  redis = workerConnection({ url: TEST_REDIS_URL, namespace });
-  producer = new JobProducer(redis, bullPrefix({ namespace }));
+  redis = workerConnection(testRedisSettings(namespace));
+  producer = new JobProducer(redis, queuePrefix(testRedisSettings(namespace)));
   app = buildStatusApi({
     state: new StateStore(redis, namespace, manualClock(new Date('2024-03-12T10:00:00Z'))),
     producer,

@@ -43,20 +43,22 @@ export class Family {
 
 export interface RenderOptions {
   /**
-   * The configured tenants: each gets its outcome counters from 0 (so a first failure is an
-   * increase), its last upload and, with `expectUploadsEvery`, its expected interval. Without
-   * them, per-tenant series cover the tenants that have uploaded, and no interval is exported.
+   * The configured tenants: the counters are theirs (each tenant's live in its own keys), each
+   * gets its outcome counters from 0 (so a first failure is an increase), its last upload and,
+   * with `expectUploadsEvery`, its expected interval. A tenant taken out of the tenants file
+   * leaves the export with its counters.
    */
-  tenants?: Iterable<TenantConfig>;
+  tenants: Iterable<TenantConfig>;
   now?: number;
 }
 
 export async function renderMetrics(
   producer: JobProducer,
   metrics: MetricsRepository,
-  { tenants: configured, now = Date.now() }: RenderOptions = {},
+  { tenants: configured, now = Date.now() }: RenderOptions,
 ): Promise<string> {
-  const tenants = configured ? [...configured] : undefined;
+  const tenants = [...configured];
+  const tenantIds = tenants.map((tenant) => tenant.id);
   const jobs = new Family('callintake_queue_jobs', 'gauge', 'Jobs per queue and state.');
   const backlog = new Family(
     'callintake_queue_backlog',
@@ -94,7 +96,7 @@ export async function renderMetrics(
     );
   }
 
-  const pipeline = await metrics.read();
+  const pipeline = await metrics.read(tenantIds);
   const rejections = new Family(
     'callintake_rejections_total',
     'counter',
@@ -123,21 +125,11 @@ export async function renderMetrics(
     'File versions per tenant by how they ended: processed, rejected or failed (after all attempts).',
   );
   const counted = new Map(pipeline.tenantFiles.map((row) => [`${row.tenant}\n${row.outcome}`, row.count]));
-  const fileTenants = new Set([
-    ...(tenants ?? []).map((tenant) => tenant.id),
-    ...pipeline.tenantFiles.map((row) => row.tenant),
-  ]);
-  for (const tenant of [...fileTenants].sort())
-    for (const outcome of TENANT_OUTCOMES) {
-      const count = counted.get(`${tenant}\n${outcome}`);
-      if (count !== undefined || tenants)
-        tenantFiles.sample(tenantFiles.name, { tenant, outcome }, count ?? 0);
-    }
+  for (const tenant of [...tenantIds].sort())
+    for (const outcome of TENANT_OUTCOMES)
+      tenantFiles.sample(tenantFiles.name, { tenant, outcome }, counted.get(`${tenant}\n${outcome}`) ?? 0);
 
-  const [lastUploads, policy] = await Promise.all([
-    metrics.lastUploads(tenants?.map((tenant) => tenant.id)),
-    metrics.evictionPolicy(),
-  ]);
+  const [lastUploads, policy] = await Promise.all([metrics.lastUploads(tenantIds), metrics.evictionPolicy()]);
   const lastUpload = new Family(
     'callintake_tenant_last_upload_timestamp_seconds',
     'gauge',

@@ -6,13 +6,18 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import SwaggerParser from '@apidevtools/swagger-parser';
 import type { FastifyInstance, LightMyRequestResponse, RouteOptions } from 'fastify';
-import type { Redis } from 'ioredis';
 import { recordJobFailure, transitionVersion } from '@callintake/asset-lifecycle';
 import { parseApiTokens } from '@callintake/config';
-import { bullPrefix, JobProducer, workerConnection } from '@callintake/queues';
+import { JobProducer, workerConnection, queuePrefix } from '@callintake/queues';
 import type { Call } from '@callintake/schemas';
-import { manualClock, StateStore } from '@callintake/state';
-import { localTenant, removeNamespace, tempDir, TEST_REDIS_URL, uniqueNamespace } from '@callintake/testing';
+import { manualClock, StateStore, type RedisClient } from '@callintake/state';
+import {
+  localTenant,
+  removeNamespace,
+  tempDir,
+  uniqueNamespace,
+  testRedisSettings,
+} from '@callintake/testing';
 import { buildStatusApi } from './app';
 import { checkResponses, type ResponseCheck } from './response-check';
 
@@ -27,7 +32,7 @@ type Route = Pick<RouteOptions, 'method' | 'url' | 'schema'>;
 type Json = Record<string, unknown>;
 
 let root: Awaited<ReturnType<typeof tempDir>>;
-let redis: Redis;
+let redis: RedisClient;
 let producer: JobProducer;
 let state: StateStore;
 let app: FastifyInstance;
@@ -193,8 +198,8 @@ async function seedFullFile(name: string) {
 
 before(async () => {
   root = await tempDir('status-openapi');
-  redis = workerConnection({ url: TEST_REDIS_URL, namespace });
-  producer = new JobProducer(redis, bullPrefix({ namespace }));
+  redis = workerConnection(testRedisSettings(namespace));
+  producer = new JobProducer(redis, queuePrefix(testRedisSettings(namespace)));
   state = new StateStore(redis, namespace, clock);
   const built = await build((instance) => {
     check = checkResponses(instance);

@@ -4,12 +4,23 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { FastifyInstance } from 'fastify';
-import type { Redis } from 'ioredis';
 import { parseApiTokens } from '@callintake/config';
-import { bullPrefix, JobProducer, workerConnection } from '@callintake/queues';
+import { JobProducer, workerConnection, queuePrefix } from '@callintake/queues';
 import type { Call, CallStatus } from '@callintake/schemas';
-import { manualClock, StateStore, type MetadataRecord, type RecordingRecord } from '@callintake/state';
-import { localTenant, removeNamespace, tempDir, TEST_REDIS_URL, uniqueNamespace } from '@callintake/testing';
+import {
+  manualClock,
+  StateStore,
+  type MetadataRecord,
+  type RecordingRecord,
+  type RedisClient,
+} from '@callintake/state';
+import {
+  localTenant,
+  removeNamespace,
+  tempDir,
+  uniqueNamespace,
+  testRedisSettings,
+} from '@callintake/testing';
 import { buildStatusApi } from './app';
 import { checkResponses, type ResponseCheck } from './response-check';
 
@@ -17,7 +28,7 @@ const namespace = uniqueNamespace('status-pair');
 const ACME = { authorization: 'Bearer acme' };
 const NOW = '2024-03-12T10:00:00.000Z';
 let root: Awaited<ReturnType<typeof tempDir>>;
-let redis: Redis;
+let redis: RedisClient;
 let producer: JobProducer;
 let state: StateStore;
 let app: FastifyInstance;
@@ -26,8 +37,8 @@ let responses: ResponseCheck;
 
 before(async () => {
   root = await tempDir('status-pair');
-  redis = workerConnection({ url: TEST_REDIS_URL, namespace });
-  producer = new JobProducer(redis, bullPrefix({ namespace }));
+  redis = workerConnection(testRedisSettings(namespace));
+  producer = new JobProducer(redis, queuePrefix(testRedisSettings(namespace)));
   state = new StateStore(redis, namespace, manualClock(new Date(NOW)));
   app = buildStatusApi({
     state,

@@ -17,7 +17,7 @@ export const statusApiStage = defineStage({
     const env = loadEnv(statusApiEnv, processEnv);
     if (!env.STATUS_API_TOKENS)
       runtime.logger.warn('STATUS_API_TOKENS is empty: every /v1 request will be refused with 401');
-    const producer = new JobProducer(runtime.producerRedis, runtime.prefix, runtime.retryPolicy);
+    const producer = new JobProducer(runtime.producerRedis, runtime.queuePrefix, runtime.retryPolicy);
     const app = buildStatusApi({
       state: new StateStore(runtime.producerRedis, runtime.state.keys.namespace, runtime.state.clock),
       producer,

@@ -5,19 +5,24 @@ import assert from 'node:assert/strict';
 import { Script } from 'node:vm';
 import { after, before, describe, it } from 'node:test';
 import type { FastifyInstance } from 'fastify';
-import type { Redis } from 'ioredis';
 import { TRANSITIONS } from '@callintake/asset-lifecycle';
 import { parseApiTokens } from '@callintake/config';
-import { bullPrefix, JobProducer, workerConnection } from '@callintake/queues';
-import { manualClock, StateStore } from '@callintake/state';
-import { localTenant, removeNamespace, tempDir, TEST_REDIS_URL, uniqueNamespace } from '@callintake/testing';
+import { JobProducer, workerConnection, queuePrefix } from '@callintake/queues';
+import { manualClock, StateStore, type RedisClient } from '@callintake/state';
+import {
+  localTenant,
+  removeNamespace,
+  tempDir,
+  uniqueNamespace,
+  testRedisSettings,
+} from '@callintake/testing';
 import { buildStatusApi } from '../app';
 import { checkResponses, type ResponseCheck } from '../response-check';
 
 const namespace = uniqueNamespace('status-console');
 const t = (name: keyof typeof TRANSITIONS) => ({ name, ...TRANSITIONS[name] });
 let root: Awaited<ReturnType<typeof tempDir>>;
-let redis: Redis;
+let redis: RedisClient;
 let producer: JobProducer;
 let state: StateStore;
 let app: FastifyInstance;
@@ -26,8 +31,8 @@ let responses: ResponseCheck;
 
 before(async () => {
   root = await tempDir('status-console');
-  redis = workerConnection({ url: TEST_REDIS_URL, namespace });
-  producer = new JobProducer(redis, bullPrefix({ namespace }));
+  redis = workerConnection(testRedisSettings(namespace));
+  producer = new JobProducer(redis, queuePrefix(testRedisSettings(namespace)));
   state = new StateStore(redis, namespace, manualClock(new Date('2024-03-12T10:00:00Z')));
   app = buildStatusApi({
     state,

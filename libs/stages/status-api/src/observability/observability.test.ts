@@ -1,30 +1,32 @@
 // What the status API adds to /metrics and its logs: jobs completed, failed and stalled per queue
-// (read from BullMQ's event streams), process metrics, each tenant's last-upload age, all accepted
+// (from the totals our workers keep, exact however many jobs ran between two scrapes, else from
+// BullMQ's event streams), process metrics, each tenant's last-upload age, all accepted
 // by `promtool check metrics`; and one access-log line per request that never holds a token.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { Writable } from 'node:stream';
 import { after, before, describe, it } from 'node:test';
+import { Queue, Worker } from 'bullmq';
 import type { FastifyInstance } from 'fastify';
-import type { Redis } from 'ioredis';
 import { parseApiTokens } from '@callintake/config';
 import {
-  bullPrefix,
+  jobOutcomeCountKey,
   JobProducer,
   PermanentJobError,
   startWorker,
   workerConnection,
   type RunningWorker,
+  queuePrefix,
 } from '@callintake/queues';
-import { manualClock, StateStore } from '@callintake/state';
+import { manualClock, StateStore, type RedisClient } from '@callintake/state';
 import { createLogger, silentLogger } from '@callintake/telemetry';
 import {
   findProgram,
   localTenant,
   removeNamespace,
   tempDir,
-  TEST_REDIS_URL,
   uniqueNamespace,
+  testRedisSettings,
 } from '@callintake/testing';
 import { buildStatusApi } from '../app';
 
@@ -32,17 +34,20 @@ const namespace = uniqueNamespace('status-observe');
 const NOW = new Date('2024-03-12T10:00:00Z');
 const TOKEN = 'sre-token-4f1c';
 let root: Awaited<ReturnType<typeof tempDir>>;
-let redis: Redis;
-let workerRedis: Redis;
+let redis: RedisClient;
+let workerRedis: RedisClient;
 let producer: JobProducer;
 let app: FastifyInstance;
 const logLines: string[] = [];
 
 before(async () => {
   root = await tempDir('status-observe');
-  redis = workerConnection({ url: TEST_REDIS_URL, namespace });
-  workerRedis = workerConnection({ url: TEST_REDIS_URL, namespace });
-  producer = new JobProducer(redis, bullPrefix({ namespace }), { attempts: 1, backoffDelayMs: 5 });
+  redis = workerConnection(testRedisSettings(namespace));
+  workerRedis = workerConnection(testRedisSettings(namespace));
+  producer = new JobProducer(redis, queuePrefix(testRedisSettings(namespace)), {
+    attempts: 1,
+    backoffDelayMs: 5,
+  });
   const state = new StateStore(redis, namespace, manualClock(NOW));
   await state.assets.recordVersion('acme', 'a.wav', 'recording', {
     versionId: '1-1',
@@ -80,6 +85,14 @@ async function metricsText(): Promise<string> {
   return response.body;
 }
 
+async function eventually(check: () => Promise<boolean>, what: string, timeoutMs = 20_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > deadline) assert.fail(`timed out waiting until ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 25));
+  }
+}
+
 const sample = (text: string, series: string) =>
   text
     .split('\n')
@@ -95,7 +108,7 @@ describe('job outcomes per queue', () => {
       worker = startWorker({
         queue: 'retention',
         connection: workerRedis,
-        prefix: bullPrefix({ namespace }),
+        prefix: queuePrefix(testRedisSettings(namespace))('retention'),
         logger: silentLogger(),
         handlers: {
           'sweep-tenant': async ({ tenantId }) => {
@@ -120,12 +133,10 @@ describe('job outcomes per queue', () => {
       await producer.add('sweep-tenant', { tenantId: 'acme' }, { jobId: 'ok-2' });
       await producer.add('sweep-tenant', { tenantId: 'broken' }, { jobId: 'bad' });
       await settled(3, 1);
-      // A stall is BullMQ's stalled-job check writing this entry (moveStalledJobsToWait.lua).
-      await redis.xadd(queue.toKey('events'), '*', 'event', 'stalled', 'jobId', 'ok-1');
       const text = await metricsText();
       assert.equal(sample(text, 'callintake_queue_jobs_completed_total{queue="retention"}'), '2');
       assert.equal(sample(text, 'callintake_queue_jobs_failed_total{queue="retention"}'), '1');
-      assert.equal(sample(text, 'callintake_queue_jobs_stalled_total{queue="retention"}'), '1');
+      assert.equal(sample(text, 'callintake_queue_jobs_stalled_total{queue="retention"}'), '0');
       assert.equal(sample(text, 'callintake_queue_jobs_completed_total{queue="call-match"}'), '0');
       // Read once: the next scrape counts nothing twice.
       const again = await metricsText();
@@ -133,6 +144,106 @@ describe('job outcomes per queue', () => {
     } finally {
       await worker?.close();
     }
+  });
+});
+
+describe('job outcomes when the event stream is trimmed between scrapes', () => {
+  const JOBS = 300;
+  const BROKEN = 50;
+
+  it('counts every job completed, failed and stalled, however many ran between two scrapes', async () => {
+    const prefix = queuePrefix(testRedisSettings(namespace))('intake-scan');
+    const queue = producer.queue('intake-scan');
+    await queue.getVersion();
+    // The queue's event stream keeps about 20 entries (and what one radix node holds over that),
+    // where BullMQ's default is 10 000: what a busy queue does between two scrapes, made small.
+    const small = new Queue('intake-scan', {
+      connection: redis,
+      prefix,
+      streams: { events: { maxLen: 20 } },
+    });
+    await small.getVersion();
+    await small.close();
+    assert.equal(await redis.hget(queue.keys['meta'] as string, 'opts.maxLenEvents'), '20');
+
+    // A run that stalls: taken by a worker that then never renews its lock, as when it is killed.
+    await producer.add('scan-source', { tenantId: 'stalls' }, { jobId: 'stalls' });
+    const dying = new Worker('intake-scan', null, {
+      connection: workerConnection(testRedisSettings(namespace)),
+      prefix,
+      autorun: false,
+      lockDuration: 1_000,
+    });
+    const taken = await dying.getNextJob('dying-worker-token');
+    assert.equal(taken?.id, 'stalls');
+
+    let worker: RunningWorker | undefined;
+    try {
+      worker = startWorker({
+        queue: 'intake-scan',
+        connection: workerRedis,
+        prefix,
+        logger: silentLogger(),
+        lockDurationMs: 1_000,
+        concurrency: 20,
+        handlers: {
+          'scan-source': async ({ tenantId }) => {
+            if (tenantId === 'broken') throw new PermanentJobError('no such tenant');
+          },
+        },
+      });
+      const stalledKey = jobOutcomeCountKey(queue, 'stalled');
+      await eventually(
+        async () => (await redis.hget(stalledKey, 'count')) !== null,
+        'the worker keeps totals',
+      );
+      const events = queue.toKey('events');
+      const [before] = await redis.xrevrange(events, '+', '-', 'COUNT', 1);
+      await metricsText();
+
+      await producer.addMany(
+        'scan-source',
+        Array.from({ length: JOBS }, (_, index) => ({
+          payload: { tenantId: index < BROKEN ? 'broken' : 'acme' },
+          options: { jobId: `job-${index}` },
+        })),
+      );
+      // The stalled run used the job's one attempt (the producer's policy here): it fails for good.
+      const [completed, failed] = [JOBS - BROKEN, BROKEN + 1];
+      await eventually(async () => {
+        const counts = await queue.getJobCounts('completed', 'failed');
+        return counts['completed'] === completed && counts['failed'] === failed;
+      }, 'every job ran, the stalled one again');
+      await eventually(async () => (await redis.hget(stalledKey, 'count')) === '1', 'the stall was counted');
+
+      // The stream no longer holds what happened since the last scrape, the stall included.
+      assert.ok((await redis.xlen(events)) < JOBS, `the stream kept ${await redis.xlen(events)} entries`);
+      const [oldest] = await redis.xrange(events, '-', '+', 'COUNT', 1);
+      const millis = (entry: [string, string[]] | undefined) => Number(entry?.[0].split('-')[0]);
+      assert.ok(millis(oldest) > millis(before), 'entries added after the last scrape were trimmed');
+
+      const text = await metricsText();
+      const series = (outcome: string) => `callintake_queue_jobs_${outcome}_total{queue="intake-scan"}`;
+      assert.equal(sample(text, series('completed')), String(completed));
+      assert.equal(sample(text, series('failed')), String(failed));
+      assert.equal(sample(text, series('stalled')), '1');
+    } finally {
+      await worker?.close();
+      await dying.close();
+      await dying.disconnect();
+    }
+  });
+
+  it('counts from the event stream a queue that no worker of ours keeps totals for', async () => {
+    // calls-ready is worked by downstream consumers: their workers write the stream.
+    const events = producer.queue('calls-ready').toKey('events');
+    await metricsText();
+    for (const jobId of ['t/c1', 't/c2', 't/c3'])
+      await redis.xadd(events, '*', 'event', 'completed', 'jobId', jobId, 'returnvalue', 'null');
+    await redis.xadd(events, '*', 'event', 'failed', 'jobId', 't/c4', 'failedReason', 'bad');
+    const text = await metricsText();
+    assert.equal(sample(text, 'callintake_queue_jobs_completed_total{queue="calls-ready"}'), '3');
+    assert.equal(sample(text, 'callintake_queue_jobs_failed_total{queue="calls-ready"}'), '1');
   });
 });
 

@@ -4,23 +4,28 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { FastifyInstance } from 'fastify';
-import type { Redis } from 'ioredis';
 import { parseApiTokens } from '@callintake/config';
-import { bullPrefix, JobProducer, QUEUE_NAMES, workerConnection } from '@callintake/queues';
-import { manualClock, StateStore } from '@callintake/state';
-import { localTenant, removeNamespace, tempDir, TEST_REDIS_URL, uniqueNamespace } from '@callintake/testing';
+import { JobProducer, QUEUE_NAMES, workerConnection, queuePrefix } from '@callintake/queues';
+import { manualClock, StateStore, type RedisClient } from '@callintake/state';
+import {
+  localTenant,
+  removeNamespace,
+  tempDir,
+  uniqueNamespace,
+  testRedisSettings,
+} from '@callintake/testing';
 import { buildStatusApi } from '../app';
 
 const namespace = uniqueNamespace('status-board');
 let root: Awaited<ReturnType<typeof tempDir>>;
-let redis: Redis;
+let redis: RedisClient;
 let producer: JobProducer;
 let app: FastifyInstance;
 
 before(async () => {
   root = await tempDir('status-board');
-  redis = workerConnection({ url: TEST_REDIS_URL, namespace });
-  producer = new JobProducer(redis, bullPrefix({ namespace }));
+  redis = workerConnection(testRedisSettings(namespace));
+  producer = new JobProducer(redis, queuePrefix(testRedisSettings(namespace)));
   app = buildStatusApi({
     state: new StateStore(redis, namespace, manualClock(new Date('2024-03-12T10:00:00Z'))),
     producer,
@@ -38,6 +43,7 @@ after(async () => {
 });
 
 const PAUSE = '/admin/queues/api/queues/retention/pause';
+const PROMOTE_ALL = (queue: string) => `/admin/queues/api/queues/${queue}/promote`;
 const bearer = (token: string) => ({ authorization: `Bearer ${token}` });
 const basic = (token: string) => ({
   authorization: `Basic ${Buffer.from(`sre:${token}`).toString('base64')}`,
@@ -99,6 +105,58 @@ describe('/admin/queues', () => {
     assert.equal(paused.statusCode, 200, paused.body);
     assert.equal(await producer.queue('retention').isPaused(), true);
     await producer.queue('retention').resume();
+  });
+
+  // Reported as a Redis WRONGTYPE 500 with bullmq 6.7; not reproduced with bull-board 9.10.1 and
+  // bullmq 6.7.0 under our prefix (<namespace>:bull) with ids holding `/` and `%3A` (nor on the
+  // demo's scheduler runs, by hand): this keeps it so.
+  it('promotes a delayed job by id, and every delayed job of a queue, for scope *', async () => {
+    const queue = producer.queue('retention');
+    // Ids as the registry makes them: with slashes, and a `:` written as %3A.
+    const [one, other] = ['acme/sweep/2024-03-12T10%3A00', 'acme/sweep/2024-03-12T11%3A00'];
+    for (const jobId of [one, other])
+      await producer.add('sweep-tenant', { tenantId: 'acme' }, { jobId, delayMs: 3_600_000 });
+    assert.equal(await queue.getJobState(one), 'delayed');
+
+    const promoted = await app.inject({
+      method: 'PUT',
+      url: `/admin/queues/api/queues/retention/${encodeURIComponent(one)}/promote`,
+      headers: bearer('sre'),
+    });
+    assert.equal(promoted.statusCode, 204, promoted.body);
+    assert.equal(await queue.getJobState(one), 'waiting');
+    assert.equal(await queue.getJobState(other), 'delayed');
+
+    const all = await app.inject({ method: 'PUT', url: PROMOTE_ALL('retention'), headers: bearer('sre') });
+    assert.equal(all.statusCode, 200, all.body);
+    assert.equal(await queue.getJobState(other), 'waiting');
+    await queue.drain(true);
+  });
+
+  it('keeps a promoted job in its priority lane, so it does not jump ahead of CRM batches', async () => {
+    // BullMQ's own promoteJobs would push these onto the plain wait list (priority 0, run first).
+    const queue = producer.queue('media-probe');
+    const payload = { tenantId: 'acme', fileName: 'a.wav', versionId: '1-2' };
+    for (const jobId of ['acme/a.wav/1-2', 'acme/b.wav/1-2'])
+      await producer.add('probe-recording', payload, { jobId, priority: 2, delayMs: 3_600_000 });
+    const all = await app.inject({ method: 'PUT', url: PROMOTE_ALL('media-probe'), headers: bearer('sre') });
+    assert.equal(all.statusCode, 200, all.body);
+    const counts = await queue.getJobCounts('delayed', 'waiting', 'prioritized');
+    assert.deepEqual(counts, { delayed: 0, waiting: 0, prioritized: 2 });
+    await queue.drain(true);
+  });
+
+  it('leaves promoting to scope *', async () => {
+    const queue = producer.queue('retention');
+    await producer.add('sweep-tenant', { tenantId: 'acme' }, { jobId: 'acme/kept', delayMs: 3_600_000 });
+    const refused = await app.inject({
+      method: 'PUT',
+      url: PROMOTE_ALL('retention'),
+      headers: bearer('acme'),
+    });
+    assert.equal(refused.statusCode, 405);
+    assert.equal(await queue.getJobState('acme/kept'), 'delayed');
+    await queue.drain(true);
   });
 
   it('leaves the rest of the API alone', async () => {

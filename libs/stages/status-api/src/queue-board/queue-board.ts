@@ -8,13 +8,16 @@
 // user name, the token as password) and answers 401 with WWW-Authenticate for the browser to ask.
 // The browser then sends those credentials on its own, so a board that may act refuses a change
 // requested from another site (CSRF).
+//
+// "Promote all" promotes job by job (PriorityKeepingAdapter below) rather than through BullMQ's
+// promoteJobs, which ignores priorities.
 import type { IncomingMessage } from 'node:http';
 import { createBullBoard } from '@bull-board/api';
 import { BullMQAdapter } from '@bull-board/api/bullMQAdapter';
 import { FastifyAdapter } from '@bull-board/fastify';
 import type { FastifyInstance, FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import type { TokenScope } from '@callintake/config';
-import { QUEUE_NAMES } from '@callintake/queues';
+import { QUEUE_NAMES, type JobProducer } from '@callintake/queues';
 import type { StatusApiDeps } from '../deps';
 import { errorBody } from '../errors';
 
@@ -54,6 +57,46 @@ function crossSite(request: FastifyRequest): boolean {
     return new URL(origin).host !== request.headers.host;
   } catch {
     return true;
+  }
+}
+
+/** Jobs promoted at once by "Promote all": one round of Redis calls each, a batch at a time. */
+const PROMOTE_BATCH = 100;
+
+/**
+ * bull-board's BullMQ adapter, except "Promote all". bull-board calls BullMQ's
+ * `Queue.promoteJobs`, whose script pushes every delayed job onto the plain wait list whatever
+ * its priority ("does not support jobs with priorities", BullMQ's moveJobsToWait): on our
+ * prioritized queues (crm-ingest 1, media-probe and metadata-parse 2) the promoted jobs would then
+ * carry priority 0, which runs before every prioritized job, CRM batches included. `Job.promote`
+ * puts each job back in its lane (prioritized, or waiting without a priority), so it is used for
+ * each job delayed when the button is pressed; a job that left the delayed set meanwhile (a
+ * worker's own promotion, a removal) is skipped.
+ */
+class PriorityKeepingAdapter extends BullMQAdapter {
+  constructor(
+    private readonly boardQueue: ReturnType<JobProducer['queue']>,
+    options: ConstructorParameters<typeof BullMQAdapter>[1],
+  ) {
+    super(boardQueue, options);
+  }
+
+  override async promoteAll(): Promise<void> {
+    // The delayed set as the click finds it: a scheduler's next run added meanwhile keeps its time.
+    const ids = await this.boardQueue.getRanges(['delayed'], 0, -1, true);
+    for (let start = 0; start < ids.length; start += PROMOTE_BATCH) {
+      await Promise.all(ids.slice(start, start + PROMOTE_BATCH).map((id) => this.promoteOne(id)));
+    }
+  }
+
+  private async promoteOne(id: string): Promise<void> {
+    const job = await this.boardQueue.getJob(id);
+    if (!job) return;
+    try {
+      await job.promote();
+    } catch (error) {
+      if ((await job.getState()) === 'delayed') throw error;
+    }
   }
 }
 
@@ -107,7 +150,7 @@ export const queueBoardRoutes: FastifyPluginAsync<Pick<StatusApiDeps, 'producer'
       const serverAdapter = new FastifyAdapter().setBasePath(QUEUE_BOARD_PATH);
       createBullBoard({
         queues: QUEUE_NAMES.map(
-          (name) => new BullMQAdapter(producer.queue(name), { readOnlyMode: access === 'read' }),
+          (name) => new PriorityKeepingAdapter(producer.queue(name), { readOnlyMode: access === 'read' }),
         ),
         serverAdapter,
         options: {
