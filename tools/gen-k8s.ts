@@ -3,7 +3,9 @@
 //   k8s/base                              Deployments, status-api Service, PDBs, KEDA ScaledObjects
 //   k8s/overlays/dev                      the base on a dev cluster, with its own Redis
 //   k8s/overlays/prod                     namespace (Pod Security "restricted"), image, NetworkPolicies
+//   k8s/overlays/redis-cluster            prod on a Redis Cluster (REDIS_CLUSTER_NODES)
 //   k8s/components/prometheus-operator    ServiceMonitor + PrometheusRule (optional component)
+//   k8s/components/keda-redis-cluster     KEDA reads the cluster's queue keys, not Prometheus (optional)
 //   k8s/prometheus/callintake.rules.yaml  the same rules as a plain rules file (promtool, plain Prometheus)
 // Run after changing services: node --import tsx tools/gen-k8s.ts (K8S_OUT=dir writes elsewhere;
 // tools/check-k8s.ts does that and compares).
@@ -11,7 +13,8 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { format, resolveConfig } from 'prettier';
 import { stringify } from 'yaml';
-import { QUEUE_NAMES, type QueueName } from '@callintake/queues';
+import { QUEUE_NAMES, queuePrefix, type QueueName } from '@callintake/queues';
+import { parsers } from '@callintake/config';
 import { ALL_STAGES } from '@callintake/services';
 
 const OUT = process.env['K8S_OUT'] || 'k8s';
@@ -32,6 +35,13 @@ const PROD_IMAGE = {
   newName: 'registry.example.com/callintake',
   newTag: (JSON.parse(readFileSync('package.json', 'utf8')) as { version: string }).version,
 };
+
+/**
+ * Seed nodes of the Redis Cluster overlay (REDIS_CLUSTER_NODES): one is enough, the client
+ * learns the others from CLUSTER SLOTS. An ElastiCache/MemoryDB configuration endpoint is one.
+ */
+const REDIS_CLUSTER_SEEDS = 'redis-cluster.example.com:6379';
+const CLUSTER_NODES = parsers.redisNodes(REDIS_CLUSTER_SEEDS);
 
 const HEALTH_PORT = 9464;
 const STATUS_PORT = 3000;
@@ -655,6 +665,116 @@ patches:
     path: patches/every-service.yaml
   - path: patches/status-api.yaml
 `,
+);
+
+// ---------------------------------------------------------------------------------------------
+// k8s/overlays/redis-cluster: prod on a Redis Cluster. Every service reads REDIS_CLUSTER_NODES
+// (from a generated ConfigMap: addresses are no secret, and a changed list restarts the pods
+// through the name's hash); credentials and TLS stay in REDIS_URL of Secret callintake. The
+// ScaledObjects are prod's: they read callintake_queue_backlog, which the status API counts
+// under each queue's cluster prefix, so nothing about them changes.
+const CLUSTER = 'overlays/redis-cluster';
+const CLUSTER_CONFIG_MAP = 'callintake-redis';
+const clusterNodesPatch = [
+  {
+    op: 'add',
+    path: '/spec/template/spec/containers/0/env/-',
+    value: {
+      name: 'REDIS_CLUSTER_NODES',
+      valueFrom: { configMapKeyRef: { name: CLUSTER_CONFIG_MAP, key: 'REDIS_CLUSTER_NODES' } },
+    },
+  },
+];
+await write(`${CLUSTER}/patches/cluster-nodes.yaml`, [clusterNodesPatch]);
+await writeText(
+  `${CLUSTER}/kustomization.yaml`,
+  `${header}apiVersion: kustomize.config.k8s.io/v1beta1
+kind: Kustomization
+namespace: ${NAMESPACE}
+# Everything of prod (namespace, image, NetworkPolicies, Prometheus Operator component).
+resources:
+  - ../prod
+# Seed nodes, host:port,...: one is enough (an ElastiCache or MemoryDB configuration endpoint).
+# Set yours in REDIS_CLUSTER_SEEDS of tools/gen-k8s.ts, or in an overlay of your own over this
+# one. Secret callintake keeps REDIS_URL for the password and TLS: rediss://:<password>@<any host>:6379.
+configMapGenerator:
+  - name: ${CLUSTER_CONFIG_MAP}
+    literals:
+      - REDIS_CLUSTER_NODES=${REDIS_CLUSTER_SEEDS}
+patches:
+  - target:
+      kind: Deployment
+      labelSelector: app.kubernetes.io/part-of=callintake
+    path: patches/cluster-nodes.yaml
+# Without Prometheus, let KEDA read the queues in Redis instead (Secret callintake then also
+# needs REDIS_PASSWORD):
+# components:
+#   - ../../components/keda-redis-cluster
+`,
+);
+
+// ---------------------------------------------------------------------------------------------
+// k8s/components/keda-redis-cluster: for a cluster overlay without Prometheus, KEDA's own
+// redis-cluster scaler on each queue's keys, under the queue's hash-tagged prefix. BullMQ keeps
+// prioritized jobs in a sorted set out of the wait list, and the scaler counts a sorted set too
+// (ZCARD), so each ScaledObject has a trigger on each. The HPA scales on the larger of the two,
+// not their sum; a queue whose jobs all carry a priority (SPEC "Priority lane") has an empty
+// wait list, so that is its backlog.
+const KEDA_CLUSTER = 'components/keda-redis-cluster';
+const TRIGGER_AUTH = 'callintake-redis';
+const clusterPrefix = queuePrefix({ namespace: '', clusterNodes: CLUSTER_NODES });
+const backlogKeys = (queue: string) =>
+  (['wait', 'prioritized'] as const).map((list) => `${clusterPrefix(queue as QueueName)}:${queue}:${list}`);
+const triggerAuthentication = {
+  apiVersion: 'keda.sh/v1alpha1',
+  kind: 'TriggerAuthentication',
+  metadata: { name: TRIGGER_AUTH, labels: PART_OF },
+  // KEDA cannot read a password out of REDIS_URL: the Secret holds it once more.
+  spec: { secretTargetRef: [{ parameter: 'password', name: 'callintake', key: 'REDIS_PASSWORD' }] },
+};
+await write(`${KEDA_CLUSTER}/trigger-authentication.yaml`, triggerAuthentication);
+for (const { name, consumes } of SCALED) {
+  const queue = consumes[0] as string;
+  const { perReplica } = SCALING[name] as (typeof SCALING)[string];
+  await write(`${KEDA_CLUSTER}/patches/${name}.yaml`, [
+    [
+      {
+        op: 'replace',
+        path: '/spec/triggers',
+        value: backlogKeys(queue).map((listName) => ({
+          type: 'redis-cluster',
+          metadata: {
+            // The Deployment's own REDIS_CLUSTER_NODES (the overlay's ConfigMap).
+            addressesFromEnv: 'REDIS_CLUSTER_NODES',
+            listName,
+            listLength: String(perReplica),
+            // As rediss:// in REDIS_URL; ElastiCache and MemoryDB clusters use TLS.
+            enableTLS: 'true',
+          },
+          authenticationRef: { name: TRIGGER_AUTH },
+        })),
+      },
+    ],
+  ]);
+}
+await writeText(
+  `${KEDA_CLUSTER}/kustomization.yaml`,
+  `${header}# For k8s/overlays/redis-cluster on a cluster without Prometheus: KEDA reads each queue's wait
+# list and prioritized set in Redis (redis-cluster scaler) instead of callintake_queue_backlog.
+# Secret callintake must also hold REDIS_PASSWORD (the password in REDIS_URL); for a Redis
+# without TLS, patch enableTLS to "false".
+apiVersion: kustomize.config.k8s.io/v1alpha1
+kind: Component
+resources:
+  - trigger-authentication.yaml
+patches:
+${SCALED.map(
+  ({ name }) => `  - target:
+      kind: ScaledObject
+      name: ${name}
+    path: patches/${name}.yaml
+`,
+).join('')}`,
 );
 
 // ---------------------------------------------------------------------------------------------

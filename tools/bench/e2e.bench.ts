@@ -21,11 +21,18 @@ import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Queue, QueueEvents, Worker, type Job } from 'bullmq';
 import { encodeWav, stampTag } from '@callintake/media';
-import { bullPrefix, jobId, workerConnection } from '@callintake/queues';
+import {
+  bullPrefix,
+  jobId,
+  queuePrefix,
+  workerConnection,
+  type QueueName,
+  type QueuePrefix,
+} from '@callintake/queues';
 import { startPrivateRedis, type RedisEndpoint } from '@callintake/runtime';
 import type { Call } from '@callintake/schemas';
-import { masters, type RedisClient } from '@callintake/state';
-import { spawnService, type ServiceProcess } from '@callintake/testing';
+import { masters, scanKeys, type RedisClient } from '@callintake/state';
+import { spawnService, startRedisCluster, type ServiceProcess } from '@callintake/testing';
 import { percentile, perSecond, sleep, type Benchmark, type BenchContext, type BenchTable } from './harness';
 import { roundTripCounts, type RoundTripCounts } from './service-probe.mjs';
 
@@ -203,13 +210,13 @@ interface StageTimes {
 
 async function stageTimes(
   redis: RedisClient,
-  prefix: string,
-  queues: string[],
+  prefixOf: QueuePrefix,
+  queues: QueueName[],
   sinceEpochMs: number,
 ): Promise<StageTimes[]> {
   return Promise.all(
     queues.map(async (name) => {
-      const queue = new Queue(name, { connection: redis, prefix });
+      const queue = new Queue(name, { connection: redis, prefix: prefixOf(name) });
       try {
         const jobs = (await queue.getJobs(['completed'], 0, -1)).filter(
           (job) => job && job.timestamp >= sinceEpochMs && job.processedOn && job.finishedOn,
@@ -232,8 +239,47 @@ async function stageTimes(
   );
 }
 
+/** Bytes of the namespace's keys (MEMORY USAGE), split into state and queue keys. */
+interface RedisMemory {
+  stateBytes: number;
+  stateKeys: number;
+  /** Jobs of the downstream queues (calls-ready, calls-updated: kept 7 days). */
+  downstreamQueueBytes: number;
+  /** Jobs of the work queues (kept a day, at most 50,000 per queue). */
+  workQueueBytes: number;
+}
+
+async function memoryOf(redis: RedisClient, namespace: string, prefixOf: QueuePrefix): Promise<RedisMemory> {
+  const memory: RedisMemory = { stateBytes: 0, stateKeys: 0, downstreamQueueBytes: 0, workQueueBytes: 0 };
+  const downstream = ['calls-ready', 'calls-updated'] as const;
+  const downstreamPrefixes = downstream.map((queue) => `${prefixOf(queue)}:${queue}:`);
+  const queueRoot = bullPrefix({ namespace });
+  await scanKeys(redis, `${namespace}:*`, async (keys, node) => {
+    const sizes = await keys.reduce((pipeline, key) => pipeline.memory('USAGE', key), node.pipeline()).exec();
+    keys.forEach((key, index) => {
+      const bytes = Number(sizes?.[index]?.[1] ?? 0);
+      if (downstreamPrefixes.some((prefix) => key.startsWith(prefix))) memory.downstreamQueueBytes += bytes;
+      else if (key.startsWith(`${queueRoot}:`)) memory.workQueueBytes += bytes;
+      else {
+        memory.stateBytes += bytes;
+        memory.stateKeys += 1;
+      }
+    });
+  });
+  return memory;
+}
+
+interface ServicesRun {
+  /** The services' Redis variables (REDIS_URL, or REDIS_CLUSTER_NODES too). */
+  redisEnv: Record<string, string>;
+  prefixOf: QueuePrefix;
+  /** Also the steady run (the cluster run is a burst only). */
+  steady: boolean;
+}
+
 /** Our services, as processes; returns the per-run figures. */
-async function runServices(ctx: BenchContext, redis: RedisClient, redisUrl: string) {
+async function runServices(ctx: BenchContext, redis: RedisClient, run: ServicesRun) {
+  const { prefixOf } = run;
   const root = await ctx.tempDir('e2e');
   const countDir = await ctx.tempDir('redis-counts');
   const profileDir = process.env['BENCH_E2E_CPU_PROF'];
@@ -254,15 +300,17 @@ async function runServices(ctx: BenchContext, redis: RedisClient, redisUrl: stri
         direction: { to: direction }
 `,
   );
-  const prefix = bullPrefix({ namespace: ctx.namespace });
   const eventsConnection = redis.duplicate();
-  const queueEvents = new QueueEvents('calls-ready', { connection: eventsConnection, prefix });
+  const queueEvents = new QueueEvents('calls-ready', {
+    connection: eventsConnection,
+    prefix: prefixOf('calls-ready'),
+  });
   await queueEvents.waitUntilReady();
   const addedAt = new Map<string, number>();
   watchAdded(queueEvents, addedAt);
   const nodeOptions = [process.env['NODE_OPTIONS'], `--import ${SERVICE_PROBE}`];
   const env = {
-    REDIS_URL: redisUrl,
+    ...run.redisEnv,
     REDIS_NAMESPACE: ctx.namespace,
     INGEST_TENANTS: tenantsFile,
     LOG_LEVEL: 'warn',
@@ -284,7 +332,7 @@ async function runServices(ctx: BenchContext, redis: RedisClient, redisUrl: stri
     if ((await waitForAll([jobId(TENANT, warm)], addedAt)) !== 1)
       throw new Error(`the services did not start: ${processes.map((p) => p.output()).join('\n')}`);
     // Downstream consumers read the call document itself as job data (CONTRACT.md).
-    const readyQueue = new Queue('calls-ready', { connection: redis, prefix });
+    const readyQueue = new Queue('calls-ready', { connection: redis, prefix: prefixOf('calls-ready') });
     const warmJob = await readyQueue.getJob(jobId(TENANT, warm));
     await readyQueue.close();
     if ((warmJob?.data as Call | undefined)?.id !== warm)
@@ -329,10 +377,14 @@ async function runServices(ctx: BenchContext, redis: RedisClient, redisUrl: stri
     }
     const stages = await stageTimes(
       redis,
-      prefix,
+      prefixOf,
       ['intake-scan', 'media-probe', 'metadata-parse', 'call-match'],
       burstStartEpoch,
     );
+    // What the burst left in Redis: every call's state, and its jobs (kept after completion).
+    const memory = await memoryOf(redis, ctx.namespace, prefixOf);
+    if (!run.steady)
+      return { burstDone, burstPairsPerSec, steadyDone: 0, latencies: [], work, stages, memory };
 
     ctx.log(`steady: ${STEADY_PAIRS} pairs at ${STEADY_RATE} pairs/s`);
     const uploadedAt = new Map<string, number>();
@@ -355,7 +407,7 @@ async function runServices(ctx: BenchContext, redis: RedisClient, redisUrl: stri
       const uploaded = uploadedAt.get(stem);
       return ready !== undefined && uploaded !== undefined ? [Math.max(0, ready - uploaded)] : [];
     });
-    return { burstDone, burstPairsPerSec, steadyDone, latencies, work, stages };
+    return { burstDone, burstPairsPerSec, steadyDone, latencies, work, stages, memory };
   } finally {
     await Promise.all(processes.map((p) => p.stop()));
     await queueEvents.close();
@@ -457,17 +509,222 @@ async function runBareChain(ctx: BenchContext, redis: RedisClient) {
   }
 }
 
+type ServicesResult = Awaited<ReturnType<typeof runServices>>;
+
+/** The same burst through our services on a private Redis Cluster of 3 masters. */
+async function runOnCluster(ctx: BenchContext): Promise<ServicesResult> {
+  ctx.log('ours again, on a Redis Cluster of 3 masters (burst only)');
+  const cluster = await startRedisCluster({ masters: 3 });
+  const settings = { url: 'redis://127.0.0.1:6379', namespace: ctx.namespace, clusterNodes: cluster.nodes };
+  const redis = workerConnection(settings);
+  try {
+    return await runServices(ctx, redis, {
+      redisEnv: { REDIS_URL: settings.url, REDIS_CLUSTER_NODES: cluster.nodesEnv },
+      prefixOf: queuePrefix(settings),
+      steady: false,
+    });
+  } finally {
+    await redis.quit();
+    await cluster.stop();
+  }
+}
+
+function clusterTable(single: ServicesResult, cluster: ServicesResult): BenchTable {
+  const per = (count: number, pairs: number) => (pairs > 0 ? count / pairs : Number.NaN);
+  return {
+    title: `burst of ${BURST_PAIRS} pairs: ours on one Redis and on a Redis Cluster of 3 masters (all on this machine's cores: the point is correctness and overhead, not speed-up)`,
+    baselines: ['1 Redis'],
+    rows: [
+      {
+        metric: 'throughput on 3 masters',
+        unit: 'pairs/s',
+        ours: cluster.burstPairsPerSec,
+        baselines: [single.burstPairsPerSec],
+      },
+      { metric: 'pairs ready', unit: 'count', ours: cluster.burstDone, baselines: [single.burstDone] },
+      {
+        metric: 'Redis commands (all masters)',
+        unit: 'per pair',
+        ours: per(cluster.work.commands, cluster.burstDone),
+        baselines: [per(single.work.commands, single.burstDone)],
+      },
+      {
+        metric: 'Redis round trips (clients)',
+        unit: 'per pair',
+        ours: per(cluster.work.roundTrips, cluster.burstDone),
+        baselines: [per(single.work.roundTrips, single.burstDone)],
+      },
+      {
+        metric: 'services: CPU',
+        unit: 'ms',
+        ours: per(cluster.work.clientCpuMs, cluster.burstDone),
+        baselines: [per(single.work.clientCpuMs, single.burstDone)],
+      },
+      {
+        metric: 'redis-server: CPU (all masters)',
+        unit: 'ms',
+        ours: per(cluster.work.redisCpuMs, cluster.burstDone),
+        baselines: [per(single.work.redisCpuMs, single.burstDone)],
+      },
+    ],
+  };
+}
+
+// The capacity model's assumptions (README "Capacity"): what a platform sizes a cluster by.
+const GB = 1e9;
+/** State kept per call: retention keeps a call's keys this long. */
+const STATE_DAYS = 30;
+/** calls-ready and calls-updated keep completed jobs 7 days (producer.ts). */
+const DOWNSTREAM_DAYS = 7;
+/** Work queues keep completed jobs a day, at most this many per queue (producer.ts). */
+const WORK_QUEUE_KEPT = 50_000;
+/** A back-fill runs at this many times the day's average rate. */
+const PEAK_FACTOR = 10;
+/** Data per master: under a 13 GB node, with headroom for AOF rewrites and replication buffers. */
+const MASTER_DATA_BYTES = 10 * GB;
+/** Share of its one core (Redis runs commands on one thread) a master may spend at peak. */
+const MASTER_CPU_SHARE = 0.5;
+const CALLS_PER_DAY = [
+  { label: '1M', calls: 1_000_000 },
+  { label: '10M', calls: 10_000_000 },
+];
+
+interface CapacityPlan {
+  label: string;
+  callsPerDay: number;
+  memoryBytes: number;
+  peakCallsPerSecond: number;
+  /** Cores of Redis's command thread needed at peak. */
+  redisCores: number;
+  mastersForMemory: number;
+  mastersForCpu: number;
+  masters: number;
+}
+
+/** From one Redis's burst figures: commands, CPU and bytes per call, and masters per volume. */
+function capacityModel(single: ServicesResult) {
+  const calls = Math.max(1, single.burstDone + 1);
+  const commandsPerCall = single.work.commands / Math.max(1, single.burstDone);
+  const redisCpuMsPerCall = single.work.redisCpuMs / Math.max(1, single.burstDone);
+  const stateBytesPerCall = single.memory.stateBytes / calls;
+  const downstreamBytesPerCall = single.memory.downstreamQueueBytes / calls;
+  const workBytesPerCall = single.memory.workQueueBytes / calls;
+  const plans: CapacityPlan[] = CALLS_PER_DAY.map(({ label, calls: callsPerDay }) => {
+    const memoryBytes =
+      callsPerDay * STATE_DAYS * stateBytesPerCall +
+      callsPerDay * DOWNSTREAM_DAYS * downstreamBytesPerCall +
+      Math.min(callsPerDay, WORK_QUEUE_KEPT) * workBytesPerCall;
+    const peakCallsPerSecond = (callsPerDay / 86_400) * PEAK_FACTOR;
+    const redisCores = (peakCallsPerSecond * redisCpuMsPerCall) / 1000;
+    const mastersForMemory = Math.ceil(memoryBytes / MASTER_DATA_BYTES);
+    const mastersForCpu = Math.ceil(redisCores / MASTER_CPU_SHARE);
+    return {
+      label,
+      callsPerDay,
+      memoryBytes,
+      peakCallsPerSecond,
+      redisCores,
+      mastersForMemory,
+      mastersForCpu,
+      masters: Math.max(3, mastersForMemory, mastersForCpu),
+    };
+  });
+  /** One tenant's keys share a slot, so one master: the calls/day whose 30 days of state fill it. */
+  const tenantCallsPerDayCeiling = MASTER_DATA_BYTES / (STATE_DAYS * Math.max(1, stateBytesPerCall));
+  return {
+    commandsPerCall,
+    redisCpuMsPerCall,
+    stateBytesPerCall,
+    downstreamBytesPerCall,
+    workBytesPerCall,
+    stateKeysPerCall: single.memory.stateKeys / calls,
+    plans,
+    tenantCallsPerDayCeiling,
+  };
+}
+
+function capacityTable(capacity: ReturnType<typeof capacityModel>): BenchTable {
+  return {
+    title: `capacity model: measured per call on one Redis; masters for ${STATE_DAYS} days of state, peak ${PEAK_FACTOR}× the average rate, ${MASTER_DATA_BYTES / GB} GB of data and ${MASTER_CPU_SHARE * 100}% of a core per master`,
+    baselines: ['masters for memory', 'masters for CPU'],
+    rows: [
+      {
+        metric: 'Redis commands per call',
+        unit: 'count',
+        ours: capacity.commandsPerCall,
+        baselines: [null, null],
+      },
+      {
+        metric: 'redis-server CPU per call',
+        unit: 'ms',
+        ours: capacity.redisCpuMsPerCall,
+        baselines: [null, null],
+      },
+      {
+        metric: `state per call (${capacity.stateKeysPerCall.toFixed(1)} keys)`,
+        unit: 'bytes',
+        ours: capacity.stateBytesPerCall,
+        baselines: [null, null],
+      },
+      {
+        metric: 'calls-ready/-updated jobs per call (kept 7 days)',
+        unit: 'bytes',
+        ours: capacity.downstreamBytesPerCall,
+        baselines: [null, null],
+      },
+      {
+        metric: 'work-queue jobs per call (kept a day, 50k per queue)',
+        unit: 'bytes',
+        ours: capacity.workBytesPerCall,
+        baselines: [null, null],
+      },
+      ...capacity.plans.flatMap((plan) => [
+        {
+          metric: `${plan.label} calls/day: masters (at least 3)`,
+          unit: 'count',
+          ours: plan.masters,
+          baselines: [plan.mastersForMemory, plan.mastersForCpu],
+        },
+        {
+          metric: `${plan.label} calls/day: data`,
+          unit: 'GB',
+          ours: plan.memoryBytes / GB,
+          baselines: [null, null],
+        },
+        {
+          metric: `${plan.label} calls/day: Redis cores at peak (${plan.peakCallsPerSecond.toFixed(0)} calls/s)`,
+          unit: 'cores',
+          ours: plan.redisCores,
+          baselines: [null, null],
+        },
+      ]),
+      {
+        metric: "one tenant's ceiling (its keys share one master)",
+        unit: 'calls/day',
+        ours: capacity.tenantCallsPerDayCeiling,
+        baselines: [null, null],
+      },
+    ],
+  };
+}
+
 const benchmark: Benchmark = {
   name: 'e2e',
   description: `pairs/s and upload→calls-ready latency through the separate services, beside a bare BullMQ chain with the same hops`,
   async run(ctx) {
     const shared = process.env['BENCH_E2E_REDIS'] === 'shared';
     const endpoint: RedisEndpoint = shared ? { url: ctx.redisUrl } : await startPrivateRedis();
-    const redis = workerConnection({ url: endpoint.url, namespace: ctx.namespace });
+    const settings = { url: endpoint.url, namespace: ctx.namespace };
+    const redis = workerConnection(settings);
     try {
-      const ours = await runServices(ctx, redis, endpoint.url);
+      const ours = await runServices(ctx, redis, {
+        redisEnv: { REDIS_URL: endpoint.url },
+        prefixOf: queuePrefix(settings),
+        steady: true,
+      });
       ctx.log('bare BullMQ chain');
       const bare = await runBareChain(ctx, redis);
+      const onCluster = process.env['BENCH_E2E_CLUSTER'] === '0' ? undefined : await runOnCluster(ctx);
       const perPair = (count: number, pairs: number) => (pairs > 0 ? count / pairs : Number.NaN);
       const redisRow = (metric: string, pick: (work: RedisWork) => number) => ({
         metric,
@@ -494,6 +751,7 @@ const benchmark: Benchmark = {
           baselines: [null],
         },
       ]);
+      const capacity = capacityModel(ours);
       const tables: BenchTable[] = [
         {
           title: `burst of ${BURST_PAIRS} WAV+JSON pairs through 4 service processes (concurrency ${CONCURRENCY})`,
@@ -548,6 +806,8 @@ const benchmark: Benchmark = {
             },
           ]),
         },
+        ...(onCluster ? [clusterTable(ours, onCluster)] : []),
+        capacityTable(capacity),
         {
           title: `steady ${STEADY_RATE} pairs/s, ${STEADY_PAIRS} pairs: upload → calls-ready`,
           baselines: ['bare BullMQ chain'],
@@ -607,6 +867,27 @@ const benchmark: Benchmark = {
           bareSteadyP99Ms: percentile(bare.latencies, 99),
           burstPairsReady: ours.burstDone,
           steadyPairsReady: ours.steadyDone,
+          ...(onCluster
+            ? {
+                'cluster.burstPairsPerSecond': onCluster.burstPairsPerSec,
+                'cluster.burstRatioToSingle': ratio(onCluster.burstPairsPerSec, ours.burstPairsPerSec),
+                'cluster.redisCommandsPerPair': perPair(onCluster.work.commands, onCluster.burstDone),
+                'cluster.roundTripsPerPair': perPair(onCluster.work.roundTrips, onCluster.burstDone),
+                'cluster.cpuMsPerPair': perPair(onCluster.work.clientCpuMs, onCluster.burstDone),
+                'cluster.pairsReady': onCluster.burstDone,
+              }
+            : {}),
+          'capacity.redisCommandsPerCall': capacity.commandsPerCall,
+          'capacity.redisCpuMsPerCall': capacity.redisCpuMsPerCall,
+          'capacity.stateBytesPerCall': capacity.stateBytesPerCall,
+          'capacity.downstreamQueueBytesPerCall': capacity.downstreamBytesPerCall,
+          'capacity.workQueueBytesPerCall': capacity.workBytesPerCall,
+          ...Object.fromEntries(
+            capacity.plans.flatMap((plan) => [
+              [`capacity.masters.${plan.label}`, plan.masters],
+              [`capacity.memoryGB.${plan.label}`, plan.memoryBytes / 1e9],
+            ]),
+          ),
         },
         notes: [
           `Redis: ${shared ? "the harness's (BENCH_E2E_REDIS=shared): commandstats may include other clients' traffic" : 'a private redis-server started for this benchmark'}; counts cover the burst until ${COUNT_SETTLE_MS} ms after its last call is ready`,
