@@ -3,11 +3,20 @@
 // alerts fire (and stay quiet) as the runbook says, by `promtool test rules` on synthetic series.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { cpSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { Queue } from 'bullmq';
 import { parse, parseAllDocuments, stringify } from 'yaml';
-import { findProgram, tempDir, WORKSPACE_ROOT } from '@callintake/testing';
+import { queuePrefix, workerConnection, type QueueName, type RedisSettings } from '@callintake/queues';
+import type { RedisClient } from '@callintake/state';
+import {
+  findProgram,
+  startRedisCluster,
+  tempDir,
+  WORKSPACE_ROOT,
+  type RedisClusterHandle,
+} from '@callintake/testing';
 
 const RULES = join(WORKSPACE_ROOT, 'k8s/prometheus/callintake.rules.yaml');
 let folder: { path: string; remove(): Promise<void> };
@@ -71,6 +80,95 @@ describe('tools/check-k8s.ts', () => {
       /k8s\/base\/services\.yaml is not what tools\/gen-k8s\.ts generates/,
     ])
       assert.match(run.stderr, expected);
+  });
+});
+
+describe('tools/check-k8s.ts on the Redis Cluster overlay', () => {
+  it('fails on a Deployment without REDIS_CLUSTER_NODES, bad seeds, and KEDA keys outside the queue hash tag', () => {
+    const copy = join(folder.path, 'broken-cluster');
+    cpSync(join(WORKSPACE_ROOT, 'k8s'), copy, { recursive: true });
+    const overlay = join(copy, 'overlays/redis-cluster');
+    // A seed without a port, and the env patch aimed at one Deployment only.
+    const kustomizationPath = join(overlay, 'kustomization.yaml');
+    const kustomization = parse(readFileSync(kustomizationPath, 'utf8')) as Doc;
+    kustomization['configMapGenerator'][0].literals = ['REDIS_CLUSTER_NODES=redis-cluster.example.com'];
+    kustomization['patches'][0].target = { kind: 'Deployment', name: 'matcher' };
+    writeFileSync(kustomizationPath, stringify(kustomization));
+    const patches = join(copy, 'components/keda-redis-cluster/patches');
+    const retarget = (file: string, from: string, to: string) => {
+      const path = join(patches, file);
+      const text = readFileSync(path, 'utf8');
+      assert.ok(text.includes(from), `${file} holds ${from}`);
+      writeFileSync(path, text.replace(from, to));
+    };
+    // The single-node key (no hash tag), and another queue's hash tag.
+    retarget('media-prober.yaml', 'bull:{media-probe}:media-probe:wait', 'bull:media-probe:wait');
+    retarget(
+      'crm-ingester.yaml',
+      'bull:{crm-ingest}:crm-ingest:prioritized',
+      'bull:{media-probe}:crm-ingest:prioritized',
+    );
+
+    const run = checkK8s({ K8S_DIR: copy });
+    assert.equal(run.status, 1, run.stdout);
+    for (const expected of [
+      /redis-cluster overlay: ConfigMap callintake-redis: REDIS_CLUSTER_NODES expected host:port/,
+      /redis-cluster overlay: REDIS_CLUSTER_NODES is not set in every Deployment/,
+      /rendered overlays\/redis-cluster: Deployment media-prober has no REDIS_CLUSTER_NODES/,
+      /keda-redis-cluster: ScaledObject media-prober: listName bull:media-probe:wait is not bull:\{media-probe\}:media-probe:wait or bull:\{media-probe\}:media-probe:prioritized/,
+      /keda-redis-cluster: ScaledObject media-prober: no trigger on bull:\{media-probe\}:media-probe:wait/,
+      /ScaledObject crm-ingester: listName bull:\{media-probe\}:crm-ingest:prioritized is not .*\(queue crm-ingest\)/,
+      /rendered redis-cluster overlay with keda-redis-cluster: ScaledObject media-prober: addressesFromEnv REDIS_CLUSTER_NODES is no env of Deployment media-prober/,
+    ])
+      assert.match(run.stderr, expected);
+  });
+});
+
+// What KEDA's redis and redis-cluster scalers run on listName: ZCARD for a sorted set, LLEN
+// otherwise (an absent key counts 0).
+const KEDA_COUNT = `local kind = redis.call('type', KEYS[1]).ok
+if kind == 'zset' then return redis.call('zcard', KEYS[1]) end
+return redis.call('llen', KEYS[1])`;
+
+describe('keda-redis-cluster triggers on a real Redis Cluster', () => {
+  let cluster: RedisClusterHandle | undefined;
+  let redis: RedisClient | undefined;
+  const queues: Queue[] = [];
+  after(async () => {
+    await Promise.all(queues.map((queue) => queue.close()));
+    redis?.disconnect();
+    await cluster?.stop();
+  });
+
+  it('count the jobs BullMQ keeps under each queue’s cluster prefix, prioritized and not', async () => {
+    cluster = await startRedisCluster({ masters: 3 });
+    const settings: RedisSettings = {
+      url: 'redis://127.0.0.1:6379',
+      namespace: '',
+      clusterNodes: cluster.nodes,
+    };
+    redis = workerConnection(settings);
+    const patches = join(WORKSPACE_ROOT, 'k8s/components/keda-redis-cluster/patches');
+    const files = readdirSync(patches);
+    assert.equal(files.length, 4, 'one patch per scaled worker');
+    for (const file of files) {
+      const [op] = parse(readFileSync(join(patches, file), 'utf8')) as Doc[];
+      const triggers = op?.['value'] as Doc[];
+      const queueName = /\{([^}]+)\}/.exec(String(triggers[0]?.['metadata'].listName))?.[1] as QueueName;
+      // As the services do in cluster mode (REDIS_CLUSTER_NODES set).
+      const queue = new Queue(queueName, { connection: redis, prefix: queuePrefix(settings)(queueName) });
+      queues.push(queue);
+      for (let n = 0; n < 3; n++) await queue.add('job', { n }, { jobId: `p${n}`, priority: 2 });
+      for (let n = 0; n < 2; n++) await queue.add('job', { n }, { jobId: `w${n}` });
+      const counts = await queue.getJobCounts('wait', 'prioritized');
+      assert.deepEqual(counts, { wait: 2, prioritized: 3 }, `${queueName}: jobs added`);
+      const counted: Record<string, number> = {};
+      for (const trigger of triggers) {
+        const listName = String(trigger['metadata'].listName);
+        counted[listName.split(':').at(-1) as string] = Number(await redis.eval(KEDA_COUNT, 1, listName));
+      }
+      assert.deepEqual(counted, counts, `${file}: KEDA counts what BullMQ holds`);
+    }
   });
 });
 

@@ -10,20 +10,26 @@
 //   its own Redis, which persists on a volume claim with noeviction and a maxmemory;
 // - the prod overlay: a namespace enforcing "restricted", a tagged image, no Secret from git,
 //   NetworkPolicies (default deny, egress per service, status-api ingress), PDBs;
+// - the Redis Cluster overlay: prod plus REDIS_CLUSTER_NODES (valid host:port seeds) in every
+//   Deployment, from a ConfigMap it generates; its optional KEDA component gives every
+//   ScaledObject redis-cluster triggers on the wait list and prioritized set of the queue its
+//   Deployment consumes, under that queue's hash-tagged prefix (bull:{<queue>}), with the
+//   seeds from the Deployment's env and the password from a TriggerAuthentication;
 // - alert rules: the PrometheusRule holds the plain rules file's groups, each alert has a
 //   severity and a runbook section in the README, reads only metrics the status API exports, and
 //   `promtool check rules` passes (where promtool is installed; npm test installs it);
-// - where kubectl is installed, base and overlays build with `kubectl kustomize`, and the
-//   rendered output passes the pod, image and per-overlay checks again.
+// - where kubectl is installed, base and overlays (and the cluster overlay with its KEDA
+//   component) build with `kubectl kustomize`, and the rendered output passes the pod, image and
+//   per-overlay checks again.
 // K8S_DIR=dir checks another copy (e2e/k8s.test.ts breaks copies on purpose).
 import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { isDeepStrictEqual } from 'node:util';
 import { parse as parseYaml, parseAllDocuments } from 'yaml';
-import { commonEnv, parseApiTokens, statusApiEnv } from '@callintake/config';
-import { JOB_QUEUE } from '@callintake/queues';
+import { commonEnv, parseApiTokens, parsers, statusApiEnv } from '@callintake/config';
+import { JOB_QUEUE, queuePrefix, type ClusterNode, type QueueName } from '@callintake/queues';
 import { ALL_STAGES } from '@callintake/services';
 import { parseTenantsFile } from '@callintake/schemas';
 
@@ -31,6 +37,8 @@ const K8S = process.env['K8S_DIR'] || 'k8s';
 const BASE = `${K8S}/base`;
 const DEV = `${K8S}/overlays/dev`;
 const PROD = `${K8S}/overlays/prod`;
+const CLUSTER = `${K8S}/overlays/redis-cluster`;
+const KEDA_CLUSTER = `${K8S}/components/keda-redis-cluster`;
 const RULES = `${K8S}/prometheus/callintake.rules.yaml`;
 const PROMETHEUS_RULE = `${K8S}/components/prometheus-operator/prometheus-rule.yaml`;
 
@@ -241,6 +249,21 @@ for (const queue of workerQueues)
 
 const prodKustomization = loadYaml(`${PROD}/kustomization.yaml`);
 const namespace = prodKustomization['namespace'] as string | undefined;
+/** The base's trigger: the status API's backlog of the queue, one series (max), our namespace. */
+function prometheusTriggerProblems(scaled: Doc, queue: string, label: string): string[] {
+  const found: string[] = [];
+  const name = `${label}ScaledObject ${scaled['metadata']?.name}`;
+  for (const trigger of scaled['spec']?.triggers ?? []) {
+    const query = String(trigger.metadata?.query ?? '');
+    // Every status-api replica reports the global backlog: sum() would count it once per replica.
+    const expected = `max(callintake_queue_backlog{namespace="${namespace}",queue="${queue}"})`;
+    if (trigger.type !== 'prometheus' || query !== expected)
+      found.push(`${name}: query must be ${expected}, not ${query}`);
+    if (trigger.metadata?.ignoreNullValues !== 'false')
+      found.push(`${name}: ignoreNullValues must be "false" (an empty answer is no zero)`);
+  }
+  return found;
+}
 for (const scaled of scaledObjects) {
   const name = scaled['metadata'].name as string;
   const queue = scaled['metadata'].labels?.['callintake.io/queue'] as string;
@@ -265,15 +288,7 @@ for (const scaled of scaledObjects) {
     problem(
       `ScaledObject ${name}: no scale-down stabilization window (KEDA's cooldownPeriod only applies to 0)`,
     );
-  for (const trigger of scaled['spec'].triggers ?? []) {
-    const query = String(trigger.metadata?.query ?? '');
-    // Every status-api replica reports the global backlog: sum() would count it once per replica.
-    const expected = `max(callintake_queue_backlog{namespace="${namespace}",queue="${queue}"})`;
-    if (trigger.type !== 'prometheus' || query !== expected)
-      problem(`ScaledObject ${name}: query must be ${expected}, not ${query}`);
-    if (trigger.metadata?.ignoreNullValues !== 'false')
-      problem(`ScaledObject ${name}: ignoreNullValues must be "false" (an empty answer is no zero)`);
-  }
+  prometheusTriggerProblems(scaled, queue, '').forEach(problem);
 }
 for (const deployment of deployments) {
   const name = deployment['metadata'].name;
@@ -426,6 +441,137 @@ for (const patch of prodKustomization['patches'] ?? []) {
   }
 }
 
+// --- 4b. The Redis Cluster overlay and its KEDA component ---------------------------------------
+const clusterKustomization = loadYaml(`${CLUSTER}/kustomization.yaml`);
+if (!(clusterKustomization['resources'] ?? []).includes('../prod'))
+  problem('redis-cluster overlay: must build on ../prod');
+if (clusterKustomization['namespace'] !== namespace)
+  problem(`redis-cluster overlay: namespace must be prod's (${namespace})`);
+if (clusterKustomization['secretGenerator'])
+  problem('redis-cluster overlay: Secrets come from the secret store, never from git');
+/** REDIS_CLUSTER_NODES as the overlay's ConfigMap generator sets it, by ConfigMap name. */
+const clusterNodesIn = new Map<string, string>();
+for (const generator of clusterKustomization['configMapGenerator'] ?? [])
+  for (const literal of generator['literals'] ?? []) {
+    const [key, ...value] = String(literal).split('=');
+    if (key === 'REDIS_CLUSTER_NODES') clusterNodesIn.set(generator['name'], value.join('='));
+  }
+let clusterNodes: ClusterNode[] = [];
+for (const [configMap, raw] of clusterNodesIn)
+  try {
+    clusterNodes = parsers.redisNodes(raw);
+  } catch (error) {
+    problem(`redis-cluster overlay: ConfigMap ${configMap}: REDIS_CLUSTER_NODES ${(error as Error).message}`);
+  }
+if (!clusterNodesIn.size) problem('redis-cluster overlay: no ConfigMap sets REDIS_CLUSTER_NODES');
+let clusterNodesPatched = false;
+for (const patch of clusterKustomization['patches'] ?? []) {
+  const ops: Doc[] = (patch.path ? loadDocs(`${CLUSTER}/${patch.path}`) : []).flatMap((doc) =>
+    Array.isArray(doc) ? doc : [],
+  );
+  const added = ops.filter((op) => String(op['path']).endsWith('/env/-')).map((op) => op['value'] ?? {});
+  checkEnv(
+    added.map((variable) => variable['name']),
+    `redis-cluster overlay patch ${patch.path}`,
+  );
+  if (JSON.stringify(ops).includes('securityContext'))
+    problem(`redis-cluster overlay patch ${patch.path} touches a securityContext`);
+  const nodes = added.find((variable) => variable['name'] === 'REDIS_CLUSTER_NODES');
+  if (!nodes) continue;
+  const ref = nodes['valueFrom']?.configMapKeyRef;
+  if (!ref || ref.key !== 'REDIS_CLUSTER_NODES' || !clusterNodesIn.has(ref.name))
+    problem(`redis-cluster overlay: REDIS_CLUSTER_NODES must come from the overlay's ConfigMap`);
+  else if (
+    patch.target?.kind === 'Deployment' &&
+    patch.target?.labelSelector === 'app.kubernetes.io/part-of=callintake' &&
+    deployments.every((d) => d['metadata'].labels?.['app.kubernetes.io/part-of'] === 'callintake')
+  )
+    clusterNodesPatched = true;
+}
+if (!clusterNodesPatched)
+  problem('redis-cluster overlay: REDIS_CLUSTER_NODES is not set in every Deployment');
+
+/** The queue a Deployment consumes, by its APP (the stage's one queue). */
+const queueOfDeployment = (deployment: Doc | undefined): string | undefined => {
+  const app = podSpecOf(deployment ?? {})['containers']?.[0]?.env?.find(
+    (e: Doc) => e['name'] === 'APP',
+  )?.value;
+  return ALL_STAGES.find((stage) => stage.name === app)?.consumes[0];
+};
+// The overlay is in cluster mode whatever its seeds (their own problems are reported above).
+const inCluster = clusterNodes.length ? clusterNodes : [{ host: 'seed', port: 6379 }];
+/**
+ * KEDA on the cluster itself: each trigger a redis-cluster count of one of the backlog keys of
+ * the queue the target Deployment consumes, under its hash-tagged prefix; both keys counted
+ * (prioritized jobs are out of the wait list); the seeds from the Deployment's env.
+ */
+function clusterTriggerProblems(triggers: Doc[], target: Doc | undefined, where: string): string[] {
+  const found: string[] = [];
+  const queue = queueOfDeployment(target);
+  if (!queue) return [`${where}: scales no Deployment that consumes a queue`];
+  const env: Doc[] = podSpecOf(target ?? {})['containers']?.[0]?.env ?? [];
+  // The services' own prefix: REDIS_NAMESPACE (unset in the base) and cluster mode.
+  const redisNamespace = String(env.find((e) => e['name'] === 'REDIS_NAMESPACE')?.value ?? '');
+  const prefix = queuePrefix({ namespace: redisNamespace, clusterNodes: inCluster })(queue as QueueName);
+  const keys = ['wait', 'prioritized'].map((list) => `${prefix}:${queue}:${list}`);
+  for (const trigger of triggers) {
+    const metadata = trigger['metadata'] ?? {};
+    const listName = String(metadata['listName']);
+    if (trigger['type'] !== 'redis-cluster')
+      found.push(`${where}: trigger ${trigger['type']}, not redis-cluster`);
+    if (!keys.includes(listName))
+      found.push(`${where}: listName ${listName} is not ${keys.join(' or ')} (queue ${queue})`);
+    if (!(Number(metadata['listLength']) > 0)) found.push(`${where}: listLength must be a positive number`);
+    const fromEnv = metadata['addressesFromEnv'];
+    if (!fromEnv && !metadata['addresses']) found.push(`${where}: no addresses`);
+    if (fromEnv && !env.some((e) => e['name'] === fromEnv))
+      found.push(
+        `${where}: addressesFromEnv ${fromEnv} is no env of Deployment ${target?.['metadata']?.name}`,
+      );
+    if (!trigger['authenticationRef']?.name) found.push(`${where}: no authenticationRef (password)`);
+  }
+  for (const key of keys)
+    if (!triggers.some((t) => t['metadata']?.listName === key)) found.push(`${where}: no trigger on ${key}`);
+  return found;
+}
+const kedaCluster = loadYaml(`${KEDA_CLUSTER}/kustomization.yaml`);
+const kedaClusterDocs: Doc[] = (kedaCluster['resources'] ?? []).flatMap((r: string) =>
+  loadDocs(`${KEDA_CLUSTER}/${r}`),
+);
+const triggerAuths = kedaClusterDocs.filter((d) => d['kind'] === 'TriggerAuthentication');
+for (const auth of triggerAuths) {
+  const password = (auth['spec']?.secretTargetRef ?? []).find((r: Doc) => r['parameter'] === 'password');
+  if (password?.name !== 'callintake')
+    problem(
+      `keda-redis-cluster: TriggerAuthentication ${auth['metadata']?.name} takes no password from Secret callintake`,
+    );
+}
+for (const scaled of scaledObjects) {
+  const name = scaled['metadata'].name as string;
+  const patch = (kedaCluster['patches'] ?? []).find(
+    (p: Doc) => p['target']?.kind === 'ScaledObject' && p['target']?.name === name,
+  );
+  const op = (patch ? loadDocs(`${KEDA_CLUSTER}/${patch.path}`) : [])
+    .flatMap((doc) => (Array.isArray(doc) ? doc : []))
+    .find((o: Doc) => o['op'] === 'replace' && o['path'] === '/spec/triggers');
+  if (!op) {
+    problem(`keda-redis-cluster: no patch replaces the triggers of ScaledObject ${name}`);
+    continue;
+  }
+  const target = deployments.find((d) => d['metadata'].name === scaled['spec']?.scaleTargetRef?.name);
+  // The Deployment as the overlay leaves it: with REDIS_CLUSTER_NODES when the patch sets it.
+  const overlaid = structuredClone(target ?? {});
+  if (clusterNodesPatched) podSpecOf(overlaid)['containers']?.[0]?.env?.push({ name: 'REDIS_CLUSTER_NODES' });
+  clusterTriggerProblems(op['value'] ?? [], overlaid, `keda-redis-cluster: ScaledObject ${name}`).forEach(
+    problem,
+  );
+  for (const trigger of op['value'] ?? [])
+    if (!triggerAuths.some((a) => a['metadata']?.name === trigger['authenticationRef']?.name))
+      problem(
+        `keda-redis-cluster: ScaledObject ${name}: authenticationRef ${trigger['authenticationRef']?.name} is no TriggerAuthentication of the component`,
+      );
+}
+
 // --- 5. Alert rules ------------------------------------------------------------------------------
 const rules = loadYaml(RULES) as { groups?: Array<{ name: string; rules: Doc[] }> };
 const operatorRule = loadDocs(PROMETHEUS_RULE)[0];
@@ -476,11 +622,26 @@ if (!promtoolRun.error) {
 // --- 6. kustomize itself, where it is installed (kubectl bundles it) ---------------------------------
 let built = 'kubectl not on PATH: overlays not rendered';
 if (!spawnSync('kubectl', ['version', '--client'], { stdio: 'ignore' }).error) {
-  for (const dir of [BASE, DEV, PROD]) {
-    const label = relative(K8S, dir);
+  // The KEDA component is opt-in: render it over the cluster overlay as the README says to use
+  // it, from an overlay of our own in the namespace (kustomize takes only relative paths).
+  const withComponent = mkdtempSync(join(tmpdir(), 'callintake-k8s-keda-'));
+  writeFileSync(
+    join(withComponent, 'kustomization.yaml'),
+    `apiVersion: kustomize.config.k8s.io/v1beta1
+kind: Kustomization
+namespace: ${namespace}
+resources:
+  - ${relative(withComponent, CLUSTER)}
+components:
+  - ${relative(withComponent, KEDA_CLUSTER)}
+`,
+  );
+  for (const dir of [BASE, DEV, PROD, CLUSTER, withComponent]) {
+    const label =
+      dir === withComponent ? 'redis-cluster overlay with keda-redis-cluster' : relative(K8S, dir);
     const run = spawnSync('kubectl', ['kustomize', dir], { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
     if (run.status !== 0) {
-      problem(`kubectl kustomize ${dir} failed: ${run.stderr}`);
+      problem(`kubectl kustomize ${label} failed: ${run.stderr}`);
       continue;
     }
     const rendered = parseAllDocuments(run.stdout).map((doc) => doc.toJS() as Doc);
@@ -497,7 +658,59 @@ if (!spawnSync('kubectl', ['version', '--client'], { stdio: 'ignore' }).error) {
       if (!['ConfigMap', 'Secret', 'PersistentVolumeClaim'].every((kind) => kinds.includes(kind)))
         problem('dev overlay: kustomize output lacks its ConfigMap, Secret or volume claim');
     }
-    if (dir === PROD) {
+    if (dir === CLUSTER || dir === withComponent) {
+      const configMaps = rendered.filter((d) => d['kind'] === 'ConfigMap');
+      for (const doc of rendered.filter((d) => d['kind'] === 'Deployment')) {
+        const variable = (podSpecOf(doc)['containers']?.[0]?.env ?? []).find(
+          (e: Doc) => e['name'] === 'REDIS_CLUSTER_NODES',
+        );
+        const ref = variable?.valueFrom?.configMapKeyRef;
+        const raw = configMaps.find((c) => c['metadata'].name === ref?.name)?.['data']?.[ref?.key];
+        if (!variable)
+          problem(`rendered ${label}: Deployment ${doc['metadata'].name} has no REDIS_CLUSTER_NODES`);
+        else if (raw === undefined)
+          problem(
+            `rendered ${label}: Deployment ${doc['metadata'].name}: REDIS_CLUSTER_NODES names no ConfigMap key`,
+          );
+        else
+          try {
+            parsers.redisNodes(String(raw));
+          } catch (error) {
+            problem(`rendered ${label}: REDIS_CLUSTER_NODES ${(error as Error).message}`);
+          }
+      }
+      const scaledDeployment = (scaled: Doc) =>
+        rendered.find(
+          (d) => d['kind'] === 'Deployment' && d['metadata'].name === scaled['spec']?.scaleTargetRef?.name,
+        );
+      for (const scaled of rendered.filter((d) => d['kind'] === 'ScaledObject')) {
+        const where = `rendered ${label}: ScaledObject ${scaled['metadata'].name}`;
+        if (dir === CLUSTER)
+          prometheusTriggerProblems(
+            scaled,
+            queueOfDeployment(scaledDeployment(scaled)) ?? '?',
+            `rendered ${label}: `,
+          ).forEach(problem);
+        else {
+          clusterTriggerProblems(scaled['spec']?.triggers ?? [], scaledDeployment(scaled), where).forEach(
+            problem,
+          );
+          for (const trigger of scaled['spec']?.triggers ?? [])
+            if (
+              !rendered.some(
+                (d) =>
+                  d['kind'] === 'TriggerAuthentication' &&
+                  d['metadata'].name === trigger['authenticationRef']?.name &&
+                  d['metadata'].namespace === scaled['metadata'].namespace,
+              )
+            )
+              problem(
+                `${where}: authenticationRef ${trigger['authenticationRef']?.name} is no TriggerAuthentication beside it`,
+              );
+        }
+      }
+    }
+    if (dir === PROD || dir === CLUSTER || dir === withComponent) {
       for (const kind of [
         'Namespace',
         'NetworkPolicy',
@@ -506,21 +719,23 @@ if (!spawnSync('kubectl', ['version', '--client'], { stdio: 'ignore' }).error) {
         'ServiceMonitor',
         'PrometheusRule',
       ])
-        if (!kinds.includes(kind)) problem(`prod overlay: kustomize output has no ${kind}`);
+        if (!kinds.includes(kind)) problem(`rendered ${label}: kustomize output has no ${kind}`);
       for (const doc of rendered)
         if (doc['kind'] !== 'Namespace' && doc['metadata']?.namespace !== namespace)
-          problem(`prod overlay: ${doc['kind']} ${doc['metadata']?.name} is outside namespace ${namespace}`);
+          problem(
+            `rendered ${label}: ${doc['kind']} ${doc['metadata']?.name} is outside namespace ${namespace}`,
+          );
       const api = rendered.find((d) => d['kind'] === 'Deployment' && d['metadata'].name === 'status-api');
       for (const container of podSpecOf(api ?? {})['containers'] ?? [])
         checkEnv(
           (container.env ?? []).map((e: Doc) => e['name']),
-          'rendered prod overlay: status-api',
+          `rendered ${label}: status-api`,
         );
       for (const doc of rendered.filter((d) => d['kind'] === 'Deployment'))
         for (const container of podSpecOf(doc)['containers'] ?? [])
           checkEnv(
             (container.env ?? []).map((e: Doc) => e['name']),
-            `rendered prod overlay: ${doc['metadata'].name}`,
+            `rendered ${label}: ${doc['metadata'].name}`,
           );
       const monitor = rendered.find((d) => d['kind'] === 'ServiceMonitor');
       const service = rendered.find((d) => d['kind'] === 'Service' && d['metadata'].name === 'status-api');
@@ -533,10 +748,12 @@ if (!spawnSync('kubectl', ['version', '--client'], { stdio: 'ignore' }).error) {
         ) ||
         !service['spec'].ports.some((p: Doc) => p['name'] === port)
       )
-        problem('prod overlay: the ServiceMonitor does not select the status-api Service and its port');
+        problem(`rendered ${label}: the ServiceMonitor does not select the status-api Service and its port`);
     }
   }
-  built = 'base, dev and prod build with kubectl kustomize and pass again rendered';
+  rmSync(withComponent, { recursive: true, force: true });
+  built =
+    'base, dev, prod and redis-cluster (with and without keda-redis-cluster) build with kubectl kustomize and pass again rendered';
 }
 
 if (problems.size) {
@@ -544,5 +761,5 @@ if (problems.size) {
   process.exit(1);
 }
 console.log(
-  `k8s check: ${deployments.length} deployments (Pod Security restricted), ${scaledQueues.size} scaled queues, dev and prod overlays, ${alertCount} alerts (${promtool}); ${built}: ok`,
+  `k8s check: ${deployments.length} deployments (Pod Security restricted), ${scaledQueues.size} scaled queues, dev, prod and redis-cluster overlays, ${alertCount} alerts (${promtool}); ${built}: ok`,
 );

@@ -137,18 +137,10 @@ export type { SftpServerMode, SftpTestServer } from './sftp-server';
 export { findProgram, missingTestTools, provisionTestMachine, TEST_TOOLS } from './test-machine';
 export type { Provisioned, TestTool } from './test-machine';
 export * from './recording-tracer';
-export {
-  REDIS_CLUSTER_SLOTS,
-  REDIS_CLUSTER_TOOLS,
-  redisModes,
-  sharedRedisCluster,
-  startRedisCluster,
-} from './redis-cluster';
+export { REDIS_CLUSTER_SLOTS, REDIS_CLUSTER_TOOLS, startRedisCluster } from './redis-cluster';
 export type {
   RedisClusterHandle,
   RedisClusterMaster,
   RedisClusterNode,
-  RedisMode,
-  RedisModeName,
   ReshardResult,
 } from './redis-cluster';

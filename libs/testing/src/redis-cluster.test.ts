@@ -1,12 +1,8 @@
 // The test Redis Cluster itself: three masters that share the keyspace, a reshard under live
-// traffic that loses nothing (ioredis follows MOVED and ASK), a clean stop, and the shared
-// cluster that ends with its process without keeping it alive.
+// traffic that loses nothing (ioredis follows MOVED and ASK), and a clean stop.
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import { access, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { access } from 'node:fs/promises';
 import { connect as connectTcp, createServer, type Server } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { Cluster } from 'ioredis';
 import { startRedisCluster, type RedisClusterHandle } from './redis-cluster';
@@ -183,70 +179,5 @@ void describe('startRedisCluster', () => {
       assert.equal(await portAnswers(node.port), false, `${node.port} answers`);
     assert.equal(await exists(cluster.dir), false);
     await cluster.stop();
-  });
-});
-
-void describe('sharedRedisCluster and redisModes', () => {
-  void it('start the cluster once per process, and end with it without keeping it alive', async () => {
-    const scratch = await mkdtemp(join(tmpdir(), 'callintake-shared-cluster-'));
-    try {
-      const script = join(scratch, 'child.mts');
-      await writeFile(
-        script,
-        `import { redisModes, sharedRedisCluster } from ${JSON.stringify(join(import.meta.dirname, 'redis-cluster.ts'))};
-const modes = redisModes({ singleUrl: 'redis://127.0.0.1:1' });
-const cluster = modes.find((mode) => mode.name === 'cluster');
-const env = await cluster.env();
-const client = await cluster.connect();
-await client.set('{shared}:key', 'value');
-const value = await client.get('{shared}:key');
-await client.quit();
-const first = await sharedRedisCluster();
-console.log(JSON.stringify({
-  names: modes.map((mode) => mode.name),
-  single: await modes[0].env(),
-  env,
-  value,
-  same: first === (await sharedRedisCluster()),
-  ports: first.nodes.map((node) => node.port),
-  dir: first.dir,
-}));
-`,
-      );
-      // No process.exit: the child must end by itself once its work is done.
-      const child = spawn(process.execPath, ['--import', 'tsx', script], {
-        cwd: join(import.meta.dirname, '../../..'),
-        stdio: ['ignore', 'pipe', 'pipe'],
-      });
-      let stdout = '';
-      let stderr = '';
-      child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-      child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-      const timer = setTimeout(() => child.kill('SIGKILL'), 60_000);
-      const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
-      clearTimeout(timer);
-      assert.equal(code, 0, `child failed or hung:\n${stdout}\n${stderr}`);
-      const report = JSON.parse(stdout.trim().split('\n').pop() ?? '{}') as {
-        names: string[];
-        single: Record<string, string>;
-        env: Record<string, string>;
-        value: string;
-        same: boolean;
-        ports: number[];
-        dir: string;
-      };
-      assert.deepEqual(report.names, ['single', 'cluster']);
-      assert.deepEqual(report.single, { REDIS_URL: 'redis://127.0.0.1:1' });
-      assert.deepEqual(report.env, {
-        REDIS_CLUSTER_NODES: report.ports.map((port) => `127.0.0.1:${port}`).join(','),
-      });
-      assert.equal(report.value, 'value');
-      assert.equal(report.same, true);
-      for (const port of report.ports)
-        assert.equal(await portAnswers(port), false, `${port} outlived its process`);
-      assert.equal(await exists(report.dir), false);
-    } finally {
-      await rm(scratch, { recursive: true, force: true });
-    }
   });
 });

@@ -2,8 +2,8 @@
 // port in one temp folder, joined with `redis-cli --cluster create`, and ready only once every
 // node says cluster_state:ok and all of them agree who owns each slot. `reshard` moves slots
 // with `redis-cli --cluster reshard`, as an operator would, so tests see real MOVED/ASK
-// redirections. `sharedRedisCluster()` starts one lazily per test process (node --test runs each
-// file in its own process) and `redisModes()` runs a test against single Redis and the cluster.
+// redirections. npm test's cluster pass (tools/cluster-pass.ts) and the tests that need a
+// cluster of their own (slot migration, chaos) start one with it.
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { rmSync } from 'node:fs';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
@@ -11,7 +11,7 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { Cluster, Redis, type ClusterOptions, type RedisOptions } from 'ioredis';
+import { Redis } from 'ioredis';
 import type { TestTool } from './test-machine';
 
 const run = promisify(execFile);
@@ -265,62 +265,6 @@ export async function startRedisCluster(options: RedisClusterOptions = {}): Prom
       };
     },
   };
-}
-
-let shared: Promise<RedisClusterHandle> | null = null;
-
-/**
- * One 3-master cluster for the whole test process, started on first use and stopped when the
- * process exits. Tests that share it must not stop or flush it: give keys a unique hash-tagged
- * prefix instead (`{test-abc}:…`), as the single Redis is shared through namespaces.
- */
-export function sharedRedisCluster(): Promise<RedisClusterHandle> {
-  if (!shared) {
-    shared = startRedisCluster().catch((error: unknown) => {
-      shared = null;
-      throw error;
-    });
-  }
-  return shared;
-}
-
-export type RedisModeName = 'single' | 'cluster';
-
-export interface RedisMode {
-  name: RedisModeName;
-  /**
-   * The environment that points a service at this Redis: `{ REDIS_URL }` for single, or
-   * `{ REDIS_CLUSTER_NODES }` for cluster (which starts the shared cluster on first call).
-   */
-  env(): Promise<Record<string, string>>;
-  /** A client of the matching kind; the caller quits it. */
-  connect(options?: RedisOptions): Promise<Redis | Cluster>;
-}
-
-/**
- * Both ways production may reach Redis, for `for (const mode of redisModes()) describe(mode.name, …)`.
- * Single is the test Redis (REDIS_URL, else 127.0.0.1:6379, as TEST_REDIS_URL); the cluster is
- * the shared one and starts only when a test asks for its env or a client.
- */
-export function redisModes(
-  options: { singleUrl?: string; modes?: readonly RedisModeName[] } = {},
-): RedisMode[] {
-  const singleUrl = options.singleUrl ?? (process.env['REDIS_URL'] || 'redis://127.0.0.1:6379');
-  const all: RedisMode[] = [
-    {
-      name: 'single',
-      env: () => Promise.resolve({ REDIS_URL: singleUrl }),
-      connect: (redisOptions = {}) => Promise.resolve(new Redis(singleUrl, redisOptions)),
-    },
-    {
-      name: 'cluster',
-      env: async () => (await sharedRedisCluster()).env,
-      connect: async (redisOptions = {}) =>
-        new Cluster((await sharedRedisCluster()).nodes, { redisOptions } satisfies ClusterOptions),
-    },
-  ];
-  const wanted = options.modes ?? ['single', 'cluster'];
-  return all.filter((mode) => wanted.includes(mode.name));
 }
 
 function address(node: RedisClusterNode): string {
