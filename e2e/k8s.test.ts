@@ -47,6 +47,7 @@ describe('tools/check-k8s.ts', () => {
     const run = checkK8s();
     assert.equal(run.status, 0, run.stderr);
     assert.match(run.stdout, /Pod Security restricted/);
+    assert.match(run.stdout, /dev, prod and redis-cluster overlays/);
   });
 
   it('fails on a pod without seccomp, replicas on a scaled Deployment, a sum() query and a broken rule', () => {
@@ -156,11 +157,14 @@ describe('keda-redis-cluster triggers on a real Redis Cluster', () => {
       const triggers = op?.['value'] as Doc[];
       const queueName = /\{([^}]+)\}/.exec(String(triggers[0]?.['metadata'].listName))?.[1] as QueueName;
       // As the services do in cluster mode (REDIS_CLUSTER_NODES set).
-      const queue = new Queue(queueName, { connection: redis, prefix: queuePrefix(settings)(queueName) });
+      const queue: Queue = new Queue(queueName, {
+        connection: redis,
+        prefix: queuePrefix(settings)(queueName),
+      });
       queues.push(queue);
       for (let n = 0; n < 3; n++) await queue.add('job', { n }, { jobId: `p${n}`, priority: 2 });
       for (let n = 0; n < 2; n++) await queue.add('job', { n }, { jobId: `w${n}` });
-      const counts = await queue.getJobCounts('wait', 'prioritized');
+      const counts: Record<string, number> = await queue.getJobCounts('wait', 'prioritized');
       assert.deepEqual(counts, { wait: 2, prioritized: 3 }, `${queueName}: jobs added`);
       const counted: Record<string, number> = {};
       for (const trigger of triggers) {

@@ -46,7 +46,7 @@ export async function demo(options: { exit: boolean }): Promise<number> {
 
   console.log(`callintake demo: tenant "demo", upload folder ${sample.dataDir}`);
   console.log(
-    `Redis: ${redis.stop ? `private redis-server at ${redis.url}` : redis.url} (namespace ${namespace})`,
+    `Redis: ${process.env['REDIS_CLUSTER_NODES'] ? `Redis Cluster ${process.env['REDIS_CLUSTER_NODES']}` : redis.stop ? `private redis-server at ${redis.url}` : redis.url} (namespace ${namespace})`,
   );
   await dropSampleFiles(sample);
   console.log(

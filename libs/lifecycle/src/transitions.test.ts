@@ -92,7 +92,7 @@ void describe('asset lifecycle transitions', () => {
     const reason = { code: 'corrupt-media' as const, message: 'no RIFF header' };
     await transitionVersion(state, ref, 'reject', { reason });
     await transitionVersion(state, ref, 'reject', { reason });
-    const counts = await redis.hgetall(`${namespace}:metrics:rejections`);
+    const counts = await redis.hgetall(state.keys.metricsRejections(ref.tenantId));
     const counted = Object.entries(counts).filter(([field]) => field.includes('corrupt-media'));
     assert.deepEqual(
       counted.map(([, value]) => value),
