@@ -531,6 +531,12 @@ async function runOnCluster(ctx: BenchContext): Promise<ServicesResult> {
 
 function clusterTable(single: ServicesResult, cluster: ServicesResult): BenchTable {
   const per = (count: number, pairs: number) => (pairs > 0 ? count / pairs : Number.NaN);
+  const perPairRow = (metric: string, unit: string, pick: (work: RedisWork) => number) => ({
+    metric,
+    unit,
+    ours: per(pick(cluster.work), cluster.burstDone),
+    baselines: [per(pick(single.work), single.burstDone)],
+  });
   return {
     title: `burst of ${BURST_PAIRS} pairs: ours on one Redis and on a Redis Cluster of 3 masters (all on this machine's cores: the point is correctness and overhead, not speed-up)`,
     baselines: ['1 Redis'],
@@ -542,30 +548,10 @@ function clusterTable(single: ServicesResult, cluster: ServicesResult): BenchTab
         baselines: [single.burstPairsPerSec],
       },
       { metric: 'pairs ready', unit: 'count', ours: cluster.burstDone, baselines: [single.burstDone] },
-      {
-        metric: 'Redis commands (all masters)',
-        unit: 'per pair',
-        ours: per(cluster.work.commands, cluster.burstDone),
-        baselines: [per(single.work.commands, single.burstDone)],
-      },
-      {
-        metric: 'Redis round trips (clients)',
-        unit: 'per pair',
-        ours: per(cluster.work.roundTrips, cluster.burstDone),
-        baselines: [per(single.work.roundTrips, single.burstDone)],
-      },
-      {
-        metric: 'services: CPU',
-        unit: 'ms',
-        ours: per(cluster.work.clientCpuMs, cluster.burstDone),
-        baselines: [per(single.work.clientCpuMs, single.burstDone)],
-      },
-      {
-        metric: 'redis-server: CPU (all masters)',
-        unit: 'ms',
-        ours: per(cluster.work.redisCpuMs, cluster.burstDone),
-        baselines: [per(single.work.redisCpuMs, single.burstDone)],
-      },
+      perPairRow('Redis commands (all masters)', 'per pair', (work) => work.commands),
+      perPairRow('Redis round trips (clients)', 'per pair', (work) => work.roundTrips),
+      perPairRow('services: CPU', 'ms', (work) => work.clientCpuMs),
+      perPairRow('redis-server: CPU (all masters)', 'ms', (work) => work.redisCpuMs),
     ],
   };
 }

@@ -79,6 +79,34 @@ describe('job and Redis safety variables', () => {
   });
 });
 
+describe('REDIS_CLUSTER_NODES', () => {
+  it('is empty by default (one Redis) and takes host:port seeds, IPv6 in brackets', () => {
+    assert.deepEqual(loadEnv(commonEnv, {}).REDIS_CLUSTER_NODES, []);
+    const env = loadEnv(commonEnv, {
+      REDIS_CLUSTER_NODES: 'redis-0.redis:6379, 10.0.0.7:7001,[::1]:7002',
+    });
+    assert.deepEqual(env.REDIS_CLUSTER_NODES, [
+      { host: 'redis-0.redis', port: 6379 },
+      { host: '10.0.0.7', port: 7001 },
+      { host: '::1', port: 7002 },
+    ]);
+  });
+
+  it('names the seed that is not host:port, beside the other bad variables', () => {
+    for (const raw of ['redis-0', 'redis-0:6379,redis-1', 'host:0', 'host:65536', 'redis://host:6379', ',']) {
+      assert.throws(
+        () => loadEnv(commonEnv, { REDIS_CLUSTER_NODES: raw, LOG_LEVEL: 'loud' }),
+        (error: unknown) => {
+          assert.ok(error instanceof ConfigError, raw);
+          assert.equal(error.problems.length, 2, raw);
+          assert.match(error.message, /REDIS_CLUSTER_NODES=".*": expected host:port,host:port/, raw);
+          return true;
+        },
+      );
+    }
+  });
+});
+
 describe('OTEL_* variables', () => {
   it('accepts what the bundled OTLP/HTTP export supports and refuses the rest at start', () => {
     const env = loadEnv(commonEnv, {
