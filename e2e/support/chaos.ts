@@ -462,6 +462,16 @@ class Fleet {
     for (const proc of live) if (!exited(proc.child)) proc.child.kill('SIGKILL');
     await Promise.all(live.map((proc) => waitExit(proc.child)));
     this.running.clear();
+    // CHAOS_LOG_DIR=<dir>: every process's output, to see what a service said during the run.
+    const logDir = process.env['CHAOS_LOG_DIR'];
+    if (logDir) {
+      await mkdir(logDir, { recursive: true });
+      await Promise.all(
+        this.all.map((proc, index) =>
+          writeFile(join(logDir, `${String(index).padStart(2, '0')}-${proc.name}.log`), proc.output()),
+        ),
+      );
+    }
   }
 
   killNow(): void {

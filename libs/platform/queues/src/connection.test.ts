@@ -42,6 +42,11 @@ describe('Redis connections', () => {
       assert.equal(worker.options.redisOptions?.maxRetriesPerRequest, null);
       assert.equal(producer.options.redisOptions?.maxRetriesPerRequest, 3);
       assert.equal(producer.options.enableOfflineQueue, false);
+      // While a slot has no master, workers wait about 2 minutes; producers a few seconds.
+      const patience = (cluster: Cluster) =>
+        (cluster.options.maxRedirections ?? 0) * (cluster.options.retryDelayOnClusterDown ?? 0);
+      assert.ok(patience(worker) >= 120_000, String(patience(worker)));
+      assert.ok(patience(producer) <= 5_000, String(patience(producer)));
     } finally {
       worker.disconnect();
       producer.disconnect();

@@ -33,24 +33,35 @@ export function inClusterMode(settings: Pick<RedisSettings, 'clusterNodes'>): bo
 }
 
 export function workerConnection(settings: RedisSettings, extra: RedisOptions = {}): RedisClient {
-  return connect(settings, {
-    maxRetriesPerRequest: null,
-    enableReadyCheck: true,
-    lazyConnect: false,
-    ...extra,
-  });
+  return connect(
+    settings,
+    { maxRetriesPerRequest: null, enableReadyCheck: true, lazyConnect: false, ...extra },
+    WAIT_OUT_CLUSTER_DOWN,
+  );
 }
 
 export function producerConnection(settings: RedisSettings, extra: RedisOptions = {}): RedisClient {
-  return connect(settings, {
-    maxRetriesPerRequest: 3,
-    enableOfflineQueue: false,
-    lazyConnect: false,
-    ...extra,
-  });
+  return connect(
+    settings,
+    { maxRetriesPerRequest: 3, enableOfflineQueue: false, lazyConnect: false, ...extra },
+    FAIL_FAST_CLUSTER_DOWN,
+  );
 }
 
-function connect(settings: RedisSettings, options: RedisOptions): RedisClient {
+/**
+ * How long a cluster command keeps retrying while a slot has no master (CLUSTERDOWN: a master
+ * down and no replica promoted yet) or is moving: each retry counts as a redirection. Workers
+ * ride out a failover, about 2 minutes, as they wait for a single Redis that restarts; request
+ * paths give up within seconds.
+ */
+const WAIT_OUT_CLUSTER_DOWN = { maxRedirections: 400, retryDelayOnClusterDown: 300 } as const;
+const FAIL_FAST_CLUSTER_DOWN = { maxRedirections: 16, retryDelayOnClusterDown: 300 } as const;
+
+function connect(
+  settings: RedisSettings,
+  options: RedisOptions,
+  patience: { maxRedirections: number; retryDelayOnClusterDown: number },
+): RedisClient {
   if (!inClusterMode(settings)) return new Redis(settings.url, options);
   const { enableOfflineQueue, lazyConnect, enableReadyCheck, ...perNode } = options;
   const clusterOptions: ClusterOptions = {
@@ -58,12 +69,11 @@ function connect(settings: RedisSettings, options: RedisOptions): RedisClient {
     ...(enableOfflineQueue !== undefined ? { enableOfflineQueue } : {}),
     ...(lazyConnect !== undefined ? { lazyConnect } : {}),
     ...(enableReadyCheck !== undefined ? { enableReadyCheck } : {}),
-    // A failover or a slot migration answers MOVED/ASK/TRYAGAIN/CLUSTERDOWN for a moment:
+    // A failover or a slot migration answers MOVED/ASK/TRYAGAIN/CLUSTERDOWN for a while:
     // follow and retry instead of failing the job.
-    maxRedirections: 32,
+    ...patience,
     retryDelayOnMoved: 50,
     retryDelayOnFailover: 200,
-    retryDelayOnClusterDown: 200,
     retryDelayOnTryAgain: 200,
     clusterRetryStrategy: (times) => Math.min(100 * times, 2_000),
     // Managed clusters (ElastiCache, MemoryDB) announce names a TLS certificate is issued for:

@@ -243,11 +243,14 @@ export function settleComponent(component: FuzzyComponent): Map<string, string> 
 
 /** The records of a component whose standing (paired or not, and with which) is not its target. */
 function mismatches(component: FuzzyComponent, target: Map<string, string>, except?: string) {
-  return [...component.metadata.values()].filter(
-    (record) =>
+  const records: MetadataRecord[] = [];
+  for (const record of component.metadata.values())
+    if (
       record.recordId !== except &&
-      component.pairs.get(record.recordId)?.recording.fileName !== target.get(record.recordId),
-  );
+      component.pairs.get(record.recordId)?.recording.fileName !== target.get(record.recordId)
+    )
+      records.push(record);
+  return records;
 }
 
 /** Records whose target may have changed around some files; all that must move, each once. */
@@ -258,7 +261,10 @@ export async function recordsToMove(
   score: Score = scoreCandidate,
   except?: string,
 ): Promise<MetadataRecord[]> {
-  const component = await fuzzyComponent(seeds, source, tenant, score);
+  // Links kept: no range query, so no await (one per job adds up in memory).
+  const component = source.links
+    ? componentOfLinks(seeds, source.links)
+    : await fuzzyComponent(seeds, source, tenant, score);
   return mismatches(component, settleComponent(component), except);
 }
 
@@ -292,7 +298,9 @@ export async function decideMetadata(
   score: Score = scoreCandidate,
   { listed = true }: { listed?: boolean } = {},
 ): Promise<FuzzyDecision> {
-  const component = await fuzzyComponent({ metadata: [metadata] }, source, tenant, score);
+  const component = source.links
+    ? componentOfLinks({ metadata: [metadata] }, source.links)
+    : await fuzzyComponent({ metadata: [metadata] }, source, tenant, score);
   const target = settleComponent(component);
   const others = mismatches(component, target, metadata.recordId);
   const wanted = target.get(metadata.recordId);

@@ -74,7 +74,7 @@ const parseTime = (time: string | undefined) => (time ? Date.parse(time) : Numbe
 // What scoring reads of a record, worked out once per record object (records are never changed
 // in place; a record read again is a new object): parsing times and folding names was most of
 // the cost of a comparison, and one record is compared with many.
-interface MetadataFacts {
+export interface MetadataFacts {
   tenant: TenantConfig;
   atMs: number;
   /** The user id lower-cased, its part before `@`, and the person the directory knows it as. */
@@ -87,7 +87,7 @@ interface MetadataFacts {
   userKeys?: readonly string[];
 }
 
-interface RecordingFacts {
+export interface RecordingFacts {
   tenant: TenantConfig;
   atMs: number;
   uid: string | undefined;
@@ -101,7 +101,11 @@ interface RecordingFacts {
 const metadataFacts = new WeakMap<MetadataRecord, MetadataFacts>();
 const recordingFacts = new WeakMap<RecordingRecord, RecordingFacts>();
 
-function factsOfMetadata(metadata: MetadataRecord, tenant: TenantConfig): MetadataFacts {
+/**
+ * What scoring reads of a record (worked out once per record object): a caller comparing one
+ * file with many may keep it, and score with `candidateOfFacts`, without looking it up again.
+ */
+export function factsOfMetadata(metadata: MetadataRecord, tenant: TenantConfig): MetadataFacts {
   let facts = metadataFacts.get(metadata);
   if (facts?.tenant !== tenant) {
     const user = metadata.canonical.userId ? metadata.canonical.userId.toLowerCase() : undefined;
@@ -119,7 +123,8 @@ function factsOfMetadata(metadata: MetadataRecord, tenant: TenantConfig): Metada
   return facts;
 }
 
-function factsOfRecording(recording: RecordingRecord, tenant: TenantConfig): RecordingFacts {
+/** What scoring reads of a recording (worked out once per recording object). */
+export function factsOfRecording(recording: RecordingRecord, tenant: TenantConfig): RecordingFacts {
   let facts = recordingFacts.get(recording);
   if (facts?.tenant !== tenant) {
     const uid = recording.name.uid ? recording.name.uid.toLowerCase() : undefined;
@@ -165,14 +170,28 @@ export function scoreCandidate(
   recording: RecordingRecord,
   tenant: TenantConfig,
 ): FuzzyCandidate | undefined {
-  const meta = factsOfMetadata(metadata, tenant);
-  const rec = factsOfRecording(recording, tenant);
+  return candidateOfFacts(
+    factsOfMetadata(metadata, tenant),
+    factsOfRecording(recording, tenant),
+    recording.fileName,
+  );
+}
+
+/**
+ * `scoreCandidate` on facts already worked out; with `minScore`, undefined also for a candidate
+ * scoring less (no object is built for it).
+ */
+export function candidateOfFacts(
+  meta: MetadataFacts,
+  rec: RecordingFacts,
+  fileName: string,
+  minScore = -Infinity,
+): FuzzyCandidate | undefined {
   const metaTime = meta.atMs;
   const recordingTime = rec.atMs;
   if (Number.isNaN(metaTime) || Number.isNaN(recordingTime)) return undefined;
   const distance = Math.abs(recordingTime - metaTime);
   if (distance > FUZZY_WINDOW_MS) return undefined;
-  const time = timeScore(distance);
   // sameUser, on what was folded once.
   const user =
     rec.uid === undefined || meta.user === undefined
@@ -186,11 +205,14 @@ export function scoreCandidate(
           : 0;
   const direction = compare(rec.direction, meta.direction);
   const duration = durationScore(rec.durationSec, meta.durationSec);
-  const score =
-    WEIGHTS.time * time + WEIGHTS.user * user + WEIGHTS.direction * direction + WEIGHTS.duration * duration;
+  const time = timeScore(distance);
+  const score = round(
+    WEIGHTS.time * time + WEIGHTS.user * user + WEIGHTS.direction * direction + WEIGHTS.duration * duration,
+  );
+  if (score < minScore) return undefined;
   return {
-    recording: recording.fileName,
-    score: round(score),
+    recording: fileName,
+    score,
     time: round(time),
     user,
     direction,
@@ -330,18 +352,22 @@ export function nearQueries(
   keys: readonly string[],
   minScore: number,
 ): FuzzyQuery[] {
-  const window = (reach: number, user?: string | null): FuzzyQuery =>
-    user === undefined
-      ? { fromMs: atMs - reach, toMs: atMs + reach }
-      : { fromMs: atMs - reach, toMs: atMs + reach, user };
-  if (!source.byUser) return [window(FUZZY_WINDOW_MS)];
+  if (!source.byUser) return [windowAt(atMs, FUZZY_WINDOW_MS)];
   const { same, unknown, other } = reachesFor(minScore);
-  if (keys.length === 0) return unknown < 0 ? [] : [window(unknown)];
-  if (other === FUZZY_WINDOW_MS) return [window(FUZZY_WINDOW_MS)];
-  const queries = same < 0 ? [] : keys.map((key) => window(same, key));
-  if (unknown >= 0) queries.push(window(unknown, null));
-  if (other >= 0) queries.push(window(other));
+  if (keys.length === 0) return unknown < 0 ? [] : [windowAt(atMs, unknown)];
+  if (other === FUZZY_WINDOW_MS) return [windowAt(atMs, FUZZY_WINDOW_MS)];
+  const queries: FuzzyQuery[] = [];
+  if (same >= 0) for (const key of keys) queries.push(windowAt(atMs, same, key));
+  if (unknown >= 0) queries.push(windowAt(atMs, unknown, null));
+  if (other >= 0) queries.push(windowAt(atMs, other));
   return queries;
+}
+
+// Module functions, not closures, in what runs for every file: fewer objects to collect.
+function windowAt(atMs: number, reach: number, user?: string | null): FuzzyQuery {
+  return user === undefined
+    ? { fromMs: atMs - reach, toMs: atMs + reach }
+    : { fromMs: atMs - reach, toMs: atMs + reach, user };
 }
 
 /**
@@ -526,11 +552,9 @@ export async function metadataToReconsider(
         ? []
         : nearQueries(source, at, recordingUserKeys(recording, tenant), minScore);
     const gaps = await onlyCandidateOf(recording, at, source);
-    for (const [queries, anyScore] of [
-      [near, false],
-      [gaps, true],
-    ] as const)
-      for (const query of queries)
+    for (let pass = 0; pass < 2; pass++) {
+      const anyScore = pass === 1;
+      for (const query of anyScore ? gaps : near)
         for (const metadata of await metadataWithin(source, query)) {
           if (seen.has(metadata.recordId)) continue;
           const result = score(metadata, recording, tenant);
@@ -538,6 +562,7 @@ export async function metadataToReconsider(
           seen.add(metadata.recordId);
           scored.push({ metadata, score: result.score });
         }
+    }
   } else {
     // Those it is the only candidate of may score anything: then the whole window is read.
     const queries = flips
@@ -556,9 +581,17 @@ export async function metadataToReconsider(
           scored.push({ metadata, score: result.score });
       }
   }
-  return scored
-    .sort((a, b) => b.score - a.score || compareText(a.metadata.recordId, b.metadata.recordId))
-    .map((entry) => entry.metadata);
+  scored.sort(byScoreThenRecordId);
+  const records: MetadataRecord[] = [];
+  for (const entry of scored) records.push(entry.metadata);
+  return records;
+}
+
+function byScoreThenRecordId(
+  a: { metadata: MetadataRecord; score: number },
+  b: { metadata: MetadataRecord; score: number },
+): number {
+  return b.score - a.score || compareText(a.metadata.recordId, b.metadata.recordId);
 }
 
 /** A source's answer to one query (`user` passed only when it asks by user). */
@@ -599,10 +632,9 @@ async function onlyCandidateOf(
   const [first, last] = [at - FUZZY_WINDOW_MS, at + FUZZY_WINDOW_MS];
   // Another unpaired recording on each side within the window covers it all (its window holds
   // that half): no gap, and no need to read every other one (the usual case).
-  const other = (names: string[]) => names.some((name) => name !== recording.fileName);
   if (
-    other(await source.recordingNamesWithin(first, at, 2)) &&
-    other(await source.recordingNamesWithin(at, last, 2))
+    namesOther(await source.recordingNamesWithin(first, at, 2), recording.fileName) &&
+    namesOther(await source.recordingNamesWithin(at, last, 2), recording.fileName)
   )
     return [];
   const others = await (source.recordingTimesWithin as NonNullable<typeof source.recordingTimesWithin>)(
@@ -620,6 +652,11 @@ async function onlyCandidateOf(
   }
   gaps.push({ fromMs: from, toMs: last });
   return gaps;
+}
+
+function namesOther(names: string[], fileName: string): boolean {
+  for (const name of names) if (name !== fileName) return true;
+  return false;
 }
 
 /** No unpaired recording but this one (whether it is in the set now or not) is near the record. */

@@ -10,6 +10,9 @@
 import type { TenantConfig } from '@callintake/schemas';
 import type { MetadataRecord, RecordingRecord } from '@callintake/state';
 import {
+  candidateOfFacts,
+  factsOfMetadata,
+  factsOfRecording,
   metadataTimeMs,
   metadataToReconsider,
   metadataUserKeys,
@@ -20,6 +23,8 @@ import {
   type FuzzyCandidate,
   type FuzzyCandidateSource,
   type FuzzyLinks,
+  type MetadataFacts,
+  type RecordingFacts,
   type StandingPair,
 } from '../src/fuzzy';
 import {
@@ -280,6 +285,23 @@ class IdTimes {
     ids.pop();
   }
 
+  /** Appends the ids in the range, by time, to `out` (no closure: linking calls it for every file). */
+  collect(fromMs: number, toMs: number, out: number[], limit = Infinity): void {
+    if (toMs < fromMs || Number.isNaN(this.firstSlot) || limit <= 0) return;
+    let taken = 0;
+    const last = Math.min(Math.floor(toMs / this.bucketMs), this.firstSlot + this.buckets.length - 1);
+    for (let slot = Math.max(Math.floor(fromMs / this.bucketMs), this.firstSlot); slot <= last; slot++) {
+      const bucket = this.bucketAt(slot);
+      if (!bucket) continue;
+      const { times, ids } = bucket;
+      for (let index = firstAtOrAfter(times, fromMs); index < times.length; index++) {
+        if ((times[index] as number) > toMs) return;
+        out.push(ids[index] as number);
+        if (++taken >= limit) return;
+      }
+    }
+  }
+
   /** Calls `visit` with each id in the range, by time, until it returns false. */
   scan(fromMs: number, toMs: number, visit: (id: number, atMs: number) => boolean | void): void {
     if (toMs < fromMs || Number.isNaN(this.firstSlot)) return;
@@ -341,6 +363,12 @@ class PoolFiles<T> {
     times?.scan(fromMs, toMs, visit);
   }
 
+  /** Appends the ids in the range (by `user`) to `out`. */
+  collect(fromMs: number, toMs: number, user: string | null | undefined, out: number[]): void {
+    const times = user === undefined ? this.all : user === null ? this.noUser : this.byUser.get(user);
+    times?.collect(fromMs, toMs, out);
+  }
+
   /** The files in the range (by `user`) that `keep` keeps. */
   within(fromMs: number, toMs: number, user: string | null | undefined, keep: (id: number) => boolean): T[] {
     const found: T[] = [];
@@ -393,6 +421,13 @@ export class InMemoryFuzzyPairing implements FuzzyCandidateSource {
   /** Which arrival last visited a file, so a file two queries find is linked once. */
   private readonly visited: number[] = [];
   private visit = 0;
+  /** Scratch lists of file ids, reused: linking (`found`, `near`), names of unpaired recordings. */
+  private readonly found: number[] = [];
+  private readonly near: number[] = [];
+  private readonly unpairedFound: number[] = [];
+  /** What scoring reads of each file, by file number (`factsOfMetadata`, `factsOfRecording`). */
+  private readonly metadataFacts: MetadataFacts[] = [];
+  private readonly recordingFacts: RecordingFacts[] = [];
   private seq = 0;
   /** Records to judge again, first in first out: the matcher's queued jobs. */
   private readonly queued: string[] = [];
@@ -417,12 +452,11 @@ export class InMemoryFuzzyPairing implements FuzzyCandidateSource {
   }
 
   recordingNamesWithin(fromMs: number, toMs: number, limit = Infinity): Promise<string[]> {
+    const found = this.unpairedFound;
+    found.length = 0;
+    this.unpairedTimes.collect(fromMs, toMs, found, limit);
     const names: string[] = [];
-    if (limit > 0)
-      this.unpairedTimes.scan(fromMs, toMs, (id) => {
-        names.push(this.recordings.names[id] as string);
-        return names.length < limit;
-      });
+    for (const id of found) names.push(this.recordings.names[id] as string);
     return Promise.resolve(names);
   }
 
@@ -453,9 +487,7 @@ export class InMemoryFuzzyPairing implements FuzzyCandidateSource {
     return Promise.resolve(pairs);
   }
 
-  private link(metadata: MetadataRecord, recording: RecordingRecord): void {
-    const candidate = this.score(metadata, recording, this.tenant);
-    if (!candidate || candidate.score < LINK_MIN) return;
+  private link(metadata: MetadataRecord, recording: RecordingRecord, candidate: FuzzyCandidate): void {
     let recordings = this.recordingLinks.get(metadata.recordId);
     if (!recordings) this.recordingLinks.set(metadata.recordId, (recordings = new Map()));
     recordings.set(recording.fileName, candidate);
@@ -465,30 +497,47 @@ export class InMemoryFuzzyPairing implements FuzzyCandidateSource {
   }
 
   /**
-   * A file arriving links to the pool's files of the other kind near it, unpaired or paired
-   * (`nearQueries`: one may be found by two of them, and is scored once).
+   * The ids of the pool's files of the other kind near a file arriving, unpaired or paired
+   * (`nearQueries`: one may be found by two of them, and is listed once), in `this.near`.
    */
-  private linkArrival<T>(
-    atMs: number,
-    keys: readonly string[],
-    files: PoolFiles<T>,
-    link: (file: T) => void,
-  ): void {
+  private nearArrival<T>(atMs: number, keys: readonly string[], files: PoolFiles<T>): number[] {
     const visit = ++this.visit;
-    for (const query of nearQueries(this, atMs, keys, LINK_MIN))
-      files.scan(query.fromMs, query.toMs, query.user, (id) => {
-        if (this.visited[id] === visit) return;
+    const found = this.found;
+    const near = this.near;
+    near.length = 0;
+    for (const query of nearQueries(this, atMs, keys, LINK_MIN)) {
+      found.length = 0;
+      files.collect(query.fromMs, query.toMs, query.user, found);
+      for (const id of found) {
+        if (this.visited[id] === visit) continue;
         this.visited[id] = visit;
-        link(files.files[id] as T);
-      });
+        near.push(id);
+      }
+    }
+    return near;
   }
 
+  // Each file's links are scored once, as it arrives, on the facts kept per file number
+  // (candidateOfFacts: scoreCandidate without looking the facts up, and no object for a
+  // non-link). Each is one scoreCandidate call in `comparisons`.
   async addMetadata(metadata: MetadataRecord): Promise<void> {
     const at = metadataTimeMs(metadata);
     if (Number.isNaN(at) || this.metadata.ids.has(metadata.recordId)) return;
     const keys = metadataUserKeys(metadata, this.tenant);
-    this.linkArrival(at, keys, this.recordings, (recording) => this.link(metadata, recording));
+    const facts = factsOfMetadata(metadata, this.tenant);
+    const { files, names } = this.recordings;
+    for (const id of this.nearArrival(at, keys, this.recordings)) {
+      this.comparisons++;
+      const candidate = candidateOfFacts(
+        facts,
+        this.recordingFacts[id] as RecordingFacts,
+        names[id] as string,
+        LINK_MIN,
+      );
+      if (candidate) this.link(metadata, files[id] as RecordingRecord, candidate);
+    }
     this.metadata.add(at, metadata.recordId, metadata, keys);
+    this.metadataFacts.push(facts);
     this.metadataPair.push(undefined);
     await this.judge(metadata, true);
     await this.runQueued();
@@ -498,8 +547,20 @@ export class InMemoryFuzzyPairing implements FuzzyCandidateSource {
     const at = recordingTimeMs(recording, this.tenant);
     if (Number.isNaN(at) || this.recordings.ids.has(recording.fileName)) return;
     const keys = recordingUserKeys(recording, this.tenant);
-    this.linkArrival(at, keys, this.metadata, (metadata) => this.link(metadata, recording));
+    const facts = factsOfRecording(recording, this.tenant);
+    const { files } = this.metadata;
+    for (const id of this.nearArrival(at, keys, this.metadata)) {
+      this.comparisons++;
+      const candidate = candidateOfFacts(
+        this.metadataFacts[id] as MetadataFacts,
+        facts,
+        recording.fileName,
+        LINK_MIN,
+      );
+      if (candidate) this.link(files[id] as MetadataRecord, recording, candidate);
+    }
     const id = this.recordings.add(at, recording.fileName, recording, keys);
+    this.recordingFacts.push(facts);
     this.recordingAt.push(at);
     this.recordingPair.push(undefined);
     this.unpairedTimes.add(at, id);
