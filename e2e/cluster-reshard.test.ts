@@ -43,7 +43,7 @@ let settings: RedisSettings;
 
 before(async () => {
   cluster = await startRedisCluster({ masters: 3 });
-  settings = { url: 'redis://127.0.0.1:6379', namespace, clusterNodes: cluster.nodes };
+  settings = cluster.settings(namespace);
   redis = workerConnection(settings);
   dir = await tempDir('reshard');
   await mkdir(join(dir.path, 'upload', 'data'), { recursive: true });

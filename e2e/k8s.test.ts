@@ -143,11 +143,7 @@ describe('keda-redis-cluster triggers on a real Redis Cluster', () => {
 
   it('count the jobs BullMQ keeps under each queue’s cluster prefix, prioritized and not', async () => {
     cluster = await startRedisCluster({ masters: 3 });
-    const settings: RedisSettings = {
-      url: 'redis://127.0.0.1:6379',
-      namespace: '',
-      clusterNodes: cluster.nodes,
-    };
+    const settings: RedisSettings = cluster.settings('');
     redis = workerConnection(settings);
     const patches = join(WORKSPACE_ROOT, 'k8s/components/keda-redis-cluster/patches');
     const files = readdirSync(patches);

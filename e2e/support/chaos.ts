@@ -368,9 +368,9 @@ function clusterBackend(appendfsync: 'always' | 'everysec'): ChaosBackend {
       return `Redis Cluster of 3 masters ${cluster?.nodesEnv ?? ''} (AOF, appendfsync ${appendfsync})`;
     },
     get env() {
-      return { REDIS_URL: 'redis://127.0.0.1:6379', REDIS_CLUSTER_NODES: started().nodesEnv };
+      return { REDIS_URL: started().settings('').url, ...started().env };
     },
-    settings: (namespace) => ({ url: 'redis://127.0.0.1:6379', namespace, clusterNodes: started().nodes }),
+    settings: (namespace) => started().settings(namespace),
     start: async () => {
       cluster = await startRedisCluster({ masters: 3, appendfsync });
     },

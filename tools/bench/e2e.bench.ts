@@ -515,7 +515,7 @@ type ServicesResult = Awaited<ReturnType<typeof runServices>>;
 async function runOnCluster(ctx: BenchContext): Promise<ServicesResult> {
   ctx.log('ours again, on a Redis Cluster of 3 masters (burst only)');
   const cluster = await startRedisCluster({ masters: 3 });
-  const settings = { url: 'redis://127.0.0.1:6379', namespace: ctx.namespace, clusterNodes: cluster.nodes };
+  const settings = cluster.settings(ctx.namespace);
   const redis = workerConnection(settings);
   try {
     return await runServices(ctx, redis, {

@@ -29,6 +29,8 @@ export const REDIS_CLUSTER_TOOLS: readonly TestTool[] = [
 ];
 
 export const REDIS_CLUSTER_HOST = '127.0.0.1';
+/** REDIS_URL beside the cluster's nodes: its host is ignored, and it names no credentials. */
+const NO_CREDENTIALS_URL = 'redis://127.0.0.1:6379';
 /** All 16384 slots: what a healthy cluster covers. */
 export const REDIS_CLUSTER_SLOTS = 16_384;
 const PORT_RANGE = { low: 20_000, high: 40_000 };
@@ -62,6 +64,15 @@ export interface RedisClusterHandle {
   nodes: RedisClusterNode[];
   /** "127.0.0.1:p1,127.0.0.1:p2,…": the value for REDIS_CLUSTER_NODES. */
   nodesEnv: string;
+  /**
+   * Connection settings (RedisSettings of @callintake/queues) for `namespace` on this cluster. In
+   * cluster mode the URL only carries credentials, and the test cluster has none.
+   */
+  settings(namespace: string): {
+    url: string;
+    namespace: string;
+    clusterNodes: RedisClusterNode[];
+  };
   /** `{ REDIS_CLUSTER_NODES: nodesEnv }`, to spread into a service's environment. */
   env: Record<string, string>;
   /** The temp folder holding every node's nodes-<port>.conf and redis-<port>.log. */
@@ -187,6 +198,7 @@ export async function startRedisCluster(options: RedisClusterOptions = {}): Prom
     nodes,
     nodesEnv,
     env: { REDIS_CLUSTER_NODES: nodesEnv },
+    settings: (namespace) => ({ url: NO_CREDENTIALS_URL, namespace, clusterNodes: nodes }),
     dir,
     startupMs: Date.now() - started,
     masters,
