@@ -7,11 +7,12 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { Redis } from 'ioredis';
 import { parseTenantsFile, type TenantConfig } from '@callintake/schemas';
+import { readEvictionPolicy } from '@callintake/state';
 import { createLogger, type Logger } from '@callintake/telemetry';
 import { localTenant, spawnService, tempDir, uniqueNamespace } from '@callintake/testing';
 import { startPrivateRedis, type RedisEndpoint } from './redis-bootstrap';
 import { Runtime } from './runtime';
-import { checkEvictionPolicy, readEvictionPolicy, StartupCheckError } from './startup-checks';
+import { checkEvictionPolicy, StartupCheckError } from './startup-checks';
 
 function capturingLogger(): { logger: Logger; lines: () => Array<Record<string, unknown>> } {
   const lines: string[] = [];

@@ -1,40 +1,12 @@
 // Checks at start that fail loudly, before a service takes its first job: settings under which
 // files would end silently, or under which a tenant's traffic could be intercepted unnoticed.
-import type { Redis } from 'ioredis';
-import { masters, type RedisClient } from '@callintake/state';
+import { readEvictionPolicy, type RedisClient } from '@callintake/state';
 import type { TenantConfig } from '@callintake/schemas';
 import type { Logger } from '@callintake/telemetry';
 
 /** A setting the service refuses to run with; printed as one line, without a stack trace. */
 export class StartupCheckError extends Error {
   override readonly name = 'StartupCheckError';
-}
-
-/**
- * Redis's maxmemory-policy from `CONFIG GET`, or from `INFO memory` where CONFIG is disabled
- * (managed Redis); undefined when neither answers.
- */
-export async function readEvictionPolicy(redis: RedisClient): Promise<string | undefined> {
-  // A cluster evicts on whichever master runs out: every master must say noeviction.
-  const policies = await Promise.all(masters(redis).map((node) => readNodeEvictionPolicy(node)));
-  return policies.find((policy) => policy !== 'noeviction') ?? policies[0];
-}
-
-async function readNodeEvictionPolicy(redis: Redis): Promise<string | undefined> {
-  try {
-    const reply = (await redis.config('GET', 'maxmemory-policy')) as unknown;
-    if (Array.isArray(reply) && typeof reply[1] === 'string' && reply[1]) return reply[1];
-  } catch {
-    // CONFIG renamed or refused (ACL, managed services): INFO usually still answers.
-  }
-  try {
-    const info = await redis.info('memory');
-    const match = /^maxmemory_policy:(\S+)/m.exec(info);
-    if (match?.[1]) return match[1];
-  } catch {
-    // Refused too: the caller warns.
-  }
-  return undefined;
 }
 
 /**

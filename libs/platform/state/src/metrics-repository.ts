@@ -8,7 +8,7 @@
 // not thousands. Never file names, so the series stay few. Each tenant's counters live in the
 // tenant's own keys (one slot on Redis Cluster, with the rest of the transition's keys); a read
 // adds up the tenants it is given.
-import { masters, type RedisClient } from './redis-client';
+import { readEvictionPolicy, type RedisClient } from './redis-client';
 import type { IndexOp } from './cas';
 import type { Keys } from './keys';
 
@@ -224,21 +224,8 @@ export class MetricsRepository {
       .sort((a, b) => a.tenant.localeCompare(b.tenant));
   }
 
-  /**
-   * Redis's maxmemory-policy from `INFO memory` (answered where CONFIG is disabled, as on
-   * managed Redis); undefined when refused. Anything but noeviction loses jobs under pressure.
-   */
-  async evictionPolicy(): Promise<string | undefined> {
-    try {
-      // A cluster evicts on any master that runs out: report the first that would.
-      const policies = await Promise.all(
-        masters(this.redis).map(
-          async (node) => /^maxmemory_policy:(\S+)/m.exec(await node.info('memory'))?.[1],
-        ),
-      );
-      return policies.find((policy) => policy !== 'noeviction') ?? policies[0];
-    } catch {
-      return undefined;
-    }
+  /** Redis's maxmemory-policy (readEvictionPolicy); anything but noeviction loses jobs under pressure. */
+  evictionPolicy(): Promise<string | undefined> {
+    return readEvictionPolicy(this.redis);
   }
 }

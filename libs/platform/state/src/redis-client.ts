@@ -46,3 +46,30 @@ export async function unlinkMatching(redis: RedisClient, pattern: string): Promi
     await keys.reduce((pipeline, key) => pipeline.unlink(key), node.pipeline()).exec();
   });
 }
+
+/**
+ * Redis's maxmemory-policy from `CONFIG GET`, or from `INFO memory` where CONFIG is disabled
+ * (managed Redis); undefined when neither answers. A cluster evicts on whichever master runs
+ * out: the first master that does not say noeviction is the answer.
+ */
+export async function readEvictionPolicy(redis: RedisClient): Promise<string | undefined> {
+  const policies = await Promise.all(masters(redis).map((node) => readNodeEvictionPolicy(node)));
+  return policies.find((policy) => policy !== 'noeviction') ?? policies[0];
+}
+
+async function readNodeEvictionPolicy(redis: Redis): Promise<string | undefined> {
+  try {
+    const reply = (await redis.config('GET', 'maxmemory-policy')) as unknown;
+    if (Array.isArray(reply) && typeof reply[1] === 'string' && reply[1]) return reply[1];
+  } catch {
+    // CONFIG renamed or refused (ACL, managed services): INFO usually still answers.
+  }
+  try {
+    const info = await redis.info('memory');
+    const match = /^maxmemory_policy:(\S+)/m.exec(info);
+    if (match?.[1]) return match[1];
+  } catch {
+    // Refused too: the caller warns.
+  }
+  return undefined;
+}
