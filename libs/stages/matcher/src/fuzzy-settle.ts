@@ -49,7 +49,6 @@ export { LINK_MIN };
 /** The files linked to some seeds, through the pool (unpaired, waiting and fuzzily paired). */
 export interface FuzzyComponent {
   metadata: Map<string, MetadataRecord>;
-  recordings: Map<string, RecordingRecord>;
   /** metadata record id -> recording -> its score, for links only. */
   links: Map<string, ReadonlyMap<string, FuzzyCandidate>>;
   /** metadata record id -> the fuzzy pair it stands in. */
@@ -63,18 +62,14 @@ export async function fuzzyComponent(
   score: Score = scoreCandidate,
 ): Promise<FuzzyComponent> {
   if (source.links) return componentOfLinks(seeds, source.links);
-  const component: FuzzyComponent = {
-    metadata: new Map(),
-    recordings: new Map(),
-    links: new Map(),
-    pairs: new Map(),
-  };
+  const component: FuzzyComponent = { metadata: new Map(), links: new Map(), pairs: new Map() };
+  const recordings = new Map<string, RecordingRecord>();
   const linked = (candidate: FuzzyCandidate | undefined): candidate is FuzzyCandidate =>
     candidate !== undefined && candidate.score >= LINK_MIN;
   const pendingMetadata = [...(seeds.metadata ?? [])];
   const pendingRecordings = [...(seeds.recordings ?? [])];
   for (const metadata of pendingMetadata) component.metadata.set(metadata.recordId, metadata);
-  for (const recording of pendingRecordings) component.recordings.set(recording.fileName, recording);
+  for (const recording of pendingRecordings) recordings.set(recording.fileName, recording);
   while (pendingMetadata.length > 0 || pendingRecordings.length > 0) {
     const metadata = pendingMetadata.pop();
     if (metadata) {
@@ -91,8 +86,8 @@ export async function fuzzyComponent(
         const candidate = score(metadata, recording, tenant);
         if (!linked(candidate)) continue;
         links.set(recording.fileName, candidate);
-        if (component.recordings.has(recording.fileName)) continue;
-        component.recordings.set(recording.fileName, recording);
+        if (recordings.has(recording.fileName)) continue;
+        recordings.set(recording.fileName, recording);
         pendingRecordings.push(recording);
       }
       continue;
@@ -112,21 +107,26 @@ export async function fuzzyComponent(
 /** No links: a record with no candidate at or above LINK_MIN. */
 const NO_LINKS: ReadonlyMap<string, FuzzyCandidate> = new Map();
 
-/** `fuzzyComponent` over links a source keeps: the same files, read by walking them (not copied). */
+/**
+ * `fuzzyComponent` over links a source keeps: the same files, read by walking them (not copied).
+ * Recordings are walked by name: the component needs only its records and their links.
+ */
 function componentOfLinks(
   seeds: { metadata?: MetadataRecord[]; recordings?: RecordingRecord[] },
   graph: FuzzyLinks,
 ): FuzzyComponent {
-  const component: FuzzyComponent = {
-    metadata: new Map(),
-    recordings: new Map(),
-    links: new Map(),
-    pairs: new Map(),
-  };
-  const pendingMetadata = [...(seeds.metadata ?? [])];
-  const pendingRecordings = [...(seeds.recordings ?? [])];
-  for (const metadata of pendingMetadata) component.metadata.set(metadata.recordId, metadata);
-  for (const recording of pendingRecordings) component.recordings.set(recording.fileName, recording);
+  const component: FuzzyComponent = { metadata: new Map(), links: new Map(), pairs: new Map() };
+  const recordings = new Set<string>();
+  const pendingMetadata: MetadataRecord[] = [];
+  const pendingRecordings: string[] = [];
+  for (const metadata of seeds.metadata ?? []) {
+    component.metadata.set(metadata.recordId, metadata);
+    pendingMetadata.push(metadata);
+  }
+  for (const recording of seeds.recordings ?? []) {
+    recordings.add(recording.fileName);
+    pendingRecordings.push(recording.fileName);
+  }
   while (pendingMetadata.length > 0 || pendingRecordings.length > 0) {
     const metadata = pendingMetadata.pop();
     if (metadata) {
@@ -135,21 +135,25 @@ function componentOfLinks(
       const pair = graph.pairOf(metadata.recordId);
       if (pair) component.pairs.set(metadata.recordId, pair);
       for (const fileName of links.keys()) {
-        if (component.recordings.has(fileName)) continue;
-        const recording = graph.recording(fileName) as RecordingRecord;
-        component.recordings.set(fileName, recording);
-        pendingRecordings.push(recording);
+        if (recordings.has(fileName)) continue;
+        recordings.add(fileName);
+        pendingRecordings.push(fileName);
       }
       continue;
     }
-    const recording = pendingRecordings.pop() as RecordingRecord;
-    for (const other of graph.ofRecording(recording.fileName)) {
+    for (const other of graph.ofRecording(pendingRecordings.pop() as string)) {
       if (component.metadata.has(other.recordId)) continue;
       component.metadata.set(other.recordId, other);
       pendingMetadata.push(other);
     }
   }
   return component;
+}
+
+/** No record links to any of the recordings: their component holds no record to move. */
+function noneLinked(recordings: readonly RecordingRecord[], graph: FuzzyLinks): boolean {
+  for (const recording of recordings) for (const _ of graph.ofRecording(recording.fileName)) return false;
+  return true;
 }
 
 /** The pool's recordings that may link to a record at `at` with user `keys` (some maybe twice). */
@@ -261,7 +265,9 @@ export async function recordsToMove(
   score: Score = scoreCandidate,
   except?: string,
 ): Promise<MetadataRecord[]> {
-  // Links kept: no range query, so no await (one per job adds up in memory).
+  // Links kept: no range query, so no await (one per job adds up in memory). Most recordings
+  // arriving are linked to no record yet: nothing to build.
+  if (source.links && !seeds.metadata?.length && noneLinked(seeds.recordings ?? [], source.links)) return [];
   const component = source.links
     ? componentOfLinks(seeds, source.links)
     : await fuzzyComponent(seeds, source, tenant, score);

@@ -1,7 +1,15 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { localTenant } from '@callintake/testing';
-import { decideFuzzy, FUZZY_MARGIN, FUZZY_THRESHOLD, sameUser, type FuzzyCandidate } from './fuzzy';
+import {
+  contests,
+  decideFuzzy,
+  FUZZY_MARGIN,
+  FUZZY_THRESHOLD,
+  isoTimeMs,
+  sameUser,
+  type FuzzyCandidate,
+} from './fuzzy';
 
 const candidate = (recording: string, score: number): FuzzyCandidate => ({
   recording,
@@ -51,5 +59,46 @@ describe('sameUser', () => {
     assert.equal(sameUser('jdoe', 'JDOE@example.com', withoutDirectory), 1);
     assert.equal(sameUser('jdoe', 'jdoe@example.com', withDirectory), 1);
     assert.equal(sameUser(undefined, 'jdoe@acme.test', withDirectory), 0.5);
+  });
+});
+
+describe('contests', () => {
+  it('lets only a record that could win the recording itself stop a winner', () => {
+    // Within the margin of a winner at 0.75, but below the threshold: it can never take it.
+    assert.equal(contests(0.75, FUZZY_THRESHOLD - 0.01), false);
+    assert.equal(contests(0.75, FUZZY_THRESHOLD), true);
+    assert.equal(contests(0.95, 0.9), true);
+    // A margin behind the winner: no contest, however high.
+    assert.equal(contests(0.95, 0.95 - FUZZY_MARGIN), false);
+  });
+});
+
+describe('isoTimeMs', () => {
+  it('reads the times the pipeline writes exactly as Date.parse does', () => {
+    for (const time of [
+      '2024-03-04T08:12:33Z',
+      '2024-03-04T08:12:33.000Z',
+      '2024-03-04T08:12:33.999Z',
+      '1999-12-28T23:59:59.001Z',
+      '2024-02-28T00:00:00Z',
+    ])
+      assert.equal(isoTimeMs(time), Date.parse(time), time);
+  });
+
+  it('leaves every other shape to Date.parse, invalid ones included', () => {
+    for (const time of [
+      '2024-03-04T08:12:33+02:00',
+      '2024-02-29T12:00:00Z',
+      '2023-02-29T12:00:00Z',
+      '2024-03-31T12:00:00.5Z',
+      '2024-13-04T08:12:33Z',
+      '2024-03-04T24:00:00Z',
+      '2024-03-04 08:12:33Z',
+      '2024-03-04T08:12:3xZ',
+      '2024-03-04T08:12:33.12xZ',
+      '2024-03-04',
+      'yesterday',
+    ])
+      assert.deepEqual(isoTimeMs(time), Date.parse(time), time);
   });
 });

@@ -69,7 +69,57 @@ export function recordingTimeMs(recording: RecordingRecord, tenant: TenantConfig
   return facts?.tenant === tenant ? facts.atMs : parseTime(callTimeFromRecording(recording, tenant));
 }
 
-const parseTime = (time: string | undefined) => (time ? Date.parse(time) : Number.NaN);
+const parseTime = (time: string | undefined) => (time ? isoTimeMs(time) : Number.NaN);
+
+/**
+ * `Date.parse` of a time, read by hand when it has the shape the pipeline writes
+ * (`YYYY-MM-DDTHH:MM:SS[.mmm]Z`): parsing is a tenth of the cost in a loop over 100,000 files.
+ * Anything else (an offset, a day past the 28th, fewer digits) goes to `Date.parse`.
+ */
+export function isoTimeMs(time: string): number {
+  const length = time.length;
+  if ((length !== 20 && length !== 24) || time.charCodeAt(length - 1) !== 90 /* Z */) return Date.parse(time);
+  const year = digits(time, 0, 4);
+  const month = digits(time, 5, 2);
+  const day = digits(time, 8, 2);
+  const hour = digits(time, 11, 2);
+  const minute = digits(time, 14, 2);
+  const second = digits(time, 17, 2);
+  const ms =
+    length === 24 && time.charCodeAt(19) === 46 /* . */ ? digits(time, 20, 3) : length === 20 ? 0 : -1;
+  if (
+    time.charCodeAt(4) !== 45 ||
+    time.charCodeAt(7) !== 45 ||
+    time.charCodeAt(10) !== 84 ||
+    time.charCodeAt(13) !== 58 ||
+    time.charCodeAt(16) !== 58 ||
+    year < 0 ||
+    month < 1 ||
+    month > 12 ||
+    day < 1 ||
+    day > 28 ||
+    hour < 0 ||
+    hour > 23 ||
+    minute < 0 ||
+    minute > 59 ||
+    second < 0 ||
+    second > 59 ||
+    ms < 0
+  )
+    return Date.parse(time);
+  return Date.UTC(year, month - 1, day, hour, minute, second, ms);
+}
+
+/** The decimal number in `count` characters from `from`, or -1 when one is not a digit. */
+function digits(text: string, from: number, count: number): number {
+  let value = 0;
+  for (let index = from; index < from + count; index++) {
+    const digit = text.charCodeAt(index) - 48;
+    if (digit < 0 || digit > 9) return -1;
+    value = value * 10 + digit;
+  }
+  return value;
+}
 
 // What scoring reads of a record, worked out once per record object (records are never changed
 // in place; a record read again is a new object): parsing times and folding names was most of
@@ -148,20 +198,39 @@ export function factsOfRecording(recording: RecordingRecord, tenant: TenantConfi
  */
 export function metadataUserKeys(metadata: MetadataRecord, tenant: TenantConfig): readonly string[] {
   const facts = factsOfMetadata(metadata, tenant);
-  return (facts.userKeys ??= userKeys(facts.user, facts.userLocal, facts.person));
+  return (facts.userKeys ??= userKeys(tenant, facts.user, facts.userLocal, facts.person));
 }
 
 /** The keys a recording's user is found under: the directory's person, and the uid as written. */
 export function recordingUserKeys(recording: RecordingRecord, tenant: TenantConfig): readonly string[] {
   const facts = factsOfRecording(recording, tenant);
-  return (facts.userKeys ??= userKeys(facts.uid, facts.uid, facts.person));
+  return (facts.userKeys ??= userKeys(tenant, facts.uid, facts.uid, facts.person));
 }
 
-function userKeys(name: string | undefined, local: string | undefined, person: string | undefined) {
-  if (name === undefined) return [];
-  const keys = person === undefined ? [] : [`person:${person}`];
-  keys.push(`name:${name}`);
-  if (local !== undefined && local !== name) keys.push(`name:${local}`);
+const NO_KEYS: readonly string[] = [];
+
+/** userKeys by user name, per tenant: one array for all of a user's files, not one per file. */
+const keysByName = new WeakMap<TenantConfig, Map<string, readonly string[]>>();
+
+function userKeys(
+  tenant: TenantConfig,
+  name: string | undefined,
+  local: string | undefined,
+  person: string | undefined,
+): readonly string[] {
+  if (name === undefined) return NO_KEYS;
+  let known = keysByName.get(tenant);
+  if (!known) keysByName.set(tenant, (known = new Map()));
+  // A metadata user's keys and a recording uid's differ only in `local`, which is the name
+  // itself for a uid: one cache serves both when the local part is part of the cache key.
+  const cacheKey = local === name ? name : `${name}\n${local ?? ''}`;
+  let keys = known.get(cacheKey);
+  if (!keys) {
+    const built = person === undefined ? [] : [`person:${person}`];
+    built.push(`name:${name}`);
+    if (local !== undefined && local !== name) built.push(`name:${local}`);
+    known.set(cacheKey, (keys = built));
+  }
   return keys;
 }
 
@@ -436,8 +505,6 @@ export interface FuzzyLinks {
    * never copied: the source changes it only when a file arrives.
    */
   ofMetadata(recordId: string): ReadonlyMap<string, FuzzyCandidate> | undefined;
-  /** A recording some record links to. */
-  recording(fileName: string): RecordingRecord | undefined;
   /** The records a recording links to. */
   ofRecording(fileName: string): Iterable<MetadataRecord>;
   /** The fuzzy pair the record stands in. */

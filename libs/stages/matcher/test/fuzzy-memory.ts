@@ -35,10 +35,16 @@ import {
   recordsToMove,
 } from '../src/fuzzy-settle';
 
+const NO_RECORDS: readonly MetadataRecord[] = [];
+
 /** The span of one bucket of a TimeIndex: a range query reads a few, an insert shifts one. */
 const BUCKET_MS = 60_000;
-/** One user's files are sparse in time: an hour a bucket keeps the buckets few. */
-const USER_BUCKET_MS = 3_600_000;
+/**
+ * One user's files are sparse in time (a file every few minutes at most): six hours a bucket keep
+ * the buckets few, each an object and two arrays to keep (an hour each kept 30 MiB more at
+ * 100,000 calls).
+ */
+const USER_BUCKET_MS = 21_600_000;
 
 interface Bucket<T> {
   times: number[];
@@ -254,7 +260,13 @@ class IdTimes {
       this.firstSlot = slot;
     }
     let bucket = this.bucketAt(slot);
-    if (!bucket) this.buckets[slot - this.firstSlot] = bucket = { times: [], ids: [] };
+    if (!bucket) {
+      // Filled up to the slot, never written past its end: an array with a gap in it turns
+      // into a dictionary, and every bucket read becomes a hash lookup.
+      const index = slot - this.firstSlot;
+      while (this.buckets.length < index) this.buckets.push(undefined);
+      this.buckets[index] = bucket = { times: [], ids: [] };
+    }
     const { times, ids } = bucket;
     // Insertion by hand (buckets are small, and files mostly arrive in time order): cheaper
     // than splice.
@@ -385,10 +397,8 @@ export class InMemoryFuzzyPairing implements FuzzyCandidateSource {
   comparisons = 0;
   /** Fuzzy pairs undone because a later file contested or spoiled them. */
   undone = 0;
-  /** metadata record id -> the recording it was paired with. */
-  readonly pairs = new Map<string, string>();
-  /** Metadata records that wait with candidates but no clear winner. */
-  readonly ambiguous = new Set<string>();
+  /** Whether the record (by file number) waits with candidates but no clear winner. */
+  private readonly ambiguousIds: boolean[] = [];
   /**
    * The pool: every recording and every (dated) record that arrived, each indexed once by time
    * and user. Here no file ever leaves it (no pair by key), and each file is unpaired (waiting)
@@ -414,8 +424,7 @@ export class InMemoryFuzzyPairing implements FuzzyCandidateSource {
   private readonly metadataLinks = new Map<string, MetadataRecord[]>();
   readonly links: FuzzyLinks = {
     ofMetadata: (recordId) => this.recordingLinks.get(recordId),
-    recording: (fileName) => this.recordings.get(fileName),
-    ofRecording: (fileName) => this.metadataLinks.get(fileName) ?? [],
+    ofRecording: (fileName) => this.metadataLinks.get(fileName) ?? NO_RECORDS,
     pairOf: (recordId) => this.pairOfRecord(recordId),
   };
   /** Which arrival last visited a file, so a file two queries find is linked once. */
@@ -437,6 +446,26 @@ export class InMemoryFuzzyPairing implements FuzzyCandidateSource {
   };
 
   constructor(private readonly tenant: TenantConfig) {}
+
+  /**
+   * metadata record id -> the recording it stands paired with. Kept by file number while pairing
+   * (a map keyed by 100,000 names cost a tenth of the benchmark); this builds the map.
+   */
+  get pairs(): Map<string, string> {
+    const pairs = new Map<string, string>();
+    for (const pair of this.metadataPair)
+      if (pair) pairs.set(pair.metadata.recordId, pair.recording.fileName);
+    return pairs;
+  }
+
+  /** Metadata records that wait with candidates but no clear winner. */
+  get ambiguous(): Set<string> {
+    const ambiguous = new Set<string>();
+    this.ambiguousIds.forEach((waits, id) => {
+      if (waits) ambiguous.add(this.metadata.names[id] as string);
+    });
+    return ambiguous;
+  }
 
   private pairOfRecord(recordId: string): StandingPair | undefined {
     const id = this.metadata.ids.get(recordId);
@@ -539,6 +568,7 @@ export class InMemoryFuzzyPairing implements FuzzyCandidateSource {
     this.metadata.add(at, metadata.recordId, metadata, keys);
     this.metadataFacts.push(facts);
     this.metadataPair.push(undefined);
+    this.ambiguousIds.push(false);
     await this.judge(metadata, true);
     await this.runQueued();
   }
@@ -604,7 +634,6 @@ export class InMemoryFuzzyPairing implements FuzzyCandidateSource {
         const recordingId = this.recordings.ids.get(pair.recording.fileName) as number;
         this.recordingPair[recordingId] = undefined;
         this.unpairedTimes.add(this.recordingAt[recordingId] as number, recordingId);
-        this.pairs.delete(metadata.recordId);
         this.undone++;
         waited = true;
         continue;
@@ -623,16 +652,14 @@ export class InMemoryFuzzyPairing implements FuzzyCandidateSource {
           fuzzy: true,
         };
         this.queue(await metadataAfterPair(event, this, this.tenant, this.score));
-        this.ambiguous.delete(metadata.recordId);
-        this.pairs.set(metadata.recordId, fileName);
+        this.ambiguousIds[id] = false;
         const pair: StandingPair = { recording, metadata, score: decision.winner.score, seq: ++this.seq };
         this.metadataPair[id] = pair;
         this.recordingPair[recordingId] = pair;
         this.unpairedTimes.remove(this.recordingAt[recordingId] as number, recordingId);
         return;
       }
-      if (decision.kind === 'ambiguous') this.ambiguous.add(metadata.recordId);
-      else this.ambiguous.delete(metadata.recordId);
+      this.ambiguousIds[id] = decision.kind === 'ambiguous';
       return;
     }
   }
