@@ -37,6 +37,7 @@ import {
   type FuzzyCandidate,
   type FuzzyCandidateSource,
   type FuzzyLinks,
+  type FuzzyQuery,
   type FuzzyRival,
   type ScoredRecording,
   type StandingPair,
@@ -77,12 +78,8 @@ export async function fuzzyComponent(
       if (Number.isNaN(at)) continue;
       const links = new Map<string, FuzzyCandidate>();
       component.links.set(metadata.recordId, links);
-      for (const recording of await poolRecordings(
-        source,
-        at,
-        metadataUserKeys(metadata, tenant),
-        component,
-      )) {
+      const near = await poolNear(source, at, metadataUserKeys(metadata, tenant), component, RECORDINGS);
+      for (const recording of near) {
         const candidate = score(metadata, recording, tenant);
         if (!linked(candidate)) continue;
         links.set(recording.fileName, candidate);
@@ -95,7 +92,13 @@ export async function fuzzyComponent(
     const recording = pendingRecordings.pop() as RecordingRecord;
     const at = recordingTimeMs(recording, tenant);
     if (Number.isNaN(at)) continue;
-    for (const other of await poolMetadata(source, at, recordingUserKeys(recording, tenant), component)) {
+    for (const other of await poolNear(
+      source,
+      at,
+      recordingUserKeys(recording, tenant),
+      component,
+      RECORDS,
+    )) {
       if (component.metadata.has(other.recordId) || !linked(score(other, recording, tenant))) continue;
       component.metadata.set(other.recordId, other);
       pendingMetadata.push(other);
@@ -156,40 +159,46 @@ function noneLinked(recordings: readonly RecordingRecord[], graph: FuzzyLinks): 
   return true;
 }
 
-/** The pool's recordings that may link to a record at `at` with user `keys` (some maybe twice). */
-async function poolRecordings(
-  source: FuzzyCandidateSource,
-  at: number,
-  keys: readonly string[],
-  component: FuzzyComponent,
-) {
-  const recordings: RecordingRecord[] = [];
-  for (const query of nearQueries(source, at, keys, LINK_MIN)) {
-    for (const recording of await recordingsWithin(source, query)) recordings.push(recording);
-    for (const pair of await pairsByRecordingWithin(source, query)) {
-      component.pairs.set(pair.metadata.recordId, pair);
-      recordings.push(pair.recording);
-    }
-  }
-  return recordings;
+/** How to read one kind of file from the pool: the unpaired or waiting ones, and a pair's side. */
+interface PoolKind<T> {
+  within(source: FuzzyCandidateSource, query: FuzzyQuery): Promise<T[]>;
+  pairsWithin(source: FuzzyCandidateSource, query: FuzzyQuery): Promise<StandingPair[]>;
+  sideOf(pair: StandingPair): T;
 }
 
-/** The pool's records that may link to a recording at `at` with user `keys` (some maybe twice). */
-async function poolMetadata(
+const RECORDINGS: PoolKind<RecordingRecord> = {
+  within: recordingsWithin,
+  pairsWithin: pairsByRecordingWithin,
+  sideOf: (pair) => pair.recording,
+};
+
+const RECORDS: PoolKind<MetadataRecord> = {
+  within: metadataWithin,
+  pairsWithin: pairsByMetadataWithin,
+  sideOf: (pair) => pair.metadata,
+};
+
+/**
+ * The pool's files of one kind that may link to a file at `at` with user `keys` (some maybe
+ * twice): the unpaired or waiting ones, and that side of the standing fuzzy pairs (which the
+ * component learns of on the way).
+ */
+async function poolNear<T>(
   source: FuzzyCandidateSource,
   at: number,
   keys: readonly string[],
   component: FuzzyComponent,
-) {
-  const metadata: MetadataRecord[] = [];
+  kind: PoolKind<T>,
+): Promise<T[]> {
+  const files: T[] = [];
   for (const query of nearQueries(source, at, keys, LINK_MIN)) {
-    for (const record of await metadataWithin(source, query)) metadata.push(record);
-    for (const pair of await pairsByMetadataWithin(source, query)) {
+    for (const file of await kind.within(source, query)) files.push(file);
+    for (const pair of await kind.pairsWithin(source, query)) {
       component.pairs.set(pair.metadata.recordId, pair);
-      metadata.push(pair.metadata);
+      files.push(kind.sideOf(pair));
     }
   }
-  return metadata;
+  return files;
 }
 
 /**
