@@ -10,6 +10,7 @@ import {
   sameUser,
   type FuzzyCandidate,
 } from './fuzzy';
+import { settleComponent, type FuzzyComponent } from './fuzzy-settle';
 
 const candidate = (recording: string, score: number): FuzzyCandidate => ({
   recording,
@@ -100,5 +101,25 @@ describe('isoTimeMs', () => {
       'yesterday',
     ])
       assert.deepEqual(isoTimeMs(time), Date.parse(time), time);
+  });
+});
+
+describe('settleComponent', () => {
+  const links = (entries: Record<string, number>) =>
+    new Map(Object.entries(entries).map(([recording, score]) => [recording, candidate(recording, score)]));
+  const component = (records: Record<string, Record<string, number>>): FuzzyComponent => ({
+    metadata: new Map(),
+    links: new Map(Object.entries(records).map(([recordId, scores]) => [recordId, links(scores)])),
+    pairs: new Map(),
+  });
+
+  it('pairs a winner that another record scores close to, but below the threshold', () => {
+    const target = settleComponent(component({ a: { 'r.wav': 0.75 }, b: { 'r.wav': 0.68 } }));
+    assert.deepEqual([...target], [['a', 'r.wav']]);
+  });
+
+  it('pairs neither of two records that could each take the recording and are within the margin', () => {
+    const target = settleComponent(component({ a: { 'r.wav': 0.78 }, b: { 'r.wav': 0.71 } }));
+    assert.deepEqual([...target], []);
   });
 });
