@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import type { MetadataRecord, RecordingRecord } from '@callintake/state';
 import { localTenant } from '@callintake/testing';
 import {
   contests,
@@ -7,6 +8,8 @@ import {
   FUZZY_MARGIN,
   FUZZY_THRESHOLD,
   isoTimeMs,
+  metadataUserKeys,
+  recordingUserKeys,
   sameUser,
   type FuzzyCandidate,
 } from './fuzzy';
@@ -121,5 +124,24 @@ describe('settleComponent', () => {
   it('pairs neither of two records that could each take the recording and are within the margin', () => {
     const target = settleComponent(component({ a: { 'r.wav': 0.78 }, b: { 'r.wav': 0.71 } }));
     assert.deepEqual([...target], []);
+  });
+});
+
+describe('user keys', () => {
+  const tenant = localTenant('/tmp/unused', { id: 'keys' });
+  const record = (userId: string) => ({ canonical: { userId } }) as unknown as MetadataRecord;
+  const recording = (uid: string) => ({ name: { uid }, facts: {} }) as unknown as RecordingRecord;
+
+  it("finds a record's user by the whole name and the part before @, a recording's by its uid", () => {
+    assert.deepEqual(metadataUserKeys(record('JDoe@acme.test'), tenant), [
+      'name:jdoe@acme.test',
+      'name:jdoe',
+    ]);
+    // The same name on a recording: its uid is not cut at @.
+    assert.deepEqual(recordingUserKeys(recording('jdoe@acme.test'), tenant), ['name:jdoe@acme.test']);
+    assert.deepEqual(metadataUserKeys(record('jdoe@acme.test'), tenant), [
+      'name:jdoe@acme.test',
+      'name:jdoe',
+    ]);
   });
 });

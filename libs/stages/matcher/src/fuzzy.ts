@@ -198,38 +198,47 @@ export function factsOfRecording(recording: RecordingRecord, tenant: TenantConfi
  */
 export function metadataUserKeys(metadata: MetadataRecord, tenant: TenantConfig): readonly string[] {
   const facts = factsOfMetadata(metadata, tenant);
-  return (facts.userKeys ??= userKeys(tenant, facts.user, facts.userLocal, facts.person));
+  return (facts.userKeys ??= userKeys(tenant, 'metadata', facts.user, facts.userLocal, facts.person));
 }
 
 /** The keys a recording's user is found under: the directory's person, and the uid as written. */
 export function recordingUserKeys(recording: RecordingRecord, tenant: TenantConfig): readonly string[] {
   const facts = factsOfRecording(recording, tenant);
-  return (facts.userKeys ??= userKeys(tenant, facts.uid, facts.uid, facts.person));
+  return (facts.userKeys ??= userKeys(tenant, 'recording', facts.uid, facts.uid, facts.person));
 }
 
 const NO_KEYS: readonly string[] = [];
+const MAX_CACHED_NAMES = 10_000;
 
-/** userKeys by user name, per tenant: one array for all of a user's files, not one per file. */
-const keysByName = new WeakMap<TenantConfig, Map<string, readonly string[]>>();
+/**
+ * userKeys by user name, per tenant and side: one array for all of a user's files, not one per
+ * file. A side's keys follow from the name alone (its local part and the directory's person
+ * are worked out from it), but a metadata name's local part is cut at `@` and a uid's is not.
+ */
+const keysByName = new WeakMap<
+  TenantConfig,
+  Record<'metadata' | 'recording', Map<string, readonly string[]>>
+>();
 
 function userKeys(
   tenant: TenantConfig,
+  side: 'metadata' | 'recording',
   name: string | undefined,
   local: string | undefined,
   person: string | undefined,
 ): readonly string[] {
   if (name === undefined) return NO_KEYS;
   let known = keysByName.get(tenant);
-  if (!known) keysByName.set(tenant, (known = new Map()));
-  // A metadata user's keys and a recording uid's differ only in `local`, which is the name
-  // itself for a uid: one cache serves both when the local part is part of the cache key.
-  const cacheKey = local === name ? name : `${name}\n${local ?? ''}`;
-  let keys = known.get(cacheKey);
+  if (!known) keysByName.set(tenant, (known = { metadata: new Map(), recording: new Map() }));
+  let keys = known[side].get(name);
   if (!keys) {
     const built = person === undefined ? [] : [`person:${person}`];
     built.push(`name:${name}`);
     if (local !== undefined && local !== name) built.push(`name:${local}`);
-    known.set(cacheKey, (keys = built));
+    // Past this many names (an id unique to each call, say) it starts over: the cache must not
+    // grow for as long as a matcher runs.
+    if (known[side].size >= MAX_CACHED_NAMES) known[side].clear();
+    known[side].set(name, (keys = built));
   }
   return keys;
 }
