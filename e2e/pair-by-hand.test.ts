@@ -150,6 +150,23 @@ describe('pairing an ambiguous call by hand', () => {
     );
     assert.deepEqual(await w.state.fuzzy.waitingWithin(w.id, 0, EVERYTHING), ['crmexport-r2.json']);
   });
+
+  it('gives way to metadata that takes the chosen recording by name: the record is ambiguous again', async () => {
+    const w = await ambiguousWorld();
+    const chosen = '20240312-093100_out_jdoe.wav';
+    assert.equal((await pairByHand(w, 'crmexport-2', { recording: chosen })).status, 202);
+    await w.settle();
+    await w.put('20240312-093100_out_jdoe.json', metadataJson({ filename: undefined }));
+    await w.settle();
+    assert.deepEqual(await statuses(w), [
+      ['20240312-092900_out_jdoe', 'awaiting_metadata', undefined, undefined],
+      ['20240312-093100_out_jdoe', 'ready', '20240312-093100_out_jdoe.json', 'name'],
+      ['crmexport-2', 'ambiguous', 'crmexport-2.json', 'fuzzy'],
+    ]);
+    assert.equal(await w.state.fuzzy.pairOf(w.id, chosen), null);
+    assert.deepEqual(await w.state.fuzzy.waitingWithin(w.id, 0, EVERYTHING), ['crmexport-2.json']);
+    assert.deepEqual((await w.state.assets.get(w.id, 'crmexport-2.json'))?.callIds, ['crmexport-2']);
+  });
 });
 
 describe('pairing a recording waiting for metadata by hand', () => {

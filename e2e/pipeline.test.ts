@@ -595,6 +595,36 @@ describe('fuzzy pairing', () => {
       ['20240312-093000_out_jdoe.wav'],
     );
   });
+  it('lets a record whose recording another record takes by name wait again, and pairs it later', async () => {
+    const w = await world();
+    await w.put('20240312-093000_out_jdoe.wav', wav);
+    await w.settle();
+    await w.put('crmexport-a.json', crmExport('2024-03-12T09:30:00Z'));
+    await w.settle();
+    const calls = async () =>
+      (await w.calls()).map((c) => [c.id, c.status, c.metadata?.fileName, c.match?.method]).sort();
+    assert.deepEqual(await calls(), [['20240312-093000_out_jdoe', 'ready', 'crmexport-a.json', 'fuzzy']]);
+    // The recording's own metadata arrives: the name wins, and the fuzzy record is not lost.
+    await w.put('20240312-093000_out_jdoe.json', metadataJson({ filename: undefined }));
+    await w.settle();
+    assert.deepEqual(await calls(), [
+      ['20240312-093000_out_jdoe', 'ready', '20240312-093000_out_jdoe.json', 'name'],
+      ['crmexport-a', 'awaiting_recording', 'crmexport-a.json', undefined],
+    ]);
+    assert.equal(await w.state.fuzzy.pairOf(w.id, '20240312-093000_out_jdoe.wav'), null);
+    assert.equal(await w.state.fuzzy.isUnpaired(w.id, '20240312-093000_out_jdoe.wav'), false);
+    assert.deepEqual(await w.state.fuzzy.waitingWithin(w.id, 0, Date.parse('2030-01-01')), [
+      'crmexport-a.json',
+    ]);
+    assert.deepEqual((await w.state.assets.get(w.id, 'crmexport-a.json'))?.callIds, ['crmexport-a']);
+    // It waits like any record: the next recording near its call time pairs with it.
+    await w.put('20240312-093020_out_jdoe.wav', wav);
+    await w.settle();
+    assert.deepEqual(await calls(), [
+      ['20240312-093000_out_jdoe', 'ready', '20240312-093000_out_jdoe.json', 'name'],
+      ['20240312-093020_out_jdoe', 'ready', 'crmexport-a.json', 'fuzzy'],
+    ]);
+  });
 });
 
 describe('rejections by the workers', () => {

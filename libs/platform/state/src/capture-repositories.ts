@@ -384,6 +384,18 @@ redis.call('ZADD', KEYS[5], ARGV[5], ARGV[2])
 return 1
 `;
 
+// Takes a recording's pair with that record out of the pool, leaving both files where they are:
+// a pair by a key has taken the recording, and the record is judged again by its own job.
+const DISSOLVE_PAIR = `
+local held = redis.call('HGET', KEYS[1], ARGV[1])
+if not held then return 0 end
+if cjson.decode(held).recordId ~= ARGV[2] then return 0 end
+redis.call('HDEL', KEYS[1], ARGV[1])
+redis.call('ZREM', KEYS[2], ARGV[1])
+redis.call('ZREM', KEYS[3], ARGV[1])
+return 1
+`;
+
 /**
  * Fuzzy pairing's candidates and claims: unpaired recordings and waiting metadata, each a sorted
  * set by call time. A recording is taken from the unpaired set by the one ZREM that removes it,
@@ -497,6 +509,24 @@ export class FuzzyIndex {
       String(at.metadataMs),
     );
     return undone === 1;
+  }
+
+  /**
+   * Removes the recording's pair (fuzzy, or chosen by hand) if it is with that record, without
+   * making either file a candidate again: another record has taken the recording by a key. True
+   * when this call removed it.
+   */
+  async dissolvePair(tenantId: string, fileName: string, recordId: string): Promise<boolean> {
+    const dissolved = await this.redis.eval(
+      DISSOLVE_PAIR,
+      3,
+      this.keys.fuzzyPairs(tenantId),
+      this.keys.fuzzyPairsByRecordingTime(tenantId),
+      this.keys.fuzzyPairsByMetadataTime(tenantId),
+      fileName,
+      recordId,
+    );
+    return dissolved === 1;
   }
 
   /**

@@ -331,8 +331,10 @@ async function matchMetadataByKeys(
           }
           return { recording: joined, match: { score: pair.score, ...detailsOf(pair) }, rejoin: true };
         }
-        // Its fuzzy pair was undone (and a crash may have left it in that call): it leaves it.
-        if (call && (call.match?.method === 'fuzzy' || !call.metadata)) {
+        // Its fuzzy pair was undone (and a crash may have left it in that call), or another
+        // record took its recording by a key: it leaves it.
+        const holdsIt = call?.metadata?.fileName === current.fileName && call.metadata.line === current.line;
+        if (call && (call.match?.method === 'fuzzy' || !call.metadata || !holdsIt)) {
           await leaveFuzzyCall(deps, tenant, current, current.callId);
           joined = undefined;
         }
@@ -661,8 +663,9 @@ async function leaveCall(
       now: deps.state.clock.now(),
     });
   });
-  // Also when an earlier run changed the call and stopped before unlinking.
-  if (left.after === null || !left.after?.metadata)
+  // Also when an earlier run changed the call and stopped before unlinking, or the call holds
+  // another file's record (that record took the recording by a key).
+  if (left.after?.metadata?.fileName !== metadata.fileName)
     await deps.state.assets.removeCallIds(tenant.id, metadata.fileName, [callId]);
   if (!left.after || left.after.metadata) return;
   if (recording) {
@@ -689,20 +692,31 @@ async function queueAfterPair(
   metadata: MetadataRecord,
   claimed: boolean,
 ): Promise<void> {
-  const recordingWasUnpaired = claimed || (await deps.state.fuzzy.isUnpaired(tenant.id, recording.fileName));
+  const unpaired = claimed || (await deps.state.fuzzy.isUnpaired(tenant.id, recording.fileName));
+  // An unpaired recording stands in no pair; one that is not may stand in another record's.
+  const standing = unpaired ? null : await deps.state.fuzzy.pairOf(tenant.id, recording.fileName);
+  const displaced = standing && standing.recordId !== metadata.recordId ? standing : undefined;
+  // Taken by a key from another record's pair (fuzzy, or chosen by hand), the recording leaves the
+  // pool as an unpaired one would: the records around it are judged again, and so is that record.
+  const recordingWasUnpaired = unpaired || displaced !== undefined;
   const metadataWasWaiting = await deps.state.fuzzy.isWaiting(tenant.id, metadata.recordId);
   if (!recordingWasUnpaired && !metadataWasWaiting) return;
   // A fuzzy pair (numbered) keeps both files in the pool; one by a key (or by hand) takes them out.
-  const standing = await deps.state.fuzzy.pairOf(tenant.id, recording.fileName);
   const fuzzy = standing?.recordId === metadata.recordId && standing.seq !== undefined;
   const affected = await metadataAfterPair(
     { recording, metadata, recordingWasUnpaired, metadataWasWaiting, fuzzy },
     redisCandidateSource(deps, tenant.id),
     tenant,
   );
+  if (displaced) {
+    const record = await deps.state.metadata.get(tenant.id, displaced.recordId);
+    if (record && !affected.some((other) => other.recordId === record.recordId)) affected.push(record);
+  }
   // A fuzzy pair made again after it was undone is told from the first by its seq.
   const event = fuzzy ? `${metadata.recordId}~${standing.seq}` : metadata.recordId;
   await queueJudgements(deps, tenant, affected, recording.fileName, event);
+  // Queued first: a crash before this finds the pair again and queues the same jobs.
+  if (displaced) await deps.state.fuzzy.dissolvePair(tenant.id, recording.fileName, displaced.recordId);
 }
 
 /**
