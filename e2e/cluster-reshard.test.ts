@@ -4,7 +4,7 @@
 // master holding the matcher's queue, to other masters. Clients see MOVED and ASK redirections
 // mid-script and mid-job; nothing may be lost, duplicated, failed or left waiting.
 import assert from 'node:assert/strict';
-import { mkdir, rename, writeFile } from 'node:fs/promises';
+import { rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { Queue } from 'bullmq';
@@ -21,6 +21,8 @@ import {
   type RedisClusterHandle,
   type ReshardResult,
   type ServiceProcess,
+  writeLocalTenantsFile,
+  TEST_METADATA_FIELDS,
 } from '@callintake/testing';
 
 const SERVICES = [
@@ -46,24 +48,12 @@ before(async () => {
   settings = cluster.settings(namespace);
   redis = workerConnection(settings);
   dir = await tempDir('reshard');
-  await mkdir(join(dir.path, 'upload', 'data'), { recursive: true });
-  const tenantsFile = join(dir.path, 'tenants.yaml');
-  await writeFile(
-    tenantsFile,
-    `tenants:
-  - id: ${TENANT}
-    source: { kind: local, root: upload }
-    archive: { kind: local, root: archive }
-    settleSeconds: 0
-    pollSeconds: 1
-    metadata:
-      fields:
-        datetime: { to: callTime, type: datetime }
-        email: { to: userId }
-        filename: { to: recordingFile }
-        direction: { to: direction }
-`,
-  );
+  const tenantsFile = await writeLocalTenantsFile(dir.path, {
+    id: TENANT,
+    settleSeconds: 0,
+    pollSeconds: 1,
+    metadata: { fields: TEST_METADATA_FIELDS },
+  });
   const env = {
     ...cluster.env,
     REDIS_NAMESPACE: namespace,

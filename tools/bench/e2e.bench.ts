@@ -32,7 +32,13 @@ import {
 import { startPrivateRedis, type RedisEndpoint } from '@callintake/runtime';
 import type { Call } from '@callintake/schemas';
 import { masters, scanKeys, type RedisClient } from '@callintake/state';
-import { spawnService, startRedisCluster, type ServiceProcess } from '@callintake/testing';
+import {
+  spawnService,
+  startRedisCluster,
+  type ServiceProcess,
+  writeLocalTenantsFile,
+  TEST_METADATA_FIELDS,
+} from '@callintake/testing';
 import { percentile, perSecond, sleep, type Benchmark, type BenchContext, type BenchTable } from './harness';
 import { roundTripCounts, type RoundTripCounts } from './service-probe.mjs';
 
@@ -284,22 +290,13 @@ async function runServices(ctx: BenchContext, redis: RedisClient, run: ServicesR
   const countDir = await ctx.tempDir('redis-counts');
   const profileDir = process.env['BENCH_E2E_CPU_PROF'];
   const dataDir = join(root, 'upload', 'data');
-  await mkdir(dataDir, { recursive: true });
-  const tenantsFile = join(root, 'tenants.yaml');
-  await writeFile(
-    tenantsFile,
-    `tenants:
-  - id: ${TENANT}
-    source: { kind: local, root: upload }
-    archive: { kind: local, root: archive }
-    settleSeconds: 0
-    metadata:
-      fields:
-        datetime: { to: callTime, type: datetime }
-        email: { to: userId }
-        direction: { to: direction }
-`,
-  );
+  // The metadata names no recording file: pairs go by name, as most customers' do.
+  const { filename: _byReference, ...fields } = TEST_METADATA_FIELDS;
+  const tenantsFile = await writeLocalTenantsFile(root, {
+    id: TENANT,
+    settleSeconds: 0,
+    metadata: { fields },
+  });
   const eventsConnection = redis.duplicate();
   const queueEvents = new QueueEvents('calls-ready', {
     connection: eventsConnection,

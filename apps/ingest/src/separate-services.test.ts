@@ -2,7 +2,7 @@
 // (as on Kubernetes), over real Redis, and a WAV + JSON pair dropped into a local tenant's
 // data/ becomes a ready call on the status API and on `calls-ready`.
 import assert from 'node:assert/strict';
-import { readdir, writeFile, mkdir } from 'node:fs/promises';
+import { readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { Queue } from 'bullmq';
@@ -19,6 +19,8 @@ import {
   waitFor,
   type ServiceProcess,
   testRedisEnv,
+  writeLocalTenantsFile,
+  TEST_METADATA_FIELDS,
 } from '@callintake/testing';
 
 const SERVICES = [
@@ -38,24 +40,11 @@ let baseUrl: string;
 
 before(async () => {
   dir = await tempDir('e2e');
-  await mkdir(join(dir.path, 'upload', 'data'), { recursive: true });
-  const tenantsFile = join(dir.path, 'tenants.yaml');
-  await writeFile(
-    tenantsFile,
-    `tenants:
-  - id: acme
-    source: { kind: local, root: upload }
-    archive: { kind: local, root: archive }
-    timezone: America/New_York
-    settleSeconds: 0.2
-    metadata:
-      fields:
-        datetime: { to: callTime, type: datetime }
-        email: { to: userId }
-        filename: { to: recordingFile }
-        direction: { to: direction }
-`,
-  );
+  const tenantsFile = await writeLocalTenantsFile(dir.path, {
+    timezone: 'America/New_York',
+    settleSeconds: 0.2,
+    metadata: { fields: TEST_METADATA_FIELDS },
+  });
   const port = await freePort();
   baseUrl = `http://127.0.0.1:${port}`;
   const env = {

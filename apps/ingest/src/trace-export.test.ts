@@ -7,7 +7,7 @@
 // than the test, so spans reach the receiver only through the flush on SIGTERM.
 import assert from 'node:assert/strict';
 import { createServer, type Server } from 'node:http';
-import { mkdir, writeFile } from 'node:fs/promises';
+import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { Worker, type Job } from 'bullmq';
@@ -25,6 +25,8 @@ import {
   waitFor,
   type ServiceProcess,
   testRedisEnv,
+  writeLocalTenantsFile,
+  TEST_METADATA_FIELDS,
 } from '@callintake/testing';
 
 const TRACED = ['intake-watcher', 'media-prober', 'metadata-parser', 'matcher'];
@@ -115,23 +117,10 @@ before(async () => {
   receiverUrl = `http://127.0.0.1:${address.port}`;
 
   dir = await tempDir('otlp');
-  await mkdir(join(dir.path, 'upload', 'data'), { recursive: true });
-  const tenantsFile = join(dir.path, 'tenants.yaml');
-  await writeFile(
-    tenantsFile,
-    `tenants:
-  - id: acme
-    source: { kind: local, root: upload }
-    archive: { kind: local, root: archive }
-    settleSeconds: 0.2
-    metadata:
-      fields:
-        datetime: { to: callTime, type: datetime }
-        email: { to: userId }
-        filename: { to: recordingFile }
-        direction: { to: direction }
-`,
-  );
+  const tenantsFile = await writeLocalTenantsFile(dir.path, {
+    settleSeconds: 0.2,
+    metadata: { fields: TEST_METADATA_FIELDS },
+  });
   const port = await freePort();
   baseUrl = `http://127.0.0.1:${port}`;
   const env = {

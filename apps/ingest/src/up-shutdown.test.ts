@@ -1,12 +1,16 @@
 // `ingest up` keeps SHUTDOWN_DEADLINE_MS like every app: every service in one process stops
 // against one deadline, and the process exits within it + 1 s even while Redis is frozen.
 import assert from 'node:assert/strict';
-import { mkdir, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { after, before, describe, it } from 'node:test';
 import { freePort, startPrivateRedis, type RedisEndpoint } from '@callintake/runtime';
-import { spawnService, tempDir, waitFor, type ServiceProcess } from '@callintake/testing';
+import {
+  spawnService,
+  tempDir,
+  waitFor,
+  writeLocalTenantsFile,
+  type ServiceProcess,
+} from '@callintake/testing';
 
 const DEADLINE_MS = 2_000;
 let dir: Awaited<ReturnType<typeof tempDir>>;
@@ -15,12 +19,7 @@ let redis: RedisEndpoint;
 
 before(async () => {
   [dir, redis] = await Promise.all([tempDir('up-shutdown'), startPrivateRedis()]);
-  await mkdir(join(dir.path, 'upload', 'data'), { recursive: true });
-  tenantsFile = join(dir.path, 'tenants.yaml');
-  await writeFile(
-    tenantsFile,
-    'tenants:\n  - id: acme\n    source: { kind: local, root: upload }\n    archive: { kind: local, root: archive }\n',
-  );
+  tenantsFile = await writeLocalTenantsFile(dir.path);
 });
 
 after(async () => {

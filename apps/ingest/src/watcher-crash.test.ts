@@ -2,7 +2,7 @@
 // killed with SIGKILL while it hands 20,000 files on, then restarted; every file ends up with
 // exactly one version and exactly one job.
 import assert from 'node:assert/strict';
-import { mkdir, writeFile } from 'node:fs/promises';
+import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { Queue } from 'bullmq';
@@ -19,6 +19,7 @@ import {
   waitFor,
   testRedisEnv,
   testRedisSettings,
+  writeLocalTenantsFile,
 } from '@callintake/testing';
 
 const FILES = Number(process.env['CRASH_FILES'] ?? 20_000);
@@ -30,8 +31,8 @@ let env: NodeJS.ProcessEnv;
 
 before(async () => {
   dir = await tempDir('crash');
+  const tenantsFile = await writeLocalTenantsFile(dir.path, { settleSeconds: 0, pollSeconds: 1 });
   const data = join(dir.path, 'upload', 'data');
-  await mkdir(data, { recursive: true });
   for (let i = 0; i < FILES; i += 500) {
     await Promise.all(
       Array.from({ length: Math.min(500, FILES - i) }, (_, j) =>
@@ -39,11 +40,6 @@ before(async () => {
       ),
     );
   }
-  const tenantsFile = join(dir.path, 'tenants.yaml');
-  await writeFile(
-    tenantsFile,
-    'tenants:\n  - id: acme\n    source: { kind: local, root: upload }\n    archive: { kind: local, root: archive }\n    settleSeconds: 0\n    pollSeconds: 1\n',
-  );
   env = {
     ...testRedisEnv(),
     REDIS_NAMESPACE: namespace,

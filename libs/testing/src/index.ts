@@ -2,7 +2,7 @@
 // Redis is shared with other tests), temp folders, tenants, and polling with a deadline.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseTenantsFile, type TenantConfig } from '@callintake/schemas';
@@ -43,6 +43,36 @@ export async function tempDir(label: string): Promise<{ path: string; remove(): 
   return { path, remove: () => rm(path, { recursive: true, force: true }) };
 }
 
+/** The fields the tests' metadata files carry, and what each maps to. */
+export const TEST_METADATA_FIELDS = {
+  datetime: { to: 'callTime', type: 'datetime' },
+  email: { to: 'userId' },
+  filename: { to: 'recordingFile' },
+  direction: { to: 'direction' },
+} as const;
+
+/**
+ * Writes `tenants.yaml` in `root` for services a test starts: one tenant (`acme` unless
+ * overridden) reading the folder `upload` beside it (its `data/` is created) and archiving into
+ * `archive`, with no metadata mapping unless given. Returns the file's path.
+ */
+export async function writeLocalTenantsFile(
+  root: string,
+  overrides: Record<string, unknown> = {},
+): Promise<string> {
+  await mkdir(join(root, 'upload', 'data'), { recursive: true });
+  const file = join(root, 'tenants.yaml');
+  const tenant = {
+    id: 'acme',
+    source: { kind: 'local', root: 'upload' },
+    archive: { kind: 'local', root: 'archive' },
+    ...overrides,
+  };
+  // JSON is YAML: the services read it as they read any tenants file.
+  await writeFile(file, `${JSON.stringify({ tenants: [tenant] }, null, 2)}\n`);
+  return file;
+}
+
 /** A tenant with defaults, local source and archive under `root`; override anything. */
 export function localTenant(root: string, overrides: Record<string, unknown> = {}): TenantConfig {
   const parsed = parseTenantsFile({
@@ -52,14 +82,7 @@ export function localTenant(root: string, overrides: Record<string, unknown> = {
         source: { kind: 'local', root: join(root, 'upload') },
         archive: { kind: 'local', root: join(root, 'archive') },
         settleSeconds: 0,
-        metadata: {
-          fields: {
-            datetime: { to: 'callTime', type: 'datetime' },
-            email: { to: 'userId' },
-            filename: { to: 'recordingFile' },
-            direction: { to: 'direction' },
-          },
-        },
+        metadata: { fields: TEST_METADATA_FIELDS },
         ...overrides,
       },
     ],
