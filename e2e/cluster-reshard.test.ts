@@ -14,7 +14,6 @@ import { freePort } from '@callintake/runtime';
 import type { Call } from '@callintake/schemas';
 import { StateStore, systemClock, type RedisClient } from '@callintake/state';
 import {
-  spawnService,
   startRedisCluster,
   tempDir,
   waitFor,
@@ -23,6 +22,7 @@ import {
   type ServiceProcess,
   writeLocalTenantsFile,
   TEST_METADATA_FIELDS,
+  startServices,
 } from '@callintake/testing';
 
 const SERVICES = [
@@ -65,17 +65,15 @@ before(async () => {
     OTEL_TRACES_EXPORTER: 'none',
     JOB_BACKOFF_MS: '200',
   };
-  processes = SERVICES.map((name) => spawnService(name, env));
-  await waitFor(
-    async () => {
-      const dead = processes.find((p) => p.child.exitCode !== null);
-      if (dead) throw new Error(`${dead.name} exited: ${dead.output()}`);
+  processes = await startServices(SERVICES, env, {
+    what: 'every worker registered',
+    check: async () => {
       for (const queue of ['media-probe', 'metadata-parse', 'call-match'] as const)
         if ((await queueOf(queue).getWorkersCount()) < 1) return false;
       return true;
     },
-    { what: 'every worker registered', timeoutMs: 90_000, intervalMs: 250 },
-  );
+    timeoutMs: 90_000,
+  });
 });
 
 const queues = new Map<QueueName, Queue>();

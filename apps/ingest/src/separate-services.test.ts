@@ -12,7 +12,6 @@ import { freePort } from '@callintake/runtime';
 import type { Call } from '@callintake/schemas';
 import {
   removeNamespace,
-  spawnService,
   tempDir,
   testRedisSettings,
   uniqueNamespace,
@@ -21,6 +20,8 @@ import {
   testRedisEnv,
   writeLocalTenantsFile,
   TEST_METADATA_FIELDS,
+  startServices,
+  statusApiReady,
 } from '@callintake/testing';
 
 const SERVICES = [
@@ -57,17 +58,11 @@ before(async () => {
     LOG_LEVEL: 'warn',
     OTEL_TRACES_EXPORTER: 'none',
   };
-  processes = SERVICES.map((name) => spawnService(name, env));
-  await waitFor(
-    async () => {
-      const dead = processes.find((p) => p.child.exitCode !== null);
-      if (dead) throw new Error(`${dead.name} exited: ${dead.output()}`);
-      return fetch(`${baseUrl}/readyz`)
-        .then((r) => r.ok)
-        .catch(() => false);
-    },
-    { what: 'status API ready', timeoutMs: 90_000, intervalMs: 200 },
-  );
+  processes = await startServices(SERVICES, env, {
+    what: 'status API ready',
+    check: statusApiReady(baseUrl),
+    timeoutMs: 90_000,
+  });
 });
 
 after(async () => {

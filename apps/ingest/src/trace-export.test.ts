@@ -18,7 +18,6 @@ import { freePort } from '@callintake/runtime';
 import type { Call } from '@callintake/schemas';
 import {
   removeNamespace,
-  spawnService,
   tempDir,
   TEST_REDIS_URL,
   uniqueNamespace,
@@ -27,6 +26,8 @@ import {
   testRedisEnv,
   writeLocalTenantsFile,
   TEST_METADATA_FIELDS,
+  startServices,
+  statusApiReady,
 } from '@callintake/testing';
 
 const TRACED = ['intake-watcher', 'media-prober', 'metadata-parser', 'matcher'];
@@ -136,17 +137,11 @@ before(async () => {
     // Longer than the test: what arrives was flushed on SIGTERM.
     OTEL_BSP_SCHEDULE_DELAY: '600000',
   };
-  processes = SERVICES.map((name) => spawnService(name, env));
-  await waitFor(
-    async () => {
-      const dead = processes.find((p) => p.child.exitCode !== null);
-      if (dead) throw new Error(`${dead.name} exited: ${dead.output()}`);
-      return fetch(`${baseUrl}/readyz`)
-        .then((r) => r.ok)
-        .catch(() => false);
-    },
-    { what: 'status API ready', timeoutMs: 30_000, intervalMs: 200 },
-  );
+  processes = await startServices(SERVICES, env, {
+    what: 'status API ready',
+    check: statusApiReady(baseUrl),
+    timeoutMs: 30_000,
+  });
 });
 
 after(async () => {

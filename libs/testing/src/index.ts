@@ -121,6 +121,40 @@ export function spawnService(name: string, env: NodeJS.ProcessEnv, args: string[
   return spawnScript(join(WORKSPACE_ROOT, 'apps', name, 'src', 'main.ts'), env, args, name);
 }
 
+/**
+ * Starts each app as its own process and waits until `ready` says they are up, failing at once
+ * with a service's output when it exits first. On failure they are stopped again.
+ */
+export async function startServices(
+  names: readonly string[],
+  env: NodeJS.ProcessEnv,
+  ready: { what: string; check: () => Promise<boolean>; timeoutMs: number },
+): Promise<ServiceProcess[]> {
+  const processes = names.map((name) => spawnService(name, env));
+  try {
+    await waitFor(
+      async () => {
+        const dead = processes.find((p) => p.child.exitCode !== null);
+        if (dead) throw new Error(`${dead.name} exited: ${dead.output()}`);
+        return ready.check();
+      },
+      { what: ready.what, timeoutMs: ready.timeoutMs, intervalMs: 200 },
+    );
+  } catch (error) {
+    await Promise.all(processes.map((p) => p.stop()));
+    throw error;
+  }
+  return processes;
+}
+
+/** Whether the status API at `baseUrl` answers ready. */
+export function statusApiReady(baseUrl: string): () => Promise<boolean> {
+  return () =>
+    fetch(`${baseUrl}/readyz`)
+      .then((response) => response.ok)
+      .catch(() => false);
+}
+
 /** Starts a TypeScript entry point (an app's main, or a test's own service) as its own process. */
 export function spawnScript(
   script: string,
