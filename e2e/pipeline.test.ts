@@ -1020,6 +1020,35 @@ describe('a new version of metadata that is already in a call', () => {
     );
     assert.deepEqual((await w.state.assets.get(w.id, 'crmexport-2.json'))?.callIds, [STEM]);
   });
+
+  it('gives the recording version 2 moves away from to the record that wanted it', async () => {
+    const w = await world();
+    // crmexport-a scores the first recording 0.875; crmexport-d scores it 0.756 (too far behind
+    // to contest) and the second 0.625 (no winner): a pairs, d is left ambiguous.
+    await w.put('20240312-093000_out_jdoe.wav', wav);
+    await w.put('20240312-093140_out_jdoe.wav', wav);
+    await w.settle();
+    await w.put('crmexport-a.json', crmExport({ datetime: '2024-03-12T09:30:00Z' }));
+    await w.put('crmexport-d.json', crmExport({ datetime: '2024-03-12T09:30:25Z' }));
+    await w.settle();
+    const calls = async () =>
+      (await w.calls()).map((c) => [c.id, c.status, c.metadata?.fileName, c.match?.method]).sort();
+    assert.deepEqual(await calls(), [
+      ['20240312-093000_out_jdoe', 'ready', 'crmexport-a.json', 'fuzzy'],
+      ['20240312-093140_out_jdoe', 'awaiting_metadata', undefined, undefined],
+      ['crmexport-d', 'ambiguous', 'crmexport-d.json', 'fuzzy'],
+    ]);
+    // Version 2 of crmexport-a is three hours later: its pair is undone, and the recording it
+    // leaves is crmexport-d's clear winner now, though not its only candidate.
+    w.clock.advance(HOUR);
+    await w.put('crmexport-a.json', crmExport({ datetime: '2024-03-12T12:30:00Z' }));
+    await w.settle();
+    assert.deepEqual(await calls(), [
+      ['20240312-093000_out_jdoe', 'ready', 'crmexport-d.json', 'fuzzy'],
+      ['20240312-093140_out_jdoe', 'awaiting_metadata', undefined, undefined],
+      ['crmexport-a', 'awaiting_recording', 'crmexport-a.json', undefined],
+    ]);
+  });
 });
 
 describe('names of 255 bytes, the most a file system allows', () => {

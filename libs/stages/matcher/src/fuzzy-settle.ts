@@ -311,7 +311,7 @@ export async function decideMetadata(
   source: FuzzyCandidateSource,
   tenant: TenantConfig,
   score: Score = scoreCandidate,
-  { listed = true }: { listed?: boolean } = {},
+  { listed = true, standing: known }: { listed?: boolean; standing?: StandingPair } = {},
 ): Promise<FuzzyDecision> {
   const component = source.links
     ? componentOfLinks({ metadata: [metadata] }, source.links)
@@ -319,9 +319,20 @@ export async function decideMetadata(
   const target = settleComponent(component);
   const others = mismatches(component, target, metadata.recordId);
   const wanted = target.get(metadata.recordId);
-  const standing = component.pairs.get(metadata.recordId);
-  if (standing)
-    return { kind: standing.recording.fileName === wanted ? 'keep' : 'undo', pair: standing, others };
+  // Range queries find the record's pair only near where it is now: a new version may have
+  // moved it away from its recording, so the caller says which pair it stands in.
+  const standing = component.pairs.get(metadata.recordId) ?? known;
+  if (standing) {
+    const fileName = standing.recording.fileName;
+    if (fileName === wanted) return { kind: 'keep', pair: standing, others };
+    // Its recording outside its group (it links to it no more): the recording's own group,
+    // which it leaves, is judged again too (the record that wanted the recording, above all).
+    const linked = [...component.links.values()].some((links) => links.has(fileName));
+    const left = linked
+      ? []
+      : await recordsToMove({ recordings: [standing.recording] }, source, tenant, score, metadata.recordId);
+    return { kind: 'undo', pair: standing, others: uniqueRecords([...others, ...left]) };
+  }
   if (!listed) {
     // The target is unpaired unless a pair of the component holds it (its record links to it).
     let winner = wanted === undefined ? undefined : component.links.get(metadata.recordId)?.get(wanted);

@@ -38,6 +38,7 @@ import {
   metadataTimeMs,
   metadataToReconsider,
   recordingTimeMs,
+  scoreCandidate,
   type FuzzyCandidateSource,
   type StandingPair,
 } from './fuzzy';
@@ -326,7 +327,17 @@ async function matchMetadataByKeys(
         const pair = joined ? await deps.state.fuzzy.pairOf(tenant.id, joined) : null;
         if (joined && pair?.recordId === current.recordId) {
           if (pair.seq !== undefined && fuzzyEligible(current, tenant)) {
-            const decision = await decideMetadata(current, redisCandidateSource(deps, tenant.id), tenant);
+            const recording = await deps.state.recordings.get(tenant.id, joined);
+            const standing = recording
+              ? { recording, metadata: current, score: pair.score, seq: pair.seq }
+              : undefined;
+            const decision = await decideMetadata(
+              current,
+              redisCandidateSource(deps, tenant.id),
+              tenant,
+              scoreCandidate,
+              standing ? { standing } : {},
+            );
             if (decision.kind === 'undo') return { undo: decision.pair, others: decision.others };
           }
           return { recording: joined, match: { score: pair.score, ...detailsOf(pair) }, rejoin: true };
