@@ -37,6 +37,11 @@ export function statusOf(parts: Pick<CallParts, 'recording' | 'metadata' | 'tena
   return parts.tenant.metadata.metadataOnly ? 'ready' : 'awaiting_recording';
 }
 
+/** Whether the call's metadata is this record (its file, and its line in a batch). */
+export function isRecordOf(call: Call | null | undefined, metadata: MetadataRecord): boolean {
+  return call?.metadata?.fileName === metadata.fileName && call.metadata.line === metadata.line;
+}
+
 /** The name's timestamp is the call's start or end (tenant setting); we store the start. */
 export function callTimeFromRecording(recording: RecordingRecord, tenant: TenantConfig): string | undefined {
   const stamp = recording.name.timestamp;

@@ -32,7 +32,7 @@ import {
   type RecordingRecord,
   type StateStore,
 } from '@callintake/state';
-import { buildCall, callTimeFromRecording } from './build-call';
+import { buildCall, callTimeFromRecording, isRecordOf } from './build-call';
 import {
   fuzzyEligible,
   metadataTimeMs,
@@ -344,8 +344,7 @@ async function matchMetadataByKeys(
         }
         // Its fuzzy pair was undone (and a crash may have left it in that call), or another
         // record took its recording by a key: it leaves it.
-        const holdsIt = call?.metadata?.fileName === current.fileName && call.metadata.line === current.line;
-        if (call && (call.match?.method === 'fuzzy' || !call.metadata || !holdsIt)) {
+        if (call && (call.match?.method === 'fuzzy' || !isRecordOf(call, current))) {
           await leaveFuzzyCall(deps, tenant, current, current.callId);
           joined = undefined;
         }
@@ -421,10 +420,7 @@ async function pairFuzzy(
     if (!metadata) return release();
     const id = callIdFor(recording, metadata);
     const call = await deps.state.calls.get(tenant.id, id);
-    const other =
-      call?.metadata &&
-      (call.metadata.fileName !== metadata.fileName || call.metadata.line !== metadata.line);
-    if (other) return false;
+    if (call?.metadata && !isRecordOf(call, metadata)) return false;
     if (await pairedElsewhere(deps, tenant.id, metadata, id)) return release();
     const at = { recordingMs: recordingTimeMs(recording, tenant), metadataMs: metadataTimeMs(metadata) };
     if (!(await deps.state.fuzzy.claimPair(tenant.id, fileName, { recordId, ...match }, at))) return false;
@@ -663,8 +659,7 @@ async function leaveCall(
   const left = await deps.state.calls.mutate(tenant.id, callId, (call) => {
     if (!call) return undefined;
     if (!call.recording) return null;
-    const ours = call.metadata?.fileName === metadata.fileName && call.metadata.line === metadata.line;
-    if (!ours || !recording) return undefined;
+    if (!isRecordOf(call, metadata) || !recording) return undefined;
     return buildCall(call, {
       id: callId,
       tenant,

@@ -10,7 +10,8 @@
 import { recordingPairingKey } from '@callintake/naming';
 import { PermanentJobError, type JobContext, type JobPayloads } from '@callintake/queues';
 import type { Call } from '@callintake/schemas';
-import type { FuzzyPair, MetadataRecord } from '@callintake/state';
+import type { FuzzyPair } from '@callintake/state';
+import { isRecordOf } from './build-call';
 import { assemble, callIdFor, PAIRED_BY_HAND, type MatchDeps } from './match-handler';
 
 export async function handlePairByHand(
@@ -78,10 +79,6 @@ export async function handlePairByHand(
       );
     }),
   );
-}
-
-function isRecordOf(call: Call, metadata: MetadataRecord): boolean {
-  return call.metadata?.fileName === metadata.fileName && call.metadata.line === metadata.line;
 }
 
 /** The candidates (and rivals) an ambiguous call listed, kept on the pair a person chose. */
