@@ -2,22 +2,25 @@
 // complete and durable: it is written under a temporary name, fsynced, renamed into place, and
 // the folder fsynced, so a crash or a failing source never leaves a partial object under a key.
 import { createHash, randomBytes } from 'node:crypto';
-import { lstat, mkdir, open, rename } from 'node:fs/promises';
-import type { FileHandle } from 'node:fs/promises';
+import { lstatSync, mkdirSync, openSync, renameSync } from 'node:fs';
 import path from 'node:path';
 import type { Readable } from 'node:stream';
 import { boundedFileName } from '@callintake/naming';
 import { pathToFileURL } from 'node:url';
 import {
+  closeFile,
   ensureParentsWithoutSymlinks,
   isMissing,
   openFileWithoutSymlinks,
   requireFilePath,
   resolveUnderRoot,
+  streamOpenedFile,
+  syncFile,
   syncFolder,
   toStorageError,
   unlinkQuietly,
   walkWithoutSymlinks,
+  writeAll,
 } from './local-paths';
 import type { ResolvedPath } from './local-paths';
 import type { ArchivedObject, ArchiveStore } from './types';
@@ -41,30 +44,30 @@ export class LocalArchiveStore implements ArchiveStore {
       path.dirname(resolved.absolute),
       boundedFileName('', path.basename(resolved.absolute), `.tmp-${randomBytes(8).toString('hex')}`),
     );
-    let handle: FileHandle | undefined;
+    let fd: number | undefined;
     try {
       // The archive root is ours (configuration), so it is created on first use.
-      await mkdir(this.root, { recursive: true });
-      await ensureParentsWithoutSymlinks(this.root, resolved);
-      handle = await open(tempPath, 'wx');
+      mkdirSync(this.root, { recursive: true });
+      ensureParentsWithoutSymlinks(this.root, resolved);
+      fd = openSync(tempPath, 'wx');
       // for-await pulls one chunk at a time (backpressure for free) and destroys the source if
       // writing fails.
       for await (const chunk of content) {
         const bytes = toBytes(chunk);
         hash.update(bytes);
         sizeBytes += bytes.length;
-        await writeAll(handle, bytes);
+        await writeAll(fd, bytes);
       }
-      await handle.sync();
-      await handle.close();
-      handle = undefined;
-      await rename(tempPath, resolved.absolute);
+      await syncFile(fd);
+      closeFile(fd);
+      fd = undefined;
+      renameSync(tempPath, resolved.absolute);
       await syncFolder(path.dirname(resolved.absolute));
     } catch (error) {
       // A source we never read from would otherwise hold its file open until GC.
       content.destroy();
-      await handle?.close().catch(() => undefined);
-      await unlinkQuietly(tempPath);
+      if (fd !== undefined) closeFile(fd);
+      unlinkQuietly(tempPath);
       throw toStorageError(error, `cannot archive ${resolved.relative}`);
     }
     return { uri: this.uriOf(resolved), sizeBytes, sha256: hash.digest('hex') };
@@ -73,9 +76,9 @@ export class LocalArchiveStore implements ArchiveStore {
   async head(key: string): Promise<{ uri: string; sizeBytes: number } | null> {
     const resolved = this.resolveKey(key);
     const parents = resolved.segments.length - 1;
-    if (parents > 0 && (await walkWithoutSymlinks(this.root, resolved, parents)) === null) return null;
+    if (parents > 0 && walkWithoutSymlinks(this.root, resolved, parents) === null) return null;
     try {
-      const info = await lstat(resolved.absolute);
+      const info = lstatSync(resolved.absolute);
       if (!info.isFile()) return null;
       return { uri: this.uriOf(resolved), sizeBytes: info.size };
     } catch (error) {
@@ -85,8 +88,7 @@ export class LocalArchiveStore implements ArchiveStore {
   }
 
   async openRead(key: string): Promise<Readable> {
-    const { handle } = await openFileWithoutSymlinks(this.root, this.resolveKey(key));
-    return handle.createReadStream({ autoClose: true });
+    return streamOpenedFile(openFileWithoutSymlinks(this.root, this.resolveKey(key)));
   }
 
   async close(): Promise<void> {
@@ -109,13 +111,4 @@ function toBytes(chunk: unknown): Buffer {
   if (typeof chunk === 'string') return Buffer.from(chunk);
   if (chunk instanceof Uint8Array) return Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
   throw new TypeError('archive content must be a byte stream');
-}
-
-/** FileHandle.write may write less than asked; an archive must never be silently short. */
-async function writeAll(handle: FileHandle, bytes: Buffer): Promise<void> {
-  let written = 0;
-  while (written < bytes.length) {
-    const result = await handle.write(bytes, written, bytes.length - written);
-    written += result.bytesWritten;
-  }
 }

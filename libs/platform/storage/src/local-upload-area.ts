@@ -1,30 +1,39 @@
 // An upload area in a local folder (a tenant's root, customers' files under `<root>/data/`).
 // Everything in it was put there by a customer, so no symlink is ever followed: listing and
 // stat describe links as links, and every other operation refuses a path that crosses one.
-import { constants } from 'node:fs';
+import { constants, lstatSync, opendirSync, openSync, renameSync, unlinkSync } from 'node:fs';
 import type { Stats } from 'node:fs';
-import { copyFile, lstat, open, opendir, rename, unlink } from 'node:fs/promises';
+import { copyFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Readable } from 'node:stream';
+import { setImmediate as nextTurn } from 'node:timers/promises';
 import {
+  closeFile,
   ensureParentsWithoutSymlinks,
   hasCode,
   isMissing,
   openFileWithoutSymlinks,
+  readAt,
   requireFilePath,
   resolveUnderRoot,
   siblingTempPath,
+  streamOpenedFile,
+  syncFile,
   syncFolder,
   toStorageError,
   unlinkQuietly,
   walkWithoutSymlinks,
+  writeAll,
 } from './local-paths';
 import type { ResolvedPath } from './local-paths';
 import { StorageError } from './types';
 import type { EntryType, StoredEntry, UploadArea } from './types';
 
-/** Names described at once while listing: enough to hide lstat latency, small enough for flat memory. */
-const LIST_BATCH = 64;
+/**
+ * Names described between turns of the event loop while listing: a folder of 100,000 files is
+ * listed without holding up the process's other work (lock renewals, health checks) for long.
+ */
+const LIST_BATCH = 256;
 
 export class LocalUploadArea implements UploadArea {
   readonly description: string;
@@ -37,42 +46,48 @@ export class LocalUploadArea implements UploadArea {
 
   async *list(dir: string): AsyncIterable<StoredEntry> {
     const resolved = resolveUnderRoot(this.root, dir);
-    const folder = await walkWithoutSymlinks(this.root, resolved);
+    const folder = walkWithoutSymlinks(this.root, resolved);
     if (folder === null) return;
     if (!folder.isDirectory()) throw new StorageError(`${resolved.relative} is not a folder`, 'io');
+    // Dir reads in small batches, so memory stays flat however many files a customer drops.
+    let handle;
     try {
-      // Dir reads in small batches, so memory stays flat however many files a customer drops.
-      const handle = await opendir(resolved.absolute, { bufferSize: 256 });
-      // Dirent types can be DT_UNKNOWN on some file systems, and we need size and mtime anyway:
-      // lstat a batch of names at once (one at a time made listing 3x slower than readdir+lstat).
-      const describe = async (name: string) => {
-        const info = await lstat(path.join(resolved.absolute, name)).catch((error: unknown) => {
-          if (isMissing(error)) return null; // removed since readdir: no longer a child
-          throw error;
-        });
-        const relative = resolved.relative === '' ? name : `${resolved.relative}/${name}`;
-        return info === null ? null : toEntry(relative, name, info);
-      };
-      let batch: string[] = [];
-      for await (const dirent of handle) {
-        batch.push(dirent.name);
-        if (batch.length < LIST_BATCH) continue;
-        for (const entry of await Promise.all(batch.map(describe))) if (entry) yield entry;
-        batch = [];
-      }
-      for (const entry of await Promise.all(batch.map(describe))) if (entry) yield entry;
+      handle = opendirSync(resolved.absolute, { bufferSize: LIST_BATCH });
     } catch (error) {
       if (isMissing(error)) return;
       throw toStorageError(error, `cannot list ${resolved.relative}`);
+    }
+    try {
+      let done = false;
+      while (!done) {
+        // Dirent types can be DT_UNKNOWN on some file systems, and we need size and mtime anyway.
+        const entries: StoredEntry[] = [];
+        for (let count = 0; count < LIST_BATCH; count++) {
+          const dirent = handle.readSync();
+          if (dirent === null) {
+            done = true;
+            break;
+          }
+          const entry = this.describe(resolved, dirent.name);
+          if (entry) entries.push(entry);
+        }
+        yield* entries;
+        if (!done) await nextTurn();
+      }
+    } catch (error) {
+      if (isMissing(error)) return;
+      throw toStorageError(error, `cannot list ${resolved.relative}`);
+    } finally {
+      handle.closeSync();
     }
   }
 
   async stat(filePath: string): Promise<StoredEntry | null> {
     const resolved = resolveUnderRoot(this.root, filePath);
     const parents = resolved.segments.length - 1;
-    if (parents > 0 && (await walkWithoutSymlinks(this.root, resolved, parents)) === null) return null;
+    if (parents > 0 && walkWithoutSymlinks(this.root, resolved, parents) === null) return null;
     try {
-      const info = await lstat(resolved.absolute);
+      const info = lstatSync(resolved.absolute);
       return toEntry(resolved.relative, resolved.segments.at(-1) ?? '', info);
     } catch (error) {
       if (isMissing(error)) return null;
@@ -85,14 +100,14 @@ export class LocalUploadArea implements UploadArea {
       throw new RangeError(`invalid range offset=${offset} length=${length}`);
     }
     const resolved = this.resolveFile(filePath);
-    const { handle, sizeBytes } = await openFileWithoutSymlinks(this.root, resolved);
+    const { fd, sizeBytes } = openFileWithoutSymlinks(this.root, resolved);
     try {
       // Sized from the file, not the request, so a generous length never allocates gigabytes.
       const wanted = Math.max(0, Math.min(length, sizeBytes - offset));
       const buffer = Buffer.alloc(wanted);
       let filled = 0;
       while (filled < wanted) {
-        const { bytesRead } = await handle.read(buffer, filled, wanted - filled, offset + filled);
+        const bytesRead = await readAt(fd, buffer, filled, wanted - filled, offset + filled);
         if (bytesRead === 0) break; // truncated since fstat
         filled += bytesRead;
       }
@@ -100,34 +115,33 @@ export class LocalUploadArea implements UploadArea {
     } catch (error) {
       throw toStorageError(error, `cannot read ${resolved.relative}`);
     } finally {
-      await handle.close();
+      closeFile(fd);
     }
   }
 
   async openRead(filePath: string): Promise<Readable> {
     const resolved = this.resolveFile(filePath);
-    // Streaming from the handle we vetted, not by path, so nothing can be swapped in between.
-    const { handle } = await openFileWithoutSymlinks(this.root, resolved);
-    return handle.createReadStream({ autoClose: true });
+    // Streaming from the descriptor we vetted, not by path, so nothing can be swapped in between.
+    return streamOpenedFile(openFileWithoutSymlinks(this.root, resolved));
   }
 
   async writeFile(filePath: string, content: Buffer | string): Promise<void> {
     const resolved = this.resolveFile(filePath);
-    await ensureParentsWithoutSymlinks(this.root, resolved);
+    ensureParentsWithoutSymlinks(this.root, resolved);
     const tempPath = siblingTempPath(resolved.absolute);
     try {
       // 'wx' creates a new inode and fails on anything already there, links included.
-      const handle = await open(tempPath, 'wx');
+      const fd = openSync(tempPath, 'wx');
       try {
-        await handle.writeFile(content);
-        await handle.sync();
+        await writeAll(fd, typeof content === 'string' ? Buffer.from(content) : content);
+        await syncFile(fd);
       } finally {
-        await handle.close();
+        closeFile(fd);
       }
       // A symlink at the target is replaced, never written through: rename acts on the link.
-      await rename(tempPath, resolved.absolute);
+      renameSync(tempPath, resolved.absolute);
     } catch (error) {
-      await unlinkQuietly(tempPath);
+      unlinkQuietly(tempPath);
       throw toStorageError(error, `cannot write ${resolved.relative}`);
     }
   }
@@ -135,10 +149,10 @@ export class LocalUploadArea implements UploadArea {
   async move(from: string, to: string): Promise<void> {
     const source = this.resolveFile(from);
     const target = this.resolveFile(to);
-    const sourceInfo = await walkWithoutSymlinks(this.root, source);
+    const sourceInfo = walkWithoutSymlinks(this.root, source);
     if (sourceInfo === null) throw new StorageError(`${source.relative} not found`, 'not-found');
     if (!sourceInfo.isFile()) throw new StorageError(`${source.relative} is not a regular file`, 'io');
-    await ensureParentsWithoutSymlinks(this.root, target);
+    ensureParentsWithoutSymlinks(this.root, target);
     // The target's own last component may be a symlink a customer planted: rename replaces the
     // link itself, so refusing would only leave the file stuck in data/ forever.
     try {
@@ -153,16 +167,18 @@ export class LocalUploadArea implements UploadArea {
     const resolved = this.resolveFile(filePath);
     // Parents must not be links; the entry itself may be one (a customer-planted symlink that
     // retention purges): unlink removes the link and never touches what it points to.
-    const parent = await walkWithoutSymlinks(this.root, resolved, resolved.segments.length - 1);
+    const parent = walkWithoutSymlinks(this.root, resolved, resolved.segments.length - 1);
     if (parent === null && resolved.segments.length > 1) return;
-    const info = await lstat(resolved.absolute).catch((error: unknown) => {
-      if (isMissing(error)) return null;
+    let info: Stats;
+    try {
+      info = lstatSync(resolved.absolute);
+    } catch (error) {
+      if (isMissing(error)) return;
       throw toStorageError(error, `cannot inspect ${resolved.relative}`);
-    });
-    if (info === null) return;
+    }
     if (info.isDirectory()) throw new StorageError(`${resolved.relative} is a folder`, 'io');
     try {
-      await unlink(resolved.absolute);
+      unlinkSync(resolved.absolute);
     } catch (error) {
       if (!isMissing(error)) throw toStorageError(error, `cannot remove ${resolved.relative}`);
     }
@@ -174,7 +190,19 @@ export class LocalUploadArea implements UploadArea {
 
   /** The single rename the move path depends on; a seam for tests to simulate EXDEV. */
   protected async renameEntry(fromAbsolute: string, toAbsolute: string): Promise<void> {
-    await rename(fromAbsolute, toAbsolute);
+    renameSync(fromAbsolute, toAbsolute);
+  }
+
+  /** An entry of a folder being listed, or null when it went since the folder was read. */
+  private describe(folder: ResolvedPath, name: string): StoredEntry | null {
+    let info: Stats;
+    try {
+      info = lstatSync(path.join(folder.absolute, name));
+    } catch (error) {
+      if (isMissing(error)) return null;
+      throw error;
+    }
+    return toEntry(folder.relative === '' ? name : `${folder.relative}/${name}`, name, info);
   }
 
   private resolveFile(filePath: string): ResolvedPath {
@@ -193,20 +221,20 @@ async function moveAcrossDevices(source: ResolvedPath, target: ResolvedPath): Pr
   const tempPath = siblingTempPath(target.absolute);
   try {
     await copyFile(source.absolute, tempPath, constants.COPYFILE_EXCL);
-    const copied = await open(tempPath, 'r+');
+    const copied = openSync(tempPath, 'r+');
     try {
-      await copied.sync();
+      await syncFile(copied);
     } finally {
-      await copied.close();
+      closeFile(copied);
     }
-    await rename(tempPath, target.absolute);
+    renameSync(tempPath, target.absolute);
     await syncFolder(path.dirname(target.absolute));
   } catch (error) {
-    await unlinkQuietly(tempPath);
+    unlinkQuietly(tempPath);
     throw toStorageError(error, `cannot move ${source.relative} across devices`);
   }
   try {
-    await unlink(source.absolute);
+    unlinkSync(source.absolute);
   } catch (error) {
     // The copy is complete; a source that vanished meanwhile is what we wanted anyway.
     if (!isMissing(error)) throw toStorageError(error, `moved ${source.relative} but cannot remove it`);
