@@ -17,7 +17,8 @@
 // The benchmark's own observer (QueueEvents' XREAD, the INFO snapshots) is left out of both.
 // BENCH_E2E_CPU_PROF=<dir> writes a V8 CPU profile of each service process over the burst there
 // (`node --import tsx tools/bench/cpu-profile-top.ts <dir>` summarises them).
-import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { lstatSync, renameSync } from 'node:fs';
+import { mkdir, open, readFile, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Queue, QueueEvents, Worker, type Job } from 'bullmq';
 import { encodeWav, stampTag } from '@callintake/media';
@@ -48,7 +49,7 @@ const STEADY_RATE = 50;
 const STEADY_PAIRS = Number(process.env['BENCH_E2E_STEADY_PAIRS'] ?? 500);
 /** A run that has not finished by then reports what it has (bounded time). */
 const GIVE_UP_MS = 60_000;
-const CONCURRENCY = 4;
+const CONCURRENCY = Number(process.env['BENCH_E2E_CONCURRENCY'] ?? 4);
 const TENANT = 'bench';
 const WAV = encodeWav({ sampleRateHz: 8000, channels: 2, durationSec: 0.5 });
 /** After the burst's last call is ready, its last jobs still complete: counted until then. */
@@ -56,6 +57,9 @@ const COUNT_SETTLE_MS = 300;
 /** The benchmark's own commands (QueueEvents' reads, the INFO snapshots): not the pipeline's. */
 const OBSERVER_COMMANDS = new Set(['xread', 'info']);
 const SERVICE_PROBE = join(import.meta.dirname, 'service-probe.mjs');
+
+/** The burst's baselines: the bare chain, and the bare chain doing the durable file work too. */
+const BURST_BASELINES = ['bare BullMQ chain', '+ durable files'];
 
 /** Redis work over a part: server-side commands, client round trips, by service where known. */
 interface RedisWork {
@@ -412,9 +416,60 @@ async function runServices(ctx: BenchContext, redis: RedisClient, run: ServicesR
   }
 }
 
-/** The bare chain: same hops and job counts per pair, handlers that only pass ids on. */
-async function runBareChain(ctx: BenchContext, redis: RedisClient) {
-  const prefix = `${bullPrefix({ namespace: ctx.namespace })}-bare`;
+/**
+ * What a pair's files cost at the least when nothing may be lost: the WAV read, copied into the
+ * archive (temporary name, fsync, rename, folder fsync) and moved to processed/; the JSON read,
+ * parsed and moved. Synchronous metadata calls and asynchronous content I/O, as our storage does.
+ */
+function durableFileWork(dataDir: string, archiveDir: string) {
+  const processedDir = join(dataDir, 'processed');
+  return {
+    async prepare(): Promise<void> {
+      await mkdir(processedDir, { recursive: true });
+      await mkdir(archiveDir, { recursive: true });
+    },
+    look(stem: string): void {
+      lstatSync(join(dataDir, `${stem}.wav`));
+      lstatSync(join(dataDir, `${stem}.json`));
+    },
+    async captureRecording(stem: string): Promise<void> {
+      const name = `${stem}.wav`;
+      const bytes = await readFile(join(dataDir, name));
+      const temp = join(archiveDir, `${name}.tmp`);
+      const file = await open(temp, 'wx');
+      try {
+        await file.write(bytes);
+        await file.sync();
+      } finally {
+        await file.close();
+      }
+      renameSync(temp, join(archiveDir, name));
+      const folder = await open(archiveDir, 'r');
+      try {
+        await folder.sync();
+      } finally {
+        await folder.close();
+      }
+      renameSync(join(dataDir, name), join(processedDir, name));
+    },
+    async captureMetadata(stem: string): Promise<void> {
+      const name = `${stem}.json`;
+      JSON.parse(await readFile(join(dataDir, name), 'utf8'));
+      renameSync(join(dataDir, name), join(processedDir, name));
+    },
+  };
+}
+
+/**
+ * The bare chain: same hops and job counts per pair, handlers that only pass ids on; with
+ * `files`, the handlers also do the durable file work (`durableFileWork`) on pairs dropped the
+ * way the services' burst drops them.
+ */
+async function runBareChain(ctx: BenchContext, redis: RedisClient, options: { files?: boolean } = {}) {
+  const prefix = `${bullPrefix({ namespace: ctx.namespace })}-bare${options.files ? '-files' : ''}`;
+  const root = options.files ? await ctx.tempDir('e2e-bare-files') : undefined;
+  const files = root ? durableFileWork(join(root, 'data'), join(root, 'archive')) : undefined;
+  await files?.prepare();
   const connection = redis.duplicate();
   const queue = (name: string) => new Queue(name, { connection, prefix });
   const queues = {
@@ -424,32 +479,39 @@ async function runBareChain(ctx: BenchContext, redis: RedisClient) {
     match: queue('match'),
     ready: queue('ready'),
   };
-  const options = { connection, prefix, concurrency: CONCURRENCY };
+  const workerOptions = { connection, prefix, concurrency: CONCURRENCY };
   const workers = [
     new Worker(
       'scan',
       async (job: Job<{ stem: string }>) => {
+        files?.look(job.data.stem);
         await queues.probe.add('probe', job.data, { jobId: `${job.data.stem}.wav` });
         await queues.parse.add('parse', job.data, { jobId: `${job.data.stem}.json` });
       },
-      options,
+      workerOptions,
     ),
     new Worker(
       'probe',
-      async (job: Job) => void (await queues.match.add('match', job.data, { jobId: `${job.id}` })),
-      options,
+      async (job: Job<{ stem: string }>) => {
+        await files?.captureRecording(job.data.stem);
+        await queues.match.add('match', job.data, { jobId: `${job.id}` });
+      },
+      workerOptions,
     ),
     new Worker(
       'parse',
-      async (job: Job) => void (await queues.match.add('match', job.data, { jobId: `${job.id}` })),
-      options,
+      async (job: Job<{ stem: string }>) => {
+        await files?.captureMetadata(job.data.stem);
+        await queues.match.add('match', job.data, { jobId: `${job.id}` });
+      },
+      workerOptions,
     ),
     // The second half of a pair makes the call ready; the deterministic id dedupes the first.
     new Worker(
       'match',
       async (job: Job<{ stem: string }>) =>
         void (await queues.ready.add('ready', job.data, { jobId: job.data.stem })),
-      options,
+      workerOptions,
     ),
   ];
   const eventsConnection = redis.duplicate();
@@ -463,7 +525,12 @@ async function runBareChain(ctx: BenchContext, redis: RedisClient) {
     await Promise.all(workers.map((worker) => worker.waitUntilReady()));
     const [statsBefore, countsBefore] = [await commandStats(redis), roundTripCounts()];
     const burstStart = performance.now();
-    await Promise.all(burstIds.map((stem) => queues.scan.add('scan', { stem }, { jobId: stem })));
+    await Promise.all(
+      burstIds.map(async (stem) => {
+        if (root) await dropPair(join(root, 'data'), stem);
+        await queues.scan.add('scan', { stem }, { jobId: stem });
+      }),
+    );
     const burstDone = await waitForAll(burstIds, addedAt);
     const burstEnd = Math.max(...burstIds.map((id) => addedAt.get(id) ?? 0));
     const burstPairsPerSec = perSecond(burstDone, burstEnd - burstStart);
@@ -488,6 +555,7 @@ async function runBareChain(ctx: BenchContext, redis: RedisClient) {
       const wait = steadyStart + (index * 1000) / STEADY_RATE - performance.now();
       if (wait > 0) await sleep(wait);
       uploadedAt.set(stem, performance.now());
+      if (root) await dropPair(join(root, 'data'), stem);
       await queues.scan.add('scan', { stem }, { jobId: stem });
     }
     const steadyDone = await waitForAll(steadyIds, addedAt);
@@ -707,13 +775,15 @@ const benchmark: Benchmark = {
       });
       ctx.log('bare BullMQ chain');
       const bare = await runBareChain(ctx, redis);
+      ctx.log('bare BullMQ chain with the durable file work');
+      const floor = await runBareChain(ctx, redis, { files: true });
       const onCluster = process.env['BENCH_E2E_CLUSTER'] === '0' ? undefined : await runOnCluster(ctx);
       const perPair = (count: number, pairs: number) => (pairs > 0 ? count / pairs : Number.NaN);
       const redisRow = (metric: string, pick: (work: RedisWork) => number) => ({
         metric,
         unit: 'per pair',
         ours: perPair(pick(ours.work), ours.burstDone),
-        baselines: [perPair(pick(bare.work), bare.burstDone)],
+        baselines: [perPair(pick(bare.work), bare.burstDone), perPair(pick(floor.work), floor.burstDone)],
       });
       const topCommands = (work: RedisWork) =>
         Object.entries(work.byCommand)
@@ -725,49 +795,60 @@ const benchmark: Benchmark = {
           metric: `${name}: round trips (commands sent ${perPair(counts.clientCommands, ours.burstDone).toFixed(1)})`,
           unit: 'per pair',
           ours: perPair(counts.roundTrips, ours.burstDone),
-          baselines: [null],
+          baselines: [null, null],
         },
         {
           metric: `${name}: CPU`,
           unit: 'ms',
           ours: perPair(counts.cpuMs, ours.burstDone),
-          baselines: [null],
+          baselines: [null, null],
         },
       ]);
       const capacity = capacityModel(ours);
       const tables: BenchTable[] = [
         {
           title: `burst of ${BURST_PAIRS} WAV+JSON pairs through 4 service processes (concurrency ${CONCURRENCY})`,
-          baselines: ['bare BullMQ chain'],
+          baselines: BURST_BASELINES,
           rows: [
             {
               metric: 'throughput',
               unit: 'pairs/s',
               ours: ours.burstPairsPerSec,
-              baselines: [bare.burstPairsPerSec],
+              baselines: [bare.burstPairsPerSec, floor.burstPairsPerSec],
             },
-            { metric: 'pairs ready', unit: 'count', ours: ours.burstDone, baselines: [bare.burstDone] },
+            {
+              metric: 'pairs ready',
+              unit: 'count',
+              ours: ours.burstDone,
+              baselines: [bare.burstDone, floor.burstDone],
+            },
             redisRow('Redis commands (server, scripts included)', (work) => work.commands),
             redisRow('Redis round trips (clients)', (work) => work.roundTrips),
             redisRow('commands sent (clients)', (work) => work.clientCommands),
           ],
         },
         {
-          title: 'burst, per pair, by service (the bare chain: all its workers in the bench process)',
-          baselines: ['bare BullMQ chain'],
+          title: 'burst, per pair, by service (the bare chains: all their workers in the bench process)',
+          baselines: BURST_BASELINES,
           rows: [
             ...serviceRows,
             {
               metric: 'all services: CPU',
               unit: 'ms',
               ours: perPair(ours.work.clientCpuMs, ours.burstDone),
-              baselines: [perPair(bare.work.clientCpuMs, bare.burstDone)],
+              baselines: [
+                perPair(bare.work.clientCpuMs, bare.burstDone),
+                perPair(floor.work.clientCpuMs, floor.burstDone),
+              ],
             },
             {
               metric: 'redis-server: CPU',
               unit: 'ms',
               ours: perPair(ours.work.redisCpuMs, ours.burstDone),
-              baselines: [perPair(bare.work.redisCpuMs, bare.burstDone)],
+              baselines: [
+                perPair(bare.work.redisCpuMs, bare.burstDone),
+                perPair(floor.work.redisCpuMs, floor.burstDone),
+              ],
             },
           ],
         },
@@ -839,6 +920,9 @@ const benchmark: Benchmark = {
           bareCpuMsPerPair: perPair(bare.work.clientCpuMs, bare.burstDone),
           redisCpuMsPerPair: perPair(ours.work.redisCpuMs, ours.burstDone),
           bareRedisCpuMsPerPair: perPair(bare.work.redisCpuMs, bare.burstDone),
+          bareWithFilesPairsPerSecond: floor.burstPairsPerSec,
+          bareWithFilesRatio: ratio(ours.burstPairsPerSec, floor.burstPairsPerSec),
+          bareWithFilesCpuMsPerPair: perPair(floor.work.clientCpuMs, floor.burstDone),
           ...Object.fromEntries(
             Object.entries(ours.work.byService).map(([name, counts]) => [
               `roundTripsPerPair.${name}`,
@@ -886,6 +970,7 @@ const benchmark: Benchmark = {
           'ours: intake-watcher, media-prober, metadata-parser and matcher each as its own process (node + tsx), local tenant, settleSeconds 0, file events trigger scans',
           'ours includes what the bare chain skips: settling and classifying, probing and archiving each WAV, parsing and mapping each JSON, state writes, moving files to processed/',
           'bare chain: 4 BullMQ workers in the bench process; per pair a scan job, a probe and a parse job, two match jobs, one ready job',
+          '+ durable files: the bare chain on pairs dropped as for ours, its handlers also doing what no design can skip: lstat both files; read the WAV, copy it into the archive (temporary name, fsync, rename, folder fsync) and move it to processed/; read, parse and move the JSON',
           `each run gives up after ${GIVE_UP_MS / 1000} s; "pairs ready" says how many made it`,
         ],
       };
