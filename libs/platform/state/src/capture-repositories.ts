@@ -553,6 +553,31 @@ export class FuzzyIndex {
     });
   }
 
+  /**
+   * Where a recording and a record stand in the pool, read at once (one round trip): whether the
+   * recording is unpaired, the pair it stands in (none while unpaired), whether the record waits.
+   */
+  async standing(
+    tenantId: string,
+    fileName: string,
+    recordId: string,
+  ): Promise<{ unpaired: boolean; pair: FuzzyPair | null; waiting: boolean }> {
+    const replies =
+      (await this.redis
+        .pipeline()
+        .zscore(this.keys.unpairedRecordings(tenantId), fileName)
+        .hget(this.keys.fuzzyPairs(tenantId), fileName)
+        .zscore(this.keys.waitingMetadata(tenantId), recordId)
+        .exec()) ?? [];
+    for (const [error] of replies) if (error) throw error;
+    const [unpaired = null, pair = null, waiting = null] = replies.map(([, reply]) => reply as string | null);
+    return {
+      unpaired: unpaired !== null,
+      pair: pair !== null && unpaired === null ? (JSON.parse(pair) as FuzzyPair) : null,
+      waiting: waiting !== null,
+    };
+  }
+
   async pairOf(tenantId: string, fileName: string): Promise<FuzzyPair | null> {
     const raw = await this.redis.hget(this.keys.fuzzyPairs(tenantId), fileName);
     return raw ? (JSON.parse(raw) as FuzzyPair) : null;

@@ -698,14 +698,15 @@ async function queueAfterPair(
   metadata: MetadataRecord,
   claimed: boolean,
 ): Promise<void> {
-  const unpaired = claimed || (await deps.state.fuzzy.isUnpaired(tenant.id, recording.fileName));
+  const pool = await deps.state.fuzzy.standing(tenant.id, recording.fileName, metadata.recordId);
+  const unpaired = claimed || pool.unpaired;
   // An unpaired recording stands in no pair; one that is not may stand in another record's.
-  const standing = unpaired ? null : await deps.state.fuzzy.pairOf(tenant.id, recording.fileName);
+  const standing = unpaired ? null : pool.pair;
   const displaced = standing && standing.recordId !== metadata.recordId ? standing : undefined;
   // Taken by a key from another record's pair (fuzzy, or chosen by hand), the recording leaves the
   // pool as an unpaired one would: the records around it are judged again, and so is that record.
   const recordingWasUnpaired = unpaired || displaced !== undefined;
-  const metadataWasWaiting = await deps.state.fuzzy.isWaiting(tenant.id, metadata.recordId);
+  const metadataWasWaiting = pool.waiting;
   if (!recordingWasUnpaired && !metadataWasWaiting) return;
   // A fuzzy pair (numbered) keeps both files in the pool; one by a key (or by hand) takes them out.
   const fuzzy = standing?.recordId === metadata.recordId && standing.seq !== undefined;
