@@ -34,6 +34,7 @@ import { startPrivateRedis, type RedisEndpoint } from '@callintake/runtime';
 import type { Call } from '@callintake/schemas';
 import { masters, scanKeys, type RedisClient } from '@callintake/state';
 import {
+  spawnScript,
   spawnService,
   startRedisCluster,
   type ServiceProcess,
@@ -57,6 +58,7 @@ const COUNT_SETTLE_MS = 300;
 /** The benchmark's own commands (QueueEvents' reads, the INFO snapshots): not the pipeline's. */
 const OBSERVER_COMMANDS = new Set(['xread', 'info']);
 const SERVICE_PROBE = join(import.meta.dirname, 'service-probe.mjs');
+const INGEST_MAIN = 'apps/ingest/src/main.ts';
 
 /** The burst's baselines: the bare chain, and the bare chain doing the durable file work too. */
 const BURST_BASELINES = ['bare BullMQ chain', '+ durable files'];
@@ -283,13 +285,18 @@ interface ServicesRun {
   /** The services' Redis variables (REDIS_URL, or REDIS_CLUSTER_NODES too). */
   redisEnv: Record<string, string>;
   prefixOf: QueuePrefix;
-  /** Also the steady run (the cluster run is a burst only). */
+  /** Also the steady run (the cluster and one-process runs are a burst only). */
   steady: boolean;
+  /** Every stage in one process (`ingest up`, the single-machine mode) instead of four. */
+  oneProcess?: boolean;
+  /** REDIS_NAMESPACE for this run (default: the benchmark's own). */
+  namespace?: string;
 }
 
 /** Our services, as processes; returns the per-run figures. */
 async function runServices(ctx: BenchContext, redis: RedisClient, run: ServicesRun) {
   const { prefixOf } = run;
+  const namespace = run.namespace ?? ctx.namespace;
   const root = await ctx.tempDir('e2e');
   const countDir = await ctx.tempDir('redis-counts');
   const profileDir = process.env['BENCH_E2E_CPU_PROF'];
@@ -312,7 +319,7 @@ async function runServices(ctx: BenchContext, redis: RedisClient, run: ServicesR
   const nodeOptions = [process.env['NODE_OPTIONS'], `--import ${SERVICE_PROBE}`];
   const env = {
     ...run.redisEnv,
-    REDIS_NAMESPACE: ctx.namespace,
+    REDIS_NAMESPACE: namespace,
     INGEST_TENANTS: tenantsFile,
     LOG_LEVEL: 'warn',
     WORKER_CONCURRENCY: String(CONCURRENCY),
@@ -320,7 +327,9 @@ async function runServices(ctx: BenchContext, redis: RedisClient, run: ServicesR
     REDIS_COUNT_DIR: countDir,
     ...(profileDir ? { BENCH_CPU_PROF_DIR: profileDir } : {}),
   };
-  const processes: ServiceProcess[] = SERVICES.map((name) => spawnService(name, env));
+  const processes: ServiceProcess[] = run.oneProcess
+    ? [spawnScript(INGEST_MAIN, { ...env, STATUS_PORT: '0', STATUS_HOST: '127.0.0.1' }, ['up'], 'ingest up')]
+    : SERVICES.map((name) => spawnService(name, env));
   if (profileDir) {
     await mkdir(profileDir, { recursive: true });
     const services = Object.fromEntries(processes.map((p) => [String(p.child.pid), p.name]));
@@ -383,7 +392,7 @@ async function runServices(ctx: BenchContext, redis: RedisClient, run: ServicesR
       burstStartEpoch,
     );
     // What the burst left in Redis: every call's state, and its jobs (kept after completion).
-    const memory = await memoryOf(redis, ctx.namespace, prefixOf);
+    const memory = await memoryOf(redis, namespace, prefixOf);
     if (!run.steady)
       return { burstDone, burstPairsPerSec, steadyDone: 0, latencies: [], work, stages, memory };
 
@@ -576,6 +585,24 @@ async function runBareChain(ctx: BenchContext, redis: RedisClient, options: { fi
 
 type ServicesResult = Awaited<ReturnType<typeof runServices>>;
 
+/** The same burst through every stage in one process (`ingest up`), in a namespace of its own. */
+async function runInOneProcess(
+  ctx: BenchContext,
+  redis: RedisClient,
+  endpoint: RedisEndpoint,
+): Promise<ServicesResult> {
+  ctx.log('ours again, every stage in one process (ingest up; burst only)');
+  // Under the benchmark's namespace, so the harness removes it with the rest.
+  const namespace = `${ctx.namespace}:one-process`;
+  return runServices(ctx, redis, {
+    redisEnv: { REDIS_URL: endpoint.url },
+    prefixOf: queuePrefix({ namespace }),
+    steady: false,
+    oneProcess: true,
+    namespace,
+  });
+}
+
 /** The same burst through our services on a private Redis Cluster of 3 masters. */
 async function runOnCluster(ctx: BenchContext): Promise<ServicesResult> {
   ctx.log('ours again, on a Redis Cluster of 3 masters (burst only)');
@@ -594,31 +621,62 @@ async function runOnCluster(ctx: BenchContext): Promise<ServicesResult> {
   }
 }
 
-function clusterTable(single: ServicesResult, cluster: ServicesResult): BenchTable {
+/** Ours run another way (`other`) beside the standard run (`standard`), burst figures per pair. */
+function comparisonTable(
+  labels: { title: string; standard: string; throughput: string; redisCpu: string },
+  standard: ServicesResult,
+  other: ServicesResult,
+): BenchTable {
   const per = (count: number, pairs: number) => (pairs > 0 ? count / pairs : Number.NaN);
   const perPairRow = (metric: string, unit: string, pick: (work: RedisWork) => number) => ({
     metric,
     unit,
-    ours: per(pick(cluster.work), cluster.burstDone),
-    baselines: [per(pick(single.work), single.burstDone)],
+    ours: per(pick(other.work), other.burstDone),
+    baselines: [per(pick(standard.work), standard.burstDone)],
   });
   return {
-    title: `burst of ${BURST_PAIRS} pairs: ours on one Redis and on a Redis Cluster of 3 masters (all on this machine's cores: the point is correctness and overhead, not speed-up)`,
-    baselines: ['1 Redis'],
+    title: labels.title,
+    baselines: [labels.standard],
     rows: [
       {
-        metric: 'throughput on 3 masters',
+        metric: labels.throughput,
         unit: 'pairs/s',
-        ours: cluster.burstPairsPerSec,
-        baselines: [single.burstPairsPerSec],
+        ours: other.burstPairsPerSec,
+        baselines: [standard.burstPairsPerSec],
       },
-      { metric: 'pairs ready', unit: 'count', ours: cluster.burstDone, baselines: [single.burstDone] },
-      perPairRow('Redis commands (all masters)', 'per pair', (work) => work.commands),
+      { metric: 'pairs ready', unit: 'count', ours: other.burstDone, baselines: [standard.burstDone] },
+      perPairRow('Redis commands (server, scripts included)', 'per pair', (work) => work.commands),
       perPairRow('Redis round trips (clients)', 'per pair', (work) => work.roundTrips),
       perPairRow('services: CPU', 'ms', (work) => work.clientCpuMs),
-      perPairRow('redis-server: CPU (all masters)', 'ms', (work) => work.redisCpuMs),
+      perPairRow(labels.redisCpu, 'ms', (work) => work.redisCpuMs),
     ],
   };
+}
+
+function clusterTable(single: ServicesResult, cluster: ServicesResult): BenchTable {
+  return comparisonTable(
+    {
+      title: `burst of ${BURST_PAIRS} pairs: ours on one Redis and on a Redis Cluster of 3 masters (all on this machine's cores: the point is correctness and overhead, not speed-up)`,
+      standard: '1 Redis',
+      throughput: 'throughput on 3 masters',
+      redisCpu: 'redis-server: CPU (all masters)',
+    },
+    single,
+    cluster,
+  );
+}
+
+function oneProcessTable(separate: ServicesResult, oneProcess: ServicesResult): BenchTable {
+  return comparisonTable(
+    {
+      title: `burst of ${BURST_PAIRS} pairs: ours with every stage in one process (\`ingest up\`, the single-machine mode) and as four processes`,
+      standard: '4 processes',
+      throughput: 'throughput in one process',
+      redisCpu: 'redis-server: CPU',
+    },
+    separate,
+    oneProcess,
+  );
 }
 
 // The capacity model's assumptions (README "Capacity"): what a platform sizes a cluster by.
@@ -778,6 +836,8 @@ const benchmark: Benchmark = {
       ctx.log('bare BullMQ chain with the durable file work');
       const floor = await runBareChain(ctx, redis, { files: true });
       const onCluster = process.env['BENCH_E2E_CLUSTER'] === '0' ? undefined : await runOnCluster(ctx);
+      const inOneProcess =
+        process.env['BENCH_E2E_ONE_PROCESS'] === '0' ? undefined : await runInOneProcess(ctx, redis, endpoint);
       const perPair = (count: number, pairs: number) => (pairs > 0 ? count / pairs : Number.NaN);
       const redisRow = (metric: string, pick: (work: RedisWork) => number) => ({
         metric,
@@ -871,6 +931,7 @@ const benchmark: Benchmark = {
           ]),
         },
         ...(onCluster ? [clusterTable(ours, onCluster)] : []),
+        ...(inOneProcess ? [oneProcessTable(ours, inOneProcess)] : []),
         capacityTable(capacity),
         {
           title: `steady ${STEADY_RATE} pairs/s, ${STEADY_PAIRS} pairs: upload → calls-ready`,
@@ -942,6 +1003,16 @@ const benchmark: Benchmark = {
                 'cluster.roundTripsPerPair': perPair(onCluster.work.roundTrips, onCluster.burstDone),
                 'cluster.cpuMsPerPair': perPair(onCluster.work.clientCpuMs, onCluster.burstDone),
                 'cluster.pairsReady': onCluster.burstDone,
+              }
+            : {}),
+          ...(inOneProcess
+            ? {
+                'oneProcess.burstPairsPerSecond': inOneProcess.burstPairsPerSec,
+                'oneProcess.ratioToSeparate': ratio(inOneProcess.burstPairsPerSec, ours.burstPairsPerSec),
+                'oneProcess.burstRatio': ratio(inOneProcess.burstPairsPerSec, bare.burstPairsPerSec),
+                'oneProcess.cpuMsPerPair': perPair(inOneProcess.work.clientCpuMs, inOneProcess.burstDone),
+                'oneProcess.roundTripsPerPair': perPair(inOneProcess.work.roundTrips, inOneProcess.burstDone),
+                'oneProcess.pairsReady': inOneProcess.burstDone,
               }
             : {}),
           'capacity.redisCommandsPerCall': capacity.commandsPerCall,
