@@ -837,7 +837,9 @@ const benchmark: Benchmark = {
       const floor = await runBareChain(ctx, redis, { files: true });
       const onCluster = process.env['BENCH_E2E_CLUSTER'] === '0' ? undefined : await runOnCluster(ctx);
       const inOneProcess =
-        process.env['BENCH_E2E_ONE_PROCESS'] === '0' ? undefined : await runInOneProcess(ctx, redis, endpoint);
+        process.env['BENCH_E2E_ONE_PROCESS'] === '0'
+          ? undefined
+          : await runInOneProcess(ctx, redis, endpoint);
       const perPair = (count: number, pairs: number) => (pairs > 0 ? count / pairs : Number.NaN);
       const redisRow = (metric: string, pick: (work: RedisWork) => number) => ({
         metric,
