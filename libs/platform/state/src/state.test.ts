@@ -183,3 +183,46 @@ describe('lock', () => {
       assert.equal(order[i]!.split('-')[0], order[i + 1]!.split('-')[0]);
   });
 });
+
+describe('fuzzy pool standing', () => {
+  it('reads whether a recording is unpaired, the pair it stands in and whether a record waits', async () => {
+    const tenant = 'standing';
+    const nothing = await state.fuzzy.standing(tenant, 'R.wav', 'M.json');
+    assert.deepEqual(nothing, { unpaired: false, pair: null, waiting: false });
+
+    await state.fuzzy.addUnpaired(tenant, 'R.wav', 1_000);
+    await state.fuzzy.addWaiting(tenant, 'M.json', 2_000);
+    assert.deepEqual(await state.fuzzy.standing(tenant, 'R.wav', 'M.json'), {
+      unpaired: true,
+      pair: null,
+      waiting: true,
+    });
+
+    // Paired fuzzily: taken out of the unpaired set, the pair stands; the record no longer waits.
+    assert.equal(await state.fuzzy.takeUnpaired(tenant, 'R.wav'), true);
+    assert.equal(await state.fuzzy.takeWaiting(tenant, 'M.json'), true);
+    const pair = { recordId: 'M.json', score: 0.9 };
+    assert.equal(
+      await state.fuzzy.claimPair(tenant, 'R.wav', pair, { recordingMs: 1_000, metadataMs: 2_000 }),
+      true,
+    );
+    const paired = await state.fuzzy.standing(tenant, 'R.wav', 'M.json');
+    assert.equal(paired.unpaired, false);
+    assert.equal(paired.waiting, false);
+    assert.equal(paired.pair?.recordId, 'M.json');
+    assert.equal(paired.pair?.score, 0.9);
+    assert.deepEqual(paired, {
+      unpaired: false,
+      pair: await state.fuzzy.pairOf(tenant, 'R.wav'),
+      waiting: false,
+    });
+
+    // An unpaired recording stands in no pair, whatever the pairs hash still says.
+    await state.fuzzy.addUnpaired(tenant, 'R.wav', 1_000);
+    assert.deepEqual(await state.fuzzy.standing(tenant, 'R.wav', 'M.json'), {
+      unpaired: true,
+      pair: null,
+      waiting: false,
+    });
+  });
+});
