@@ -1,6 +1,6 @@
 // File events for local sources, so uploads are noticed at once instead of at the next poll.
 // Events only request a scan; the scan decides, so a missed or duplicated event is harmless.
-import { watch, type FSWatcher } from 'node:fs';
+import { lstatSync, watch, type FSWatcher } from 'node:fs';
 import { join } from 'node:path';
 import type { JobProducer } from '@callintake/queues';
 import type { TenantConfig } from '@callintake/schemas';
@@ -14,7 +14,7 @@ const EVENT_DEBOUNCE_MS = 100;
 
 export function watchLocalSources(
   tenants: TenantConfig[],
-  producer: JobProducer,
+  producer: Pick<JobProducer, 'add'>,
   clock: Clock,
   logger: Logger,
 ): () => void {
@@ -24,8 +24,12 @@ export function watchLocalSources(
     if (tenant.source.kind !== 'local') continue;
     const dir = join(tenant.source.root, DATA_DIR);
     try {
-      const watcher = watch(dir, { persistent: false }, () => {
+      const watcher = watch(dir, { persistent: false }, (_event, name) => {
         if (timers.has(tenant.id)) return;
+        // A file leaving data/ (moved to processed/ or rejected/ by a worker, or deleted) brings
+        // nothing to take: under a burst those events alone would rescan the backlog every
+        // 100 ms while workers drain it. Anything else, and an event without a name, asks.
+        if (name && isGone(join(dir, name.toString()))) return;
         // Under a burst, after the last scan's rest (scanRestMs): the next scan takes all
         // that arrived meanwhile.
         const delayMs = Math.max(EVENT_DEBOUNCE_MS, scanRestMs(tenant.id, Date.now()));
@@ -54,4 +58,14 @@ export function watchLocalSources(
     for (const watcher of watchers) watcher.close();
     for (const timer of timers.values()) clearTimeout(timer);
   };
+}
+
+/** Whether nothing is at `path` now (a look only: the scan decides what an entry is). */
+function isGone(path: string): boolean {
+  try {
+    lstatSync(path);
+    return false;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'ENOENT';
+  }
 }

@@ -81,7 +81,7 @@ export async function handleScanSource(
  * scan is still pending and never swallow a later request.
  */
 export async function requestScan(
-  producer: JobProducer,
+  producer: Pick<JobProducer, 'add'>,
   tenant: TenantConfig,
   delayMs: number,
   now: Date,
