@@ -1,6 +1,12 @@
 // The `scan-source` job: one tenant's scan, serialised per tenant across replicas, and a
 // follow-up scan when files are still settling so they are taken as soon as they may be.
-import { jobOptions, PermanentJobError, type JobContext, type JobProducer } from '@callintake/queues';
+import {
+  jobOptions,
+  PermanentJobError,
+  SCAN_REQUEST_WINDOW_MS,
+  type JobContext,
+  type JobProducer,
+} from '@callintake/queues';
 import type { TenantConfig } from '@callintake/schemas';
 import type { StateStore } from '@callintake/state';
 import type { UploadArea } from '@callintake/storage';
@@ -77,8 +83,11 @@ export async function handleScanSource(
 }
 
 /**
- * Asks for a scan soon. Request jobs are dropped once done, so their ids dedupe only while a
- * scan is still pending and never swallow a later request.
+ * Asks for a scan soon. Requests due in the same window share one job (its id), so a burst of
+ * file events costs one scan. A request is never merged into a scan that has started, which may
+ * have listed data/ before the file that asked arrived: a running scan was due by now, so a
+ * request is made due in a later window than now's (at most one window later than asked).
+ * Request jobs are dropped once done.
  */
 export async function requestScan(
   producer: Pick<JobProducer, 'add'>,
@@ -86,11 +95,18 @@ export async function requestScan(
   delayMs: number,
   now: Date,
 ): Promise<void> {
+  const nowMs = now.getTime();
+  const dueAtMs = Math.max(nowMs + delayMs, windowEnd(nowMs) + 1);
   await producer.add(
     'scan-source',
     { tenantId: tenant.id },
-    jobOptions.scanRequest(tenant.id, now.getTime() + delayMs, delayMs),
+    jobOptions.scanRequest(tenant.id, dueAtMs, dueAtMs - nowMs),
   );
+}
+
+/** The last instant of the request window `atMs` falls in (jobOptions.scanRequest's ids). */
+function windowEnd(atMs: number): number {
+  return Math.ceil(atMs / SCAN_REQUEST_WINDOW_MS) * SCAN_REQUEST_WINDOW_MS;
 }
 
 /** The periodic safety-net scan: every pollSeconds for each tenant. */
